@@ -1,0 +1,3 @@
+from sqsidem.cli.app import main
+
+main()

@@ -1,0 +1,164 @@
+"""The one place that builds boto3 sessions and clients (STYLE habit 4).
+
+Library code receives an :class:`Aws` (or single clients) and never calls boto3 itself, so
+tests hand it moto-backed clients and retry code gets its sleep injected.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from sqsidem import __version__
+from sqsidem.settings import DEFAULT_REGION, Settings
+
+if TYPE_CHECKING:
+    import boto3
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
+
+LOCAL_ACCESS_KEY = "test"
+LOCAL_SECRET_KEY = "test"  # the emulator's documented dummy credentials
+
+RetryMode = Literal["standard", "adaptive", "legacy"]
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """Transport settings for every client of one :class:`Aws`."""
+
+    retry_mode: RetryMode = "standard"
+    max_attempts: int = 8
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 32
+
+
+class Aws:
+    """Builds (and caches) the clients of one set of settings. Thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: ClientOptions | None = None,
+        *,
+        endpoint_url: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = options or ClientOptions()
+        # --local resolves its endpoint once, when the first client is needed (see cli).
+        self.endpoint_url = endpoint_url or settings.endpoint_url
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._clients: dict[str, Any] = {}
+        self._account_id: str | None = None
+
+    def with_options(self, **changes: Any) -> Aws:
+        """A sibling factory with other transport settings (e.g. no retries for probes)."""
+        return Aws(self.settings, replace(self.options, **changes), endpoint_url=self.endpoint_url)
+
+    @property
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                self._session = self._make_session()
+            return self._session
+
+    def _make_session(self) -> boto3.Session:
+        import boto3
+
+        if self.settings.local:
+            session = boto3.Session(
+                aws_access_key_id=LOCAL_ACCESS_KEY,
+                aws_secret_access_key=LOCAL_SECRET_KEY,
+                region_name=self.settings.region or DEFAULT_REGION,
+            )
+        else:
+            session = boto3.Session(
+                profile_name=self.settings.profile, region_name=self.settings.region
+            )
+            if session.region_name is None:
+                session = boto3.Session(
+                    profile_name=self.settings.profile, region_name=DEFAULT_REGION
+                )
+        return session
+
+    @property
+    def region(self) -> str:
+        return self.session.region_name or DEFAULT_REGION
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            cached = self._clients.get(service)
+            if cached is not None:
+                return cached
+        from botocore.config import Config
+
+        config = Config(
+            retries={"mode": self.options.retry_mode, "max_attempts": self.options.max_attempts},
+            connect_timeout=self.options.connect_timeout,
+            read_timeout=self.options.read_timeout,
+            max_pool_connections=self.options.max_pool_connections,
+            user_agent_extra=f"sqsidem/{__version__}",
+        )
+        made = self.session.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoint_url, config=config
+        )
+        with self._lock:
+            return self._clients.setdefault(service, made)
+
+    @property
+    def sqs(self) -> SQSClient:
+        return cast("SQSClient", self.client("sqs"))
+
+    @property
+    def dynamodb(self) -> DynamoDBClient:
+        return cast("DynamoDBClient", self.client("dynamodb"))
+
+    @property
+    def lambda_(self) -> LambdaClient:
+        return cast("LambdaClient", self.client("lambda"))
+
+    @property
+    def iam(self) -> IAMClient:
+        return cast("IAMClient", self.client("iam"))
+
+    @property
+    def kms(self) -> KMSClient:
+        return cast("KMSClient", self.client("kms"))
+
+    @property
+    def logs(self) -> CloudWatchLogsClient:
+        return cast("CloudWatchLogsClient", self.client("logs"))
+
+    @property
+    def sns(self) -> SNSClient:
+        return cast("SNSClient", self.client("sns"))
+
+    @property
+    def cloudwatch(self) -> CloudWatchClient:
+        return cast("CloudWatchClient", self.client("cloudwatch"))
+
+    @property
+    def sts(self) -> STSClient:
+        return cast("STSClient", self.client("sts"))
+
+    def account_id(self) -> str:
+        if self._account_id is None:
+            self._account_id = self.sts.get_caller_identity()["Account"]
+        return self._account_id
+
+    def credential_source(self) -> str | None:
+        """Where the credentials came from (env, shared-credentials-file, sso, ...), if any."""
+        if self.settings.local:
+            return "local backend dummy credentials (test/test)"
+        credentials = self.session.get_credentials()
+        return None if credentials is None else str(getattr(credentials, "method", "unknown"))

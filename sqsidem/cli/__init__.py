@@ -1,0 +1,1 @@
+"""Typer commands: thin layers that parse, call one library function and render."""

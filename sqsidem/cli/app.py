@@ -1,0 +1,208 @@
+"""The root Typer app: global options, command registration, and the one error exit."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from sqsidem import __version__
+from sqsidem.cli.context import AppContext
+from sqsidem.errors import USAGE_EXIT, explain
+from sqsidem.render import Renderer, one_line
+from sqsidem.settings import GlobalFlags, resolve_settings
+
+GLOBAL_PANEL = "Global options (also accepted after the command)"
+# Global options that take a value, and those that are plain flags (DESIGN 6.2).
+_VALUE_OPTIONS = {"--profile", "--region", "--endpoint-url", "--stack", "--output", "-o"}
+_FLAG_OPTIONS = {"--local", "--debug"}
+# Command modules; each exposes ``register(app)``.
+_COMMAND_MODULES = ("local_cmd", "doctor_cmd")
+
+
+class OutputFormat(str, Enum):
+    human = "human"
+    json = "json"
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move global options given after the command to the front, like the aws CLI does."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    args = list(args)
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest.extend(args[index:])
+            break
+        name = token.split("=", 1)[0]
+        if name in _FLAG_OPTIONS:
+            front.append(token)
+        elif name in _VALUE_OPTIONS:
+            front.append(token)
+            if "=" not in token and index + 1 < len(args):
+                index += 1
+                front.append(args[index])
+        else:
+            rest.append(token)
+        index += 1
+    return front + rest
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    return any(kind.__name__ == "ClickException" for kind in type(exc).__mro__)
+
+
+def _debug_requested(args: Sequence[str]) -> bool:
+    return "--debug" in args or os.environ.get("SQSIDEM_DEBUG", "").lower() in {"1", "true", "yes"}
+
+
+class SqsidemGroup(TyperGroup):
+    """Root group: hoists global options and turns every failure into one stderr line."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = hoist_global_options(sys.argv[1:] if args is None else args)
+        render = Renderer()
+        try:
+            result = super().main(
+                args=argv,
+                prog_name=prog_name or "sqsidem",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except Exception as exc:
+            code = self._report(exc, render, _debug_requested(argv))
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    @staticmethod
+    def _report(exc: Exception, render: Renderer, debug: bool) -> int:
+        if type(exc).__name__ == "Abort":
+            render.error("aborted")
+            return 1
+        if _is_click_exception(exc):
+            message = exc.format_message()  # type: ignore[attr-defined]
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path} --help" if ctx is not None else "sqsidem --help"
+            render.error(f"{one_line(message)} (see `{where}`)")
+            code = getattr(exc, "exit_code", USAGE_EXIT)
+            return code if isinstance(code, int) else USAGE_EXIT
+        if debug:
+            render.traceback(exc)
+        explained = explain(exc)
+        render.error(explained.line)
+        return explained.exit_code
+
+
+def _version(value: bool) -> None:
+    if value:
+        Renderer().line(f"sqsidem {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    cls=SqsidemGroup,
+    name="sqsidem",
+    help=(
+        "Stand up, exercise, watch and tear down an idempotent SQS FIFO -> Lambda -> DynamoDB "
+        "pipeline, on AWS or on the embedded local backend."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="AWS profile (else AWS_PROFILE).", rich_help_panel=GLOBAL_PANEL),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="AWS region (else the AWS chain, else ap-northeast-1).",
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Send every call to this endpoint (emulator, VPC endpoint).",
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ] = None,
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="Use the embedded local backend (`sqsidem local up`).",
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ] = False,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            help="Stack name; every resource name derives from it (default: test).",
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat | None,
+        typer.Option("--output", "-o", help="human or json.", rich_help_panel=GLOBAL_PANEL),
+    ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=GLOBAL_PANEL),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+            rich_help_panel=GLOBAL_PANEL,
+        ),
+    ] = False,
+) -> None:
+    """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
+    flags = GlobalFlags(
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        local=local,
+        stack=stack,
+        output=output.value if output is not None else None,
+        debug=debug,
+    )
+    settings = resolve_settings(flags)
+    ctx.obj = AppContext(settings=settings, render=Renderer(settings.output))
+
+
+for _module in _COMMAND_MODULES:
+    importlib.import_module(f"sqsidem.cli.{_module}").register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,46 @@
+"""The typed object every command gets from the root callback (DESIGN 6.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+from sqsidem.render import Renderer
+from sqsidem.settings import Settings
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    render: Renderer
+    _aws: Aws | None = field(default=None, repr=False)
+
+    @property
+    def names(self) -> StackNames:
+        return self.settings.names
+
+    def aws(self) -> Aws:
+        """The client factory; with --local, finds the running backend (or says how to start it)."""
+        if self._aws is None:
+            from sqsidem.aws import Aws
+
+            endpoint = None
+            if self.settings.local:
+                from sqsidem import local
+
+                endpoint = local.require_endpoint()
+            self._aws = Aws(self.settings, endpoint_url=endpoint)
+        return self._aws
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):  # pragma: no cover - the root callback always sets it
+        raise RuntimeError("sqsidem's root callback did not run")
+    return root.obj

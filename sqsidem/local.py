@@ -1,0 +1,351 @@
+"""The embedded local backend: ministack as our own child process (DESIGN 6.9).
+
+We start it in a new process session bound to 127.0.0.1, remember its pid and port in
+``$SQSIDEM_STATE_DIR/local.json`` and stop the whole process group (the emulator runs
+Lambda functions in worker subprocesses) gracefully, then forcibly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqsidem.errors import LocalBackendError, UsageError
+from sqsidem.settings import DEFAULT_REGION, state_dir
+
+DEFAULT_PORT = 4566
+HOST = "127.0.0.1"
+HEALTH_PATH = "/_ministack/health"
+INSTALL_HINT = "install it with: pip install 'sqsidem[local]'"
+
+
+@dataclass(frozen=True)
+class LocalRecord:
+    pid: int
+    port: int
+    endpoint: str
+    started_at: float
+    state_dir: str
+    log_file: str
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    running: bool
+    endpoint: str | None = None
+    pid: int | None = None
+    port: int | None = None
+    uptime_s: float | None = None
+    state_dir: str | None = None
+    log_file: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("log_file")
+        return data
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout_s) as answer:  # noqa: S310 - our own loopback URL
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def ministack_installed() -> bool:
+    return importlib.util.find_spec("ministack") is not None
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child's exit status so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _alive(pid: int) -> bool:
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():
+        with contextlib.suppress(OSError):
+            text = cmdline.read_bytes().replace(b"\0", b" ")
+            if b"ministack" not in text:
+                return False  # the pid was reused by an unrelated process
+            if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+                return False
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    _reap(pgid)
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return (
+        any(_member_not_zombie(pid, pgid) for pid in _group_members(pgid))
+        or not Path("/proc").is_dir()
+    )
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            if int(fields[2]) == pgid:
+                members.append(int(entry.name))
+    return members
+
+
+def _member_not_zombie(pid: int, pgid: int) -> bool:
+    with contextlib.suppress(OSError, IndexError):
+        return not (Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"))
+    return False
+
+
+class LocalBackend:
+    """Start, stop and inspect one embedded backend whose record lives in ``root``."""
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall: Callable[[], float] = time.time,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root if root is not None else state_dir()
+        self._clock = clock
+        self._sleep = sleep
+        self._wall = wall
+        self._env = os.environ if env is None else env
+
+    @property
+    def record_path(self) -> Path:
+        return self.root / "local.json"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "ministack"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "ministack.log"
+
+    # -- record --------------------------------------------------------------------------
+    def _read_record(self) -> LocalRecord | None:
+        try:
+            data = json.loads(self.record_path.read_text(encoding="utf-8"))
+            return LocalRecord(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _write_record(self, record: LocalRecord) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(record), indent=2), encoding="utf-8")
+        tmp.replace(self.record_path)
+
+    def _forget(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.record_path.unlink()
+
+    # -- queries -------------------------------------------------------------------------
+    def status(self) -> LocalStatus:
+        record = self._read_record()
+        if record is None or not _alive(record.pid):
+            return LocalStatus(
+                running=False, state_dir=str(self.data_dir), log_file=str(self.log_path)
+            )
+        return LocalStatus(
+            running=True,
+            endpoint=record.endpoint,
+            pid=record.pid,
+            port=record.port,
+            uptime_s=round(max(0.0, self._wall() - record.started_at), 1),
+            state_dir=record.state_dir,
+            log_file=record.log_file,
+        )
+
+    def endpoint(self) -> str:
+        current = self.status()
+        if not current.running or current.endpoint is None:
+            raise LocalBackendError(
+                "the local backend is not running", "run `sqsidem local up` first"
+            )
+        return current.endpoint
+
+    def log_tail(self, lines: int) -> list[str]:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        return text.splitlines()[-lines:] if lines > 0 else text.splitlines()
+
+    # -- life cycle ----------------------------------------------------------------------
+    def up(
+        self,
+        port: int = DEFAULT_PORT,
+        *,
+        reset: bool = False,
+        timeout_s: float = 30.0,
+        region: str = DEFAULT_REGION,
+    ) -> tuple[LocalStatus, bool]:
+        """Start the backend unless it runs; returns (status, started_now)."""
+        if not 1 <= port <= 65535:
+            raise UsageError(f"invalid port {port}", "use a port between 1 and 65535")
+        current = self.status()
+        if current.running and not reset:
+            return current, False
+        if not ministack_installed():
+            raise LocalBackendError("the local backend (ministack) is not installed", INSTALL_HINT)
+        if current.running:
+            self.down()
+        if reset:
+            self.wipe()
+        if port_in_use(port):
+            raise LocalBackendError(
+                f"port {port} on {HOST} is already in use",
+                "stop what listens there or pass --port",
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        endpoint = f"http://{HOST}:{port}"
+        with self.log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "ministack"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._child_env(port, region),
+                cwd=self.root,
+                start_new_session=True,
+            )
+        record = LocalRecord(
+            pid=process.pid,
+            port=port,
+            endpoint=endpoint,
+            started_at=self._wall(),
+            state_dir=str(self.data_dir),
+            log_file=str(self.log_path),
+        )
+        self._write_record(record)
+        deadline = self._clock() + timeout_s
+        while not healthy(endpoint):
+            if process.poll() is not None:
+                self._forget()
+                tail = " | ".join(self.log_tail(3)) or "no output"
+                raise LocalBackendError(
+                    f"the local backend exited at start (code {process.returncode}): {tail}",
+                    f"see {self.log_path}",
+                )
+            if self._clock() >= deadline:
+                self._stop_group(process.pid, grace_s=2.0)
+                self._forget()
+                raise LocalBackendError(
+                    f"the local backend did not become healthy within {timeout_s:.0f} s",
+                    f"see {self.log_path}",
+                )
+            self._sleep(0.05)
+        return self.status(), True
+
+    def _child_env(self, port: int, region: str) -> dict[str, str]:
+        # The emulator runs function code with its own environment: keep ours out of it.
+        env = {
+            key: value
+            for key, value in self._env.items()
+            if not key.startswith(("AWS_", "SQSIDEM_", "BIND_HOST", "GATEWAY_PORT"))
+        }
+        env.update(
+            {
+                "BIND_HOST": HOST,
+                "GATEWAY_PORT": str(port),
+                "MINISTACK_HOST": HOST,
+                "MINISTACK_REGION": region,
+                "PERSIST_STATE": "1",
+                "STATE_DIR": str(self.data_dir),
+                # ministack keeps a pid file in TMPDIR: keep it in our own directory.
+                "TMPDIR": str(self.root),
+                "IOT_MTLS_ENABLED": "0",
+                "SFTP_ENABLED": "0",
+                "LOG_LEVEL": self._env.get("SQSIDEM_LOCAL_LOG_LEVEL", "INFO"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def down(self, timeout_s: float = 10.0) -> bool:
+        """Stop the backend and every process of its group; returns whether one was running."""
+        record = self._read_record()
+        if record is None:
+            return False
+        was_running = _alive(record.pid) or _group_alive(record.pid)
+        if was_running:
+            self._stop_group(record.pid, grace_s=timeout_s)
+        self._forget()
+        return was_running
+
+    def _stop_group(self, pgid: int, *, grace_s: float) -> None:
+        # SIGINT lets hypercorn run its lifespan shutdown, which persists the state.
+        for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, sig)
+            deadline = self._clock() + wait_s
+            while self._clock() < deadline:
+                if not _group_alive(pgid):
+                    return
+                self._sleep(0.05)
+        if _group_alive(pgid):
+            raise LocalBackendError(
+                f"could not stop the local backend's process group {pgid}",
+                f"kill it by hand: kill -9 -{pgid}",
+            )
+
+    def wipe(self) -> None:
+        """Forget every resource of the local backend (only while it is stopped)."""
+        if self.status().running:
+            raise LocalBackendError(
+                "the local backend is running", "run `sqsidem local down` first"
+            )
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def require_endpoint() -> str:
+    """The running backend's endpoint for --local, or a clear error saying how to start it."""
+    return LocalBackend().endpoint()
