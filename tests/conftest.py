@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from sqsidem.aws import Aws, ClientOptions
+from sqsidem.local import LocalBackend, free_port
 from sqsidem.settings import Settings
 
 REGION = "ap-northeast-1"
@@ -45,6 +48,35 @@ def moto_aws(fake_credentials: None) -> Iterator[Aws]:
         yield Aws(Settings(region=REGION), ClientOptions(max_attempts=2))
 
 
+@dataclass(frozen=True)
+class Ministack:
+    endpoint: str
+    root: Path
+
+
 @pytest.fixture(scope="session")
-def ministack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ministack")
+def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ministack]:
+    """One emulator for the whole test session, started through `local up`'s own code."""
+    root = tmp_path_factory.mktemp("ministack")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
+    backend = LocalBackend(root, env=env)
+    status, _ = backend.up(free_port(), timeout_s=60)
+    assert status.endpoint is not None
+    try:
+        yield Ministack(status.endpoint, root)
+    finally:
+        backend.down()
+
+
+@pytest.fixture
+def local_aws(ministack: Ministack, monkeypatch: pytest.MonkeyPatch) -> Aws:
+    """An :class:`Aws` on the shared emulator; `--local` in CLI tests finds the same one."""
+    monkeypatch.setenv("SQSIDEM_STATE_DIR", str(ministack.root))
+    return Aws(Settings(local=True, region=REGION), endpoint_url=ministack.endpoint)
+
+
+@pytest.fixture
+def stack_name(request: pytest.FixtureRequest) -> str:
+    """A stack name of its own per test, so tests can share one emulator."""
+    digest = hashlib.sha1(request.node.nodeid.encode(), usedforsecurity=False).hexdigest()
+    return f"t{digest[:10]}"
