@@ -88,6 +88,11 @@ _RESOURCE_IN_MESSAGE = re.compile(r"\bon resource:?\s*(\S+)", re.IGNORECASE)
 
 def explain(exc: BaseException) -> Explained:
     """Map any exception to one line that names the problem and the fix, plus an exit code."""
+    explained = _explain(exc)
+    return Explained(" ".join(explained.line.split()), explained.exit_code)
+
+
+def _explain(exc: BaseException) -> Explained:
     if isinstance(exc, SqsidemError):
         return Explained(exc.one_line(), exc.exit_code)
     if type(exc).__module__.startswith("botocore"):
