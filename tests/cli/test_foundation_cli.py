@@ -166,6 +166,8 @@ def test_up_reports_a_busy_port(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        result = runner.invoke(app, ["local", "up", "--port", str(port)], env={"SQSIDEM_STATE_DIR": str(tmp_path)})
+        result = runner.invoke(
+            app, ["local", "up", "--port", str(port)], env={"SQSIDEM_STATE_DIR": str(tmp_path)}
+        )
     assert result.exit_code == 1
     assert "already in use" in result.stderr

@@ -40,7 +40,9 @@ def test_every_name_derives_from_the_stack() -> None:
 
 def test_flag_beats_env_beats_file(tmp_path: Path) -> None:
     """flag > SQSIDEM_* > sqsidem.toml."""
-    (tmp_path / "sqsidem.toml").write_text('stack = "fromfile"\nregion = "eu-west-1"\noutput = "json"\n')
+    (tmp_path / "sqsidem.toml").write_text(
+        'stack = "fromfile"\nregion = "eu-west-1"\noutput = "json"\n'
+    )
     env = {"SQSIDEM_STACK": "fromenv"}
     settings = resolve_settings(GlobalFlags(stack="fromflag"), env=env, cwd=tmp_path)
     assert settings.stack == "fromflag"
