@@ -1,0 +1,233 @@
+"""The idempotency lock: a small state machine over one DynamoDB item per key (DESIGN 2, 6.3).
+
+Item: ``transaction_id`` (S, key), ``status`` IN_PROGRESS | COMPLETED,
+``in_progress_expiration`` (N, epoch ms: the attempt's deadline), ``expiration`` (N, epoch s,
+the TTL attribute), ``owner`` (a token per attempt), ``message_id``, ``group_id``,
+``receive_count``, ``first_seen_ms``, ``completed_ms``. A new message costs two writes:
+the acquiring PutItem and the completing UpdateItem.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+IN_PROGRESS = "IN_PROGRESS"
+COMPLETED = "COMPLETED"
+KEY_ATTRIBUTE = "transaction_id"
+
+LockState = Literal["in-progress", "stale", "completed", "expired"]
+AcquireKind = Literal["acquired", "taken-over", "duplicate", "busy"]
+
+# status and owner are DynamoDB reserved words, hence #s and #o everywhere.
+_ACQUIRE_CONDITION = (
+    "attribute_not_exists(#k)"
+    " OR (#s = :in_progress AND in_progress_expiration < :now_ms)"
+    " OR expiration < :now_s"
+)
+_CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+_DESERIALIZER = TypeDeserializer()
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def derive_state(item: Mapping[str, Any], now_ms: int) -> LockState:
+    """The state a reader should show for a deserialized lock item.
+
+    Uses the same comparisons as the acquire condition, so ``stale`` and ``expired`` are
+    exactly what the consumer would take over. ``expired`` wins; TTL deletion lags, so
+    readers must compare themselves. Tutorial items (only ``transaction_id``) are
+    ``completed`` and never expire; any status other than IN_PROGRESS reads as completed,
+    because the acquire condition treats it as a blocking record too.
+    """
+    expiration = _as_int(item.get("expiration"))
+    if expiration is not None and expiration < now_ms // 1000:
+        return "expired"
+    if item.get("status") == IN_PROGRESS:
+        deadline = _as_int(item.get("in_progress_expiration"))
+        if deadline is not None and deadline < now_ms:
+            return "stale"
+        return "in-progress"
+    return "completed"
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal | float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(Decimal(value))
+        except ArithmeticError:
+            return None
+    return None
+
+
+def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A low-level DynamoDB item (``{"S": ...}``) as plain values (numbers as Decimal)."""
+    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+
+
+@dataclass(frozen=True)
+class AcquireResult:
+    """What the acquiring PutItem found. ``previous`` is the blocking or replaced item."""
+
+    kind: AcquireKind
+    previous: dict[str, Any] | None = None
+
+    @property
+    def owned(self) -> bool:
+        return self.kind in ("acquired", "taken-over")
+
+
+@dataclass(frozen=True)
+class LockAttempt:
+    """Who is trying: written into the lock so `locks list` can say which message holds it."""
+
+    owner: str
+    message_id: str | None = None
+    group_id: str | None = None
+    receive_count: int | None = None
+
+
+class LockTable:
+    """The lock operations on one table; thread-safe as long as the client is (boto3's is)."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        ttl_s: int,
+        now_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.ttl_s = ttl_s
+        self.now_ms = now_ms
+
+    def acquire(self, key: str, attempt: LockAttempt, deadline_ms: int) -> AcquireResult:
+        """One conditional PutItem: absent, stale or expired -> ours; else say who blocks."""
+        now_ms = self.now_ms()
+        item: dict[str, Any] = {
+            KEY_ATTRIBUTE: {"S": key},
+            "status": {"S": IN_PROGRESS},
+            "in_progress_expiration": {"N": str(deadline_ms)},
+            "expiration": {"N": str(now_ms // 1000 + self.ttl_s)},
+            "owner": {"S": attempt.owner},
+            "first_seen_ms": {"N": str(now_ms)},
+        }
+        if attempt.message_id:
+            item["message_id"] = {"S": attempt.message_id}
+        if attempt.group_id:
+            item["group_id"] = {"S": attempt.group_id}
+        if attempt.receive_count is not None:
+            item["receive_count"] = {"N": str(attempt.receive_count)}
+        try:
+            response = self.client.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression=_ACQUIRE_CONDITION,
+                ExpressionAttributeNames={"#k": KEY_ATTRIBUTE, "#s": "status"},
+                ExpressionAttributeValues={
+                    ":in_progress": {"S": IN_PROGRESS},
+                    ":now_ms": {"N": str(now_ms)},
+                    ":now_s": {"N": str(now_ms // 1000)},
+                },
+                # ALL_OLD on success tells a takeover from a fresh lock at no extra cost.
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if _code(exc) != _CONDITIONAL_CHECK_FAILED:
+                raise
+            raw: Any = exc.response.get("Item")
+            blocking = (
+                deserialize_item(raw) if isinstance(raw, Mapping) and raw else {KEY_ATTRIBUTE: key}
+            )
+            # The condition was evaluated with our now_ms, so the derived state agrees with
+            # it; anything but "completed" means a live attempt: retry later.
+            if derive_state(blocking, now_ms) == "completed":
+                return AcquireResult("duplicate", blocking)
+            return AcquireResult("busy", blocking)
+        old = response.get("Attributes")
+        if old:
+            return AcquireResult("taken-over", deserialize_item(old))
+        return AcquireResult("acquired")
+
+    def complete(self, key: str, owner: str) -> bool:
+        """Mark COMPLETED if we still own the lock; False means someone took it over."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={KEY_ATTRIBUTE: {"S": key}},
+                UpdateExpression="SET #s = :completed, completed_ms = :now_ms",
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                ExpressionAttributeValues={
+                    ":completed": {"S": COMPLETED},
+                    ":now_ms": {"N": str(self.now_ms())},
+                    ":owner": {"S": owner},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    def release(self, key: str, owner: str) -> bool:
+        """Delete our own lock so a retry can run at once; False if it is no longer ours."""
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key={KEY_ATTRIBUTE: {"S": key}},
+                ConditionExpression="#o = :owner AND #s = :in_progress",
+                ExpressionAttributeNames={"#o": "owner", "#s": "status"},
+                ExpressionAttributeValues={
+                    ":owner": {"S": owner},
+                    ":in_progress": {"S": IN_PROGRESS},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    def extend(self, key: str, owner: str, deadline_ms: int) -> bool:
+        """Move our in-progress deadline (worker heartbeat); False if it is no longer ours."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={KEY_ATTRIBUTE: {"S": key}},
+                UpdateExpression="SET in_progress_expiration = :deadline",
+                ConditionExpression="#o = :owner AND #s = :in_progress",
+                ExpressionAttributeNames={"#o": "owner", "#s": "status"},
+                ExpressionAttributeValues={
+                    ":deadline": {"N": str(deadline_ms)},
+                    ":owner": {"S": owner},
+                    ":in_progress": {"S": IN_PROGRESS},
+                },
+            )
+        except ClientError as exc:
+            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

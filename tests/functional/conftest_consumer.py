@@ -1,0 +1,149 @@
+"""Helpers shared by the consumer, lock and worker tests (imported explicitly, not a conftest)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqsidem.consumer.batch import Consumer
+from sqsidem.consumer.failpoints import NO_FAILPOINTS, Failpoints
+from sqsidem.consumer.keys import parse_key_spec
+from sqsidem.consumer.lock import LockTable
+from sqsidem.consumer.processor import Processor
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TABLE = "Idempotent-test"
+QUEUE_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:test-queue.fifo"
+START_MS = 1_800_000_000_000
+
+
+class FakeClock:
+    """Epoch milliseconds that move only when a test says so."""
+
+    def __init__(self, ms: int = START_MS) -> None:
+        self.ms = ms
+
+    def __call__(self) -> int:
+        return self.ms
+
+    def advance(self, ms: int) -> None:
+        self.ms += ms
+
+
+@dataclass
+class FakeContext:
+    remaining_ms: int = 3_000
+    aws_request_id: str = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+@dataclass
+class Recorder:
+    """A processor that remembers what it ran and fails on chosen bodies."""
+
+    fail_bodies: set[str] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self.calls.append(record["body"])
+        if record["body"] in self.fail_bodies:
+            raise RuntimeError(f"poison {record['body']}")
+
+
+@dataclass
+class Lines:
+    lines: list[str] = field(default_factory=list)
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+
+    @property
+    def decisions(self) -> list[tuple[str, str | None]]:
+        parsed = [json.loads(line) for line in self.lines]
+        return [(p["decision"], p["message_id"]) for p in parsed]
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _ in self.decisions]
+
+
+def create_lock_table(client: DynamoDBClient, name: str = TABLE) -> None:
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def make_consumer(
+    client: DynamoDBClient,
+    processor: Processor,
+    clock: FakeClock,
+    emit: Lines,
+    *,
+    key: str = "dedup",
+    failpoints: Failpoints = NO_FAILPOINTS,
+    ttl_s: int = 3600,
+) -> Consumer:
+    return Consumer(
+        LockTable(client, TABLE, ttl_s=ttl_s, now_ms=clock),
+        processor,
+        key_spec=parse_key_spec(key),
+        emit=emit,
+        failpoints=failpoints,
+    )
+
+
+def sqs_record(
+    message_id: str,
+    body: str = "",
+    *,
+    group: str = "g1",
+    dedup: str | None = None,
+    key: str | None = None,
+    receive_count: int = 1,
+    arn: str = QUEUE_ARN,
+) -> dict[str, Any]:
+    """A record shaped exactly like Lambda's SQS event record."""
+    attributes = {
+        "ApproximateReceiveCount": str(receive_count),
+        "SentTimestamp": "1800000000000",
+        "SequenceNumber": "18880000000000000001",
+        "MessageGroupId": group,
+        "SenderId": "AIDAEXAMPLE",
+        "MessageDeduplicationId": dedup if dedup is not None else f"dedup-{message_id}",
+        "ApproximateFirstReceiveTimestamp": "1800000000001",
+    }
+    message_attributes: dict[str, Any] = {}
+    if key is not None:
+        message_attributes["sqsidem-key"] = {
+            "stringValue": key,
+            "stringListValues": [],
+            "binaryListValues": [],
+            "dataType": "String",
+        }
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"rh-{message_id}",
+        "body": body or message_id,
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": "0" * 32,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": "ap-northeast-1",
+    }
+
+
+def get_lock(client: DynamoDBClient, key: str) -> dict[str, Any] | None:
+    from sqsidem.consumer.lock import deserialize_item
+
+    item = client.get_item(
+        TableName=TABLE, Key={"transaction_id": {"S": key}}, ConsistentRead=True
+    ).get("Item")
+    return deserialize_item(item) if item else None

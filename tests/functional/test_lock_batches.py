@@ -1,0 +1,157 @@
+"""FIFO partial batches (DESIGN 6.4) and the crash proof, against moto's DynamoDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest_consumer import (
+    FakeClock,
+    FakeContext,
+    Lines,
+    Recorder,
+    create_lock_table,
+    get_lock,
+    make_consumer,
+    sqs_record,
+)
+
+from sqsidem.aws import Aws
+from sqsidem.consumer.failpoints import Failpoints
+
+
+@pytest.fixture
+def ddb(moto_aws: Aws) -> Any:
+    client = moto_aws.dynamodb
+    create_lock_table(client)
+    return client
+
+
+def failures(response: dict[str, Any]) -> list[str]:
+    return [f["itemIdentifier"] for f in response["batchItemFailures"]]
+
+
+def test_failure_stops_the_rest_of_its_group_and_is_not_rerun(ddb: Any) -> None:
+    """Batch of 3 in one group, record 2 fails: 2 and 3 reported, 1 is a duplicate later."""
+    clock, lines = FakeClock(), Lines()
+    processor = Recorder(fail_bodies={"m2"})
+    consumer = make_consumer(ddb, processor, clock, lines)
+    batch = [sqs_record(m) for m in ("m1", "m2", "m3")]
+    first = consumer.handle_event({"Records": batch}, FakeContext())
+    assert failures(first.response()) == ["m2", "m3"]
+    assert processor.calls == ["m1", "m2"]  # m3 was not executed
+    assert "not attempted" in lines.lines[-1]
+
+    # The mapping redelivers the whole batch (m1 was not deleted yet in a real retry path,
+    # or was redelivered): m1 must be a duplicate, not run again.
+    processor.fail_bodies.clear()
+    again = [sqs_record(m, receive_count=2) for m in ("m1", "m2", "m3")]
+    second = consumer.handle_event({"Records": again}, FakeContext())
+    assert failures(second.response()) == []
+    assert processor.calls == ["m1", "m2", "m2", "m3"]
+    assert lines.decisions[-5:] == [
+        ("duplicate", "m1"),
+        ("acquired", "m2"),
+        ("completed", "m2"),
+        ("acquired", "m3"),
+        ("completed", "m3"),
+    ]
+
+
+def test_other_groups_go_on_after_a_failure(ddb: Any) -> None:
+    """Interleaved groups: a failure in group a stops only group a."""
+    clock, lines = FakeClock(), Lines()
+    processor = Recorder(fail_bodies={"a1"})
+    consumer = make_consumer(ddb, processor, clock, lines)
+    batch = [
+        sqs_record("a1", group="a"),
+        sqs_record("b1", group="b"),
+        sqs_record("a2", group="a"),
+        sqs_record("b2", group="b"),
+    ]
+    result = consumer.handle_event({"Records": batch}, FakeContext())
+    assert failures(result.response()) == ["a1", "a2"]
+    assert processor.calls == ["a1", "b1", "b2"]
+
+
+def test_busy_record_also_stops_its_group(ddb: Any) -> None:
+    """A busy (unacknowledged) record must keep order too: the rest of its group waits."""
+    clock, lines = FakeClock(), Lines()
+    processor = Recorder()
+    consumer = make_consumer(ddb, processor, clock, lines)
+    crashing = make_consumer(ddb, Recorder(), clock, Lines(), failpoints=_crash_after_lock())
+    with pytest.raises(Crash):
+        crashing.handle_event({"Records": [sqs_record("m1")]}, FakeContext())
+    result = consumer.handle_event({"Records": [sqs_record("m1"), sqs_record("m2")]}, FakeContext())
+    assert failures(result.response()) == ["m1", "m2"]
+    assert processor.calls == []
+
+
+def test_standard_queue_reports_only_the_failed_record(ddb: Any) -> None:
+    """Without FIFO order, later records of the same group still run."""
+    clock, lines = FakeClock(), Lines()
+    processor = Recorder(fail_bodies={"m1"})
+    consumer = make_consumer(ddb, processor, clock, lines, key="message-id")
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:plain"
+    batch = [sqs_record("m1", arn=arn), sqs_record("m2", arn=arn)]
+    result = consumer.handle_event({"Records": batch}, FakeContext())
+    assert failures(result.response()) == ["m1"]
+    assert processor.calls == ["m1", "m2"]
+
+
+class Crash(BaseException):
+    """Stands for SIGKILL: not an Exception, so no handler of ours can catch it."""
+
+
+def _crash_after_lock() -> Failpoints:
+    def die() -> None:
+        raise Crash
+
+    return Failpoints({"after-lock": 1.0}, kill=die)
+
+
+def test_crash_after_lock_is_recovered_exactly_once_after_the_deadline(ddb: Any) -> None:
+    """Dies after taking the lock: busy before the deadline, taken over once after it."""
+    clock = FakeClock()
+    processor = Recorder()
+    dying = make_consumer(ddb, processor, clock, Lines(), failpoints=_crash_after_lock())
+    with pytest.raises(Crash):
+        dying.handle_event({"Records": [sqs_record("m1")]}, FakeContext(3000))
+    assert processor.calls == []
+
+    lines = Lines()
+    healthy = make_consumer(ddb, processor, clock, lines)
+    clock.advance(2999)  # a redelivery before the deadline must not be acknowledged
+    early = healthy.handle_event({"Records": [sqs_record("m1", receive_count=2)]}, FakeContext())
+    assert failures(early.response()) == ["m1"]
+    assert processor.calls == []
+
+    clock.advance(2)  # past the deadline
+    late = healthy.handle_event({"Records": [sqs_record("m1", receive_count=3)]}, FakeContext())
+    assert failures(late.response()) == []
+    again = healthy.handle_event({"Records": [sqs_record("m1", receive_count=4)]}, FakeContext())
+    assert failures(again.response()) == []
+    assert processor.calls == ["m1"]
+    assert lines.kinds() == ["busy", "taken-over", "completed", "duplicate"]
+    item = get_lock(ddb, "dedup-m1")
+    assert item is not None and item["status"] == "COMPLETED" and item["receive_count"] == 3
+
+
+def test_crash_after_complete_is_a_duplicate_on_redelivery(ddb: Any) -> None:
+    """Dies after COMPLETED but before the ack: the redelivery is skipped."""
+    clock, processor = FakeClock(), Recorder()
+
+    def die() -> None:
+        raise Crash
+
+    dying = make_consumer(
+        ddb, processor, clock, Lines(), failpoints=Failpoints({"after-complete": 1.0}, kill=die)
+    )
+    with pytest.raises(Crash):
+        dying.handle_event({"Records": [sqs_record("m1")]}, FakeContext())
+    lines = Lines()
+    make_consumer(ddb, processor, clock, lines).handle_event(
+        {"Records": [sqs_record("m1", receive_count=2)]}, FakeContext()
+    )
+    assert processor.calls == ["m1"]
+    assert lines.kinds() == ["duplicate"]

@@ -1,0 +1,204 @@
+"""Locks against moto: streaming scans, show, and careful clearing."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from sqsidem.aws import Aws
+from sqsidem.errors import NotFoundError
+from sqsidem.locks import (
+    ClearPlan,
+    ClearSelection,
+    LockFilter,
+    LockScan,
+    execute_clear,
+    get_lock,
+    make_lock,
+    plan_clear,
+)
+
+TABLE = "Idempotent-locks"
+
+
+class CallCounter:
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] = self.calls.get(model.name, 0) + 1
+
+
+def make_table(aws: Aws, name: str = TABLE) -> None:
+    aws.dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def completed(tid: str, age_s: int = 10) -> dict[str, Any]:
+    t = now_ms()
+    return {
+        "transaction_id": {"S": tid},
+        "status": {"S": "COMPLETED"},
+        "owner": {"S": f"o-{tid}"},
+        "first_seen_ms": {"N": str(t - age_s * 1000)},
+        "completed_ms": {"N": str(t - age_s * 1000 + 5)},
+        "expiration": {"N": str(t // 1000 + 86400)},
+        "message_id": {"S": f"m-{tid}"},
+        "group_id": {"S": "g"},
+        "receive_count": {"N": "1"},
+    }
+
+
+def in_progress(tid: str, deadline_in_s: int, owner: str = "o1") -> dict[str, Any]:
+    t = now_ms()
+    return {
+        "transaction_id": {"S": tid},
+        "status": {"S": "IN_PROGRESS"},
+        "owner": {"S": owner},
+        "first_seen_ms": {"N": str(t - 1000)},
+        "in_progress_expiration": {"N": str(t + deadline_in_s * 1000)},
+        "expiration": {"N": str(t // 1000 + 86400)},
+    }
+
+
+def put_all(aws: Aws, items: list[dict[str, Any]], table: str = TABLE) -> None:
+    for start in range(0, len(items), 25):
+        requests: Any = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
+        aws.dynamodb.batch_write_item(RequestItems={table: requests})
+
+
+def seed_mixed(aws: Aws) -> None:
+    make_table(aws)
+    put_all(
+        aws,
+        [completed(f"c{i}") for i in range(5)]
+        + [in_progress("live", 60), in_progress("stale", -60)]
+        + [{"transaction_id": {"S": "tutorial"}}],
+    )
+
+
+def test_scan_streams_with_counts_and_filters(moto_aws: Aws) -> None:
+    """A filtered scan yields matching locks and counts them by state."""
+    seed_mixed(moto_aws)
+    scan = LockScan(moto_aws.dynamodb, TABLE, page_size=3)
+    assert len(list(scan)) == 8
+    assert scan.counts.by_state == {"completed": 6, "in-progress": 1, "stale": 1}
+    stale = LockScan(moto_aws.dynamodb, TABLE, where=LockFilter(frozenset({"stale"})))
+    assert [x.transaction_id for x in stale] == ["stale"]
+    prefixed = LockScan(moto_aws.dynamodb, TABLE, where=LockFilter(prefix="c"), limit=2)
+    assert len(list(prefixed)) == 2
+
+
+def test_parallel_segments_find_every_lock_once(moto_aws: Aws) -> None:
+    """--segments 4: the union of the segments is the table, without repeats."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:03d}") for i in range(120)])
+    ids = [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE, segments=4)]
+    assert sorted(ids) == [f"t{i:03d}" for i in range(120)]
+
+
+def test_parallel_scan_stops_early_at_limit(moto_aws: Aws) -> None:
+    """Stopping at --limit with parallel segments stops the segment threads too."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:03d}") for i in range(60)])
+    scan = LockScan(moto_aws.dynamodb, TABLE, segments=3, limit=5, page_size=2)
+    assert len(list(scan)) == 5
+
+
+def test_get_lock_and_missing(moto_aws: Aws) -> None:
+    """show reads one record; an unknown id is NotFoundError."""
+    seed_mixed(moto_aws)
+    lock = get_lock(moto_aws.dynamodb, TABLE, "live")
+    assert lock.state == "in-progress" and lock.owner == "o1"
+    with pytest.raises(NotFoundError):
+        get_lock(moto_aws.dynamodb, TABLE, "nope")
+
+
+def test_clear_all_1000_uses_40_batch_writes_and_no_delete_item(moto_aws: Aws) -> None:
+    """`clear --all` on 1,000 completed locks: 40 BatchWriteItem calls, no DeleteItem."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
+    counter = CallCounter()
+    moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True), segments=4)
+    result = execute_clear(moto_aws.dynamodb, TABLE, plan, sleep=lambda _: None)
+    assert result.deleted == 1000 and result.failed == 0
+    assert counter.calls["BatchWriteItem"] == 40
+    assert "DeleteItem" not in counter.calls
+    assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_live_locks_are_skipped_unless_forced(moto_aws: Aws) -> None:
+    """A live in-progress lock is counted as skipped; --force deletes it conditionally."""
+    seed_mixed(moto_aws)
+    plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True))
+    assert [x.transaction_id for x in plan.skipped_live] == ["live"]
+    assert [x.transaction_id for x in plan.conditional] == ["stale"]
+    result = execute_clear(moto_aws.dynamodb, TABLE, plan)
+    assert (result.deleted, result.skipped_live, result.delete_calls) == (7, 1, 1)
+    forced = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(ids=["live", "gone"]), force=True)
+    assert forced.not_found == ["gone"]
+    assert execute_clear(moto_aws.dynamodb, TABLE, forced).deleted == 1
+    assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_lock_reacquired_after_the_scan_is_not_removed(moto_aws: Aws) -> None:
+    """The conditional delete checks the owner seen: a new owner's lock survives."""
+    make_table(moto_aws)
+    put_all(moto_aws, [in_progress("k", -30, owner="old")])
+    plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(stale=True))
+    assert len(plan.conditional) == 1
+    moto_aws.dynamodb.put_item(TableName=TABLE, Item=in_progress("k", 60, owner="new"))
+    result = execute_clear(moto_aws.dynamodb, TABLE, plan)
+    assert (result.deleted, result.changed) == (0, 1)
+    assert get_lock(moto_aws.dynamodb, TABLE, "k").owner == "new"
+
+
+def test_clear_by_age_and_status(moto_aws: Aws) -> None:
+    """--older-than picks only older locks; --status picks by derived state."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
+    plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
+    assert [x.transaction_id for x in plan.to_delete] == ["old"]
+    plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(states=frozenset({"stale"})))
+    assert plan.to_delete == []
+
+
+def test_unprocessed_items_are_resent_with_backoff(moto_aws: Aws) -> None:
+    """UnprocessedItems go back in the next call after an injected sleep."""
+    client = moto_aws.dynamodb
+    locks = [make_lock({"transaction_id": f"t{i}", "status": "COMPLETED"}, 0) for i in range(3)]
+    left: Any = [{"DeleteRequest": {"Key": {"transaction_id": {"S": "t2"}}}}]
+    sleeps: list[float] = []
+    with Stubber(client) as stub:
+        stub.add_response("batch_write_item", {"UnprocessedItems": {TABLE: left}})
+        stub.add_response("batch_write_item", {"UnprocessedItems": {TABLE: left}})
+        stub.add_response("batch_write_item", {"UnprocessedItems": {}})
+        result = execute_clear(client, TABLE, ClearPlan(batch=locks), sleep=sleeps.append)
+    assert (result.deleted, result.batch_calls, result.failed) == (3, 3, 0)
+    assert sleeps == [0.05, 0.1]
+
+
+def test_unprocessed_items_give_up_and_count_failed(moto_aws: Aws) -> None:
+    """After the last attempt the rest is counted as failed, not raised."""
+    client = moto_aws.dynamodb
+    locks = [make_lock({"transaction_id": "t0", "status": "COMPLETED"}, 0)]
+    left: Any = [{"DeleteRequest": {"Key": {"transaction_id": {"S": "t0"}}}}]
+    with Stubber(client) as stub:
+        for _ in range(2):
+            stub.add_response("batch_write_item", {"UnprocessedItems": {TABLE: left}})
+        result = execute_clear(
+            client, TABLE, ClearPlan(batch=locks), sleep=lambda _: None, max_attempts=2
+        )
+    assert (result.deleted, result.failed) == (0, 1)
