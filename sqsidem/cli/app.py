@@ -23,7 +23,14 @@ GLOBAL_PANEL = "Global options (also accepted after the command)"
 _VALUE_OPTIONS = {"--profile", "--region", "--endpoint-url", "--stack", "--output", "-o"}
 _FLAG_OPTIONS = {"--local", "--debug"}
 # Command modules; each exposes ``register(app)``.
-_COMMAND_MODULES = ("local_cmd", "doctor_cmd")
+_COMMAND_MODULES = (
+    "local_cmd",
+    "doctor_cmd",
+    "worker_cmd",
+    "dlq_cmd",
+    "notify_cmd",
+    "trace_cmd",
+)
 
 
 class OutputFormat(str, Enum):

@@ -1,0 +1,174 @@
+"""Look at a queue's messages without consuming them (used by `dlq list`, `dlq redrive`, `trace`).
+
+We receive with a short visibility timeout and hold everything we received until the look is
+over (releasing early would hand the same messages back on the next receive), then make each
+one visible again at once with ChangeMessageVisibility 0. A FIFO queue hides a group's later
+messages while an earlier one is in flight, and other consumers may hold some: the queue's
+approximate counts say how many we could not show.
+
+Every look is a receive: ApproximateReceiveCount goes up by one. On a queue with a redrive
+policy that spends one of the message's attempts, so callers say so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqsidem.consumer.keys import KEY_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+PEEK_VISIBILITY_S = 30
+DEFAULT_PEEK_LIMIT = 100
+KeySource = Literal["attribute", "dedup-id"]
+
+
+@dataclass(frozen=True)
+class QueueMessage:
+    """One message as seen by a peek; ``receive_count`` excludes the peek's own receive."""
+
+    message_id: str
+    body: str
+    group_id: str | None
+    dedup_id: str | None
+    key: str | None
+    key_source: KeySource | None
+    receive_count: int
+    sent_ms: int | None
+    first_receive_ms: int | None
+    source_arn: str | None
+    message_attributes: dict[str, dict[str, Any]] = field(repr=False)
+    receipt_handle: str = field(repr=False, compare=False)
+
+    @property
+    def dedup_replaced(self) -> bool:
+        """AWS replaces a FIFO dead letter's dedup id by the original message id."""
+        return self.dedup_id is not None and self.dedup_id == self.message_id
+
+
+@dataclass(frozen=True)
+class Peek:
+    messages: list[QueueMessage]
+    approximate_total: int  # visible + in flight + delayed, read before the look
+    not_shown: int
+
+
+def message_key(
+    message_attributes: Mapping[str, Any], dedup_id: str | None
+) -> tuple[str | None, KeySource | None]:
+    """The message's idempotency key (DESIGN 6.3): the sqsidem-key attribute, else its dedup id."""
+    value = message_attributes.get(KEY_ATTRIBUTE)
+    if isinstance(value, Mapping):
+        text = value.get("StringValue")
+        if isinstance(text, str) and text:
+            return text, "attribute"
+    if dedup_id:
+        return dedup_id, "dedup-id"
+    return None, None
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def parse_message(raw: Mapping[str, Any], *, peeked: bool = True) -> QueueMessage:
+    """A received SQS message as a :class:`QueueMessage`."""
+    system = raw.get("Attributes") or {}
+    attributes: dict[str, dict[str, Any]] = dict(raw.get("MessageAttributes") or {})
+    dedup_id = system.get("MessageDeduplicationId")
+    key, source = message_key(attributes, dedup_id)
+    count = _int(system.get("ApproximateReceiveCount")) or 0
+    return QueueMessage(
+        message_id=str(raw["MessageId"]),
+        body=str(raw.get("Body", "")),
+        group_id=system.get("MessageGroupId"),
+        dedup_id=dedup_id,
+        key=key,
+        key_source=source,
+        receive_count=max(0, count - 1) if peeked else count,
+        sent_ms=_int(system.get("SentTimestamp")),
+        first_receive_ms=_int(system.get("ApproximateFirstReceiveTimestamp")),
+        source_arn=system.get("DeadLetterQueueSourceArn"),
+        message_attributes=attributes,
+        receipt_handle=str(raw["ReceiptHandle"]),
+    )
+
+
+def approximate_total(sqs: SQSClient, url: str) -> int:
+    """Visible + in flight + delayed messages (approximate, as SQS counts them)."""
+    response = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )
+    return sum(_int(value) or 0 for value in response["Attributes"].values())
+
+
+def receive_batch(
+    sqs: SQSClient, url: str, *, max_messages: int, visibility_s: int
+) -> list[dict[str, Any]]:
+    """One ReceiveMessage with every system and message attribute (no long polling)."""
+    response = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=max(1, min(10, max_messages)),
+        VisibilityTimeout=visibility_s,
+        WaitTimeSeconds=0,
+        MessageSystemAttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    )
+    return [dict(message) for message in response.get("Messages", [])]
+
+
+def release(sqs: SQSClient, url: str, receipt_handles: list[str]) -> None:
+    """Make held messages visible again at once. A handle that expired is visible anyway."""
+    from botocore.exceptions import ClientError
+
+    for handle in receipt_handles:
+        try:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+        except ClientError:
+            continue
+
+
+def peek(
+    sqs: SQSClient,
+    url: str,
+    *,
+    limit: int = DEFAULT_PEEK_LIMIT,
+    visibility_s: int = PEEK_VISIBILITY_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> Peek:
+    """Up to ``limit`` messages of the queue, all left in it and visible again on return."""
+    total = approximate_total(sqs, url)
+    seen: dict[str, QueueMessage] = {}
+    handles: list[str] = []
+    started = clock()
+    empty_rounds = 0
+    try:
+        # Stop well before our hold expires: past it, the same messages would come back.
+        while len(seen) < limit and empty_rounds < 2 and clock() - started < visibility_s / 2:
+            batch = receive_batch(
+                sqs, url, max_messages=limit - len(seen), visibility_s=visibility_s
+            )
+            if not batch:
+                empty_rounds += 1
+                continue
+            empty_rounds = 0
+            for raw in batch:
+                handles.append(str(raw["ReceiptHandle"]))
+                message = parse_message(raw)
+                seen.setdefault(message.message_id, message)
+    finally:
+        release(sqs, url, handles)
+    messages = list(seen.values())
+    return Peek(messages, total, max(0, total - len(messages)))

@@ -1,0 +1,290 @@
+"""Everything known about one transaction id: its lock, where its message is, what the consumer did.
+
+The log side reads the function's decision lines (DESIGN 6.5) with FilterLogEvents through
+:func:`fetch_decisions`, the one place to swap for the shared log reader. Filter patterns are
+only a pre-filter (emulators ignore or loosen them): the exact match is made here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqsidem.consumer.decisions import parse_decision
+from sqsidem.dlq_locks import LockView, read_lock
+from sqsidem.dlq_peek import QueueMessage, peek
+from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.resolve import queue_url
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
+
+DEFAULT_SINCE_S = 24 * 3600
+_RECEIPTS = {"acquired", "taken-over", "duplicate", "busy"}
+
+
+@dataclass(frozen=True)
+class LogDecision:
+    timestamp_ms: int
+    decision: str
+    message_id: str | None
+    group_id: str | None
+    receive_count: int | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "timestamp_ms": self.timestamp_ms,
+            "time": iso(self.timestamp_ms),
+            "decision": self.decision,
+            "message_id": self.message_id,
+            "group_id": self.group_id,
+            "receive_count": self.receive_count,
+            "error": self.error,
+        }
+
+
+def iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _filter_events(
+    aws: Aws, log_group: str, pattern: str, start_ms: int, end_ms: int
+) -> Iterator[dict[str, Any]]:
+    paginator = aws.logs.get_paginator("filter_log_events")
+    pages = paginator.paginate(
+        logGroupName=log_group, filterPattern=pattern, startTime=start_ms, endTime=end_ms
+    )
+    for page in pages:
+        yield from (dict(event) for event in page.get("events", []))
+
+
+def fetch_decisions(
+    aws: Aws, log_group: str, transaction_id: str, start_ms: int, end_ms: int
+) -> list[LogDecision] | None:
+    """The decision lines about one transaction in time order; None if the log group is missing."""
+    from botocore.exceptions import ClientError
+
+    # A quoted term narrows the scan on AWS; an id holding a quote cannot be quoted safely.
+    pattern = "" if '"' in transaction_id else f'"{transaction_id}"'
+    found: list[tuple[int, int, LogDecision]] = []
+    seen_ids: set[str] = set()
+    try:
+        for order, event in enumerate(_filter_events(aws, log_group, pattern, start_ms, end_ms)):
+            event_id = str(event.get("eventId", order))
+            if event_id in seen_ids:
+                continue
+            seen_ids.add(event_id)
+            decision = parse_decision(str(event.get("message", "")))
+            if decision is None or decision.get("transaction_id") != transaction_id:
+                continue
+            timestamp = int(event.get("timestamp", 0))
+            found.append((timestamp, order, _decision(timestamp, decision)))
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+    # Several lines of one invocation can share a timestamp: keep their order within it.
+    return [item for _, _, item in sorted(found, key=lambda t: (t[0], t[1]))]
+
+
+def _decision(timestamp: int, value: dict[str, Any]) -> LogDecision:
+    count = value.get("receive_count")
+    return LogDecision(
+        timestamp_ms=timestamp,
+        decision=str(value.get("decision")),
+        message_id=value.get("message_id"),
+        group_id=value.get("group_id"),
+        receive_count=int(count) if isinstance(count, int | str) and str(count).isdigit() else None,
+        error=value.get("error"),
+    )
+
+
+@dataclass
+class Trace:
+    transaction_id: str
+    lock: LockView | None
+    table_missing: bool
+    in_queue: list[QueueMessage]
+    in_dlq: list[QueueMessage]
+    queue_peeked: bool
+    decisions: list[LogDecision] | None  # None: the log group does not exist
+    log_group: str
+    now_ms: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def found_anything(self) -> bool:
+        return bool(self.lock or self.in_queue or self.in_dlq or self.decisions)
+
+    def lock_dict(self) -> dict[str, Any] | None:
+        if self.lock is None:
+            return None
+        item = self.lock.item
+
+        def ms(name: str) -> int | None:
+            value = item.get(name)
+            return int(value) if value is not None else None
+
+        return {
+            "state": self.lock.state,
+            "status": self.lock.status,
+            "owner": item.get("owner"),
+            "message_id": item.get("message_id"),
+            "group_id": item.get("group_id"),
+            "receive_count": ms("receive_count"),
+            "first_seen": iso(ms("first_seen_ms")),
+            "in_progress_deadline": iso(ms("in_progress_expiration")),
+            "completed": iso(ms("completed_ms")),
+            "expires": iso(expires * 1000) if (expires := ms("expiration")) is not None else None,
+        }
+
+    def story(self) -> list[str]:
+        """A few sentences, oldest first."""
+        lines: list[str] = []
+        decisions = self.decisions or []
+        receipts = [d for d in decisions if d.decision in _RECEIPTS]
+        if receipts:
+            messages = sorted({d.message_id for d in receipts if d.message_id})
+            lines.append(
+                f"received {len(receipts)}x between {_clock(receipts[0].timestamp_ms)} and "
+                f"{_clock(receipts[-1].timestamp_ms)} ({len(messages)} message id(s))"
+            )
+        for kind, text in (
+            ("duplicate", "skipped as a duplicate"),
+            ("busy", "left for retry while another attempt held the lock"),
+            ("taken-over", "took over a stale or expired lock"),
+            ("lost-ownership", "lost its lock to another attempt"),
+        ):
+            count = sum(1 for d in decisions if d.decision == kind)
+            if count:
+                lines.append(f"{text} {count}x")
+        failures = [d for d in decisions if d.decision == "failed"]
+        if failures:
+            last = failures[-1]
+            lines.append(
+                f"failed {len(failures)}x, last at {_clock(last.timestamp_ms)}: "
+                f"{last.error or 'no error text'}"
+            )
+        completed = [d for d in decisions if d.decision == "completed"]
+        if completed:
+            lines.append(f"completed at {_clock(completed[-1].timestamp_ms)}")
+        if self.in_dlq:
+            message = self.in_dlq[0]
+            after = f" after the failure at {_clock(failures[-1].timestamp_ms)}" if failures else ""
+            lines.append(f"dead-lettered{after}: message {message.message_id} is in the DLQ now")
+        if self.in_queue:
+            lines.append(f"waiting in the queue: message {self.in_queue[0].message_id}")
+        if self.lock is not None:
+            lines.append(f"lock is {self.lock.state}")
+        elif not self.table_missing:
+            lines.append("no lock record")
+        if self.decisions is None:
+            lines.append(f"no log group {self.log_group}")
+        elif not decisions:
+            lines.append("no decision lines in the logs for it in the searched window")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        def message(m: QueueMessage) -> dict[str, Any]:
+            return {
+                "message_id": m.message_id,
+                "group_id": m.group_id,
+                "dedup_id": m.dedup_id,
+                "key_source": m.key_source,
+                "receive_count": m.receive_count,
+                "sent": iso(m.sent_ms),
+                "body": m.body,
+            }
+
+        return {
+            "transaction_id": self.transaction_id,
+            "lock": self.lock_dict(),
+            "lock_table_missing": self.table_missing,
+            "in_queue": [message(m) for m in self.in_queue],
+            "queue_peeked": self.queue_peeked,
+            "in_dlq": [message(m) for m in self.in_dlq],
+            "log_group": self.log_group,
+            "decisions": [d.as_dict() for d in self.decisions or []],
+            "story": self.story(),
+            "notes": self.notes,
+        }
+
+
+def _clock(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M:%S")
+
+
+def _matching(aws: Aws, url: str | None, transaction_id: str) -> tuple[list[QueueMessage], int]:
+    if url is None:
+        return [], 0
+    seen = peek(aws.sqs, url)
+    # Match the attribute or the dedup id: a message without sqsidem-key is keyed by its dedup id.
+    hits = [m for m in seen.messages if transaction_id in (m.key, m.dedup_id)]
+    return hits, seen.not_shown
+
+
+def _optional_queue(aws: Aws, name: str, stack: str) -> str | None:
+    try:
+        return queue_url(aws, name, stack=stack)
+    except NotFoundError:
+        return None
+
+
+def trace(
+    aws: Aws,
+    names: StackNames,
+    transaction_id: str,
+    *,
+    since_s: float = DEFAULT_SINCE_S,
+    peek_queue: bool = True,
+    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    fetch: Callable[[Aws, str, str, int, int], list[LogDecision] | None] = fetch_decisions,
+) -> Trace:
+    """Gather the lock, the queues and the logs for one transaction id."""
+    from botocore.exceptions import ClientError
+
+    if not transaction_id.strip():
+        raise UsageError("the transaction id is empty")
+    now = now_ms()
+    notes: list[str] = []
+    table_missing = False
+    lock = None
+    try:
+        lock = read_lock(aws.dynamodb, names.table, transaction_id, now_ms=now)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        table_missing = True
+        notes.append(f"lock table {names.table} does not exist")
+    dlq = _optional_queue(aws, names.dlq, names.stack)
+    in_dlq, dlq_hidden = _matching(aws, dlq, transaction_id)
+    in_queue: list[QueueMessage] = []
+    if peek_queue:
+        main = _optional_queue(aws, names.queue, names.stack)
+        in_queue, queue_hidden = _matching(aws, main, transaction_id)
+        notes.append("looking into the queue counted as one receive of each message there")
+        if queue_hidden:
+            notes.append(f"{queue_hidden} queue message(s) were in flight or hidden, not searched")
+    if dlq_hidden:
+        notes.append(f"{dlq_hidden} DLQ message(s) were in flight or hidden, not searched")
+    decisions = fetch(aws, names.log_group, transaction_id, now - int(since_s * 1000), now)
+    return Trace(
+        transaction_id=transaction_id,
+        lock=lock,
+        table_missing=table_missing,
+        in_queue=in_queue,
+        in_dlq=in_dlq,
+        queue_peeked=peek_queue,
+        decisions=decisions,
+        log_group=names.log_group,
+        now_ms=now,
+        notes=notes,
+    )

@@ -1,0 +1,118 @@
+"""`sqsidem dlq list|redrive|purge` through the CLI, on moto."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+from tests.functional.test_dlq import build_stack, dead_letter, drain, put_lock, visible
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["--stack", "t1", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_json_lines(moto_aws: Aws) -> None:
+    """--output json prints one object per message; messages stay."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "x" * 100, "g1", "d1", key="k1")
+    dead_letter(moto_aws, stack, "y", "g2", "d2")
+    code, out, err = run("dlq", "list", "--output", "json", "--full")
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert sorted(r["key"] for r in rows) == ["d2", "k1"]
+    assert {len(r["body"]) for r in rows} == {100, 1}
+    assert "2 message(s) shown" in err
+    assert visible(moto_aws, stack.dlq_url) == 2
+
+
+def test_list_human(moto_aws: Aws) -> None:
+    """The human table names the key and its lock state."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "body", "g1", "d1", key="k1")
+    put_lock(moto_aws, stack, "k1", "COMPLETED")
+    code, out, _ = run("dlq", "list")
+    assert code == 0
+    assert "k1" in out and "completed" in out
+
+
+def test_redrive_needs_yes_when_not_interactive(moto_aws: Aws) -> None:
+    """Without --yes in a non-interactive shell: exit 2, one line, nothing moved."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    code, _, err = run("dlq", "redrive")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--yes" in err
+    assert visible(moto_aws, stack.dlq_url) == 1
+
+
+def test_redrive_warns_and_clears_locks(moto_aws: Aws) -> None:
+    """A completed key is warned about; --clear-locks releases it; messages move."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1", key="k1")
+    put_lock(moto_aws, stack, "k1", "COMPLETED")
+    code, out, err = run("dlq", "redrive", "--yes", "--clear-locks", "--output", "json")
+    assert code == 0, err
+    assert "skipped as a duplicate" in err and "released 1 lock" in err
+    assert json.loads(out)["moved"] == 1 and json.loads(out)["method"] == "copy"
+    assert [m["Body"] for m in drain(moto_aws, stack.queue_url)] == ["a"]
+
+
+def test_redrive_empty_dlq(moto_aws: Aws) -> None:
+    """Nothing to do is success."""
+    build_stack(moto_aws)
+    code, _, err = run("dlq", "redrive", "--yes")
+    assert code == 0 and "empty" in err
+
+
+def test_redrive_partial_failure_exits_1(moto_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed send: exit 1 with one error line; the message stays in the DLQ."""
+    from botocore.exceptions import ClientError
+
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+
+    def fail(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "SendMessageBatch")
+
+    # The CLI builds its own clients: hook every new SQS client (botocore's, not our code).
+    from botocore.session import Session
+
+    original = Session.create_client
+
+    def create_client(self: Session, *args: object, **kwargs: object) -> object:
+        client = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        if client.meta.service_model.service_name == "sqs":
+            client.meta.events.register("before-call.sqs.SendMessageBatch", fail)
+        return client
+
+    monkeypatch.setattr(Session, "create_client", create_client)
+    code, _, err = run("dlq", "redrive", "--yes")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 1 and len(errors) == 1 and "1 send(s) failed" in errors[0]
+    assert visible(moto_aws, stack.dlq_url) == 1
+
+
+def test_purge(moto_aws: Aws) -> None:
+    """purge --yes reports the count removed."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g1", "d2")
+    code, out, _ = run("dlq", "purge", "--yes", "--output", "json")
+    assert code == 0 and json.loads(out) == {"queue": "t1-queue-dlq.fifo", "removed": 2}
+
+
+def test_missing_stack_is_exit_1(moto_aws: Aws) -> None:
+    """No DLQ: one error line naming setup."""
+    code, _, err = run("dlq", "list")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "setup" in err
+
+
+def test_cancel_conflicts_with_rate(moto_aws: Aws) -> None:
+    """--cancel with --rate is a usage error (exit 2)."""
+    code, _, err = run("dlq", "redrive", "--cancel", "--rate", "5")
+    assert code == 2 and len(err.strip().splitlines()) == 1

@@ -1,0 +1,291 @@
+"""DLQ list / redrive / purge against moto."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from sqsidem import dlq
+from sqsidem.aws import Aws
+from sqsidem.errors import SqsidemError
+from sqsidem.names import StackNames, names_for
+
+
+@dataclass(frozen=True)
+class Stack:
+    names: StackNames
+    queue_url: str
+    dlq_url: str
+
+
+def build_stack(aws: Aws, stack: str = "t1") -> Stack:
+    """The pieces of a stack these commands touch: FIFO DLQ, source queue, lock table."""
+    names = names_for(stack)
+    dlq_url = aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    queue_url = aws.sqs.create_queue(
+        QueueName=names.queue, Attributes={"FifoQueue": "true", "RedrivePolicy": policy}
+    )["QueueUrl"]
+    aws.dynamodb.create_table(
+        TableName=names.table,
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return Stack(names, queue_url, dlq_url)
+
+
+def dead_letter(
+    aws: Aws, stack: Stack, body: str, group: str, dedup: str, key: str | None = None
+) -> None:
+    attributes: dict[str, Any] = {}
+    if key is not None:
+        attributes["sqsidem-key"] = {"DataType": "String", "StringValue": key}
+    aws.sqs.send_message(
+        QueueUrl=stack.dlq_url,
+        MessageBody=body,
+        MessageGroupId=group,
+        MessageDeduplicationId=dedup,
+        MessageAttributes=attributes,
+    )
+
+
+def drain(aws: Aws, url: str) -> list[dict[str, Any]]:
+    """Receive (and delete) everything; FIFO order within a group is kept."""
+    found: list[dict[str, Any]] = []
+    for _ in range(50):
+        batch = aws.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not batch:
+            break
+        found.extend(dict(message) for message in batch)
+        for message in batch:
+            aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def put_lock(aws: Aws, stack: Stack, key: str, status: str, owner: str = "o1") -> None:
+    aws.dynamodb.put_item(
+        TableName=stack.names.table,
+        Item={
+            "transaction_id": {"S": key},
+            "status": {"S": status},
+            "owner": {"S": owner},
+            "in_progress_expiration": {"N": str(4_102_444_800_000)},
+            "expiration": {"N": str(4_102_444_800)},
+        },
+    )
+
+
+def visible(aws: Aws, url: str) -> int:
+    attributes = aws.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_list_shows_messages_and_leaves_them_visible(moto_aws: Aws) -> None:
+    """dlq list returns every message with its key's lock state and leaves all visible."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a" * 200, "g1", "d1", key="k1")
+    dead_letter(moto_aws, stack, "b", "g2", "d2")
+    put_lock(moto_aws, stack, "k1", "COMPLETED")
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+
+    rows = {row["message_id"]: row for row in listing.rows(width=20)}
+    assert len(rows) == 2
+    by_key = {row["key"]: row for row in rows.values()}
+    assert by_key["k1"]["lock_state"] == "completed"
+    assert by_key["k1"]["key_source"] == "attribute"
+    assert by_key["k1"]["body"].endswith("…") and len(by_key["k1"]["body"]) == 20
+    assert by_key["d2"]["key_source"] == "dedup-id"
+    assert by_key["d2"]["lock_state"] == "none"
+    assert by_key["d2"]["original_dedup_id"] == "d2"
+    assert by_key["d2"]["receive_count"] == 0
+    assert by_key["d2"]["source_queue"].endswith(stack.names.queue)
+    assert listing.peek.not_shown == 0
+    assert visible(moto_aws, stack.dlq_url) == 2
+    assert len(drain(moto_aws, stack.dlq_url)) == 2
+
+
+def test_list_reports_messages_hidden_behind_their_group(moto_aws: Aws) -> None:
+    """Messages in flight elsewhere are counted as not shown."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g2", "d2")
+    moto_aws.sqs.receive_message(
+        QueueUrl=stack.dlq_url, MaxNumberOfMessages=1, VisibilityTimeout=60
+    )
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+
+    assert len(listing.peek.messages) == 1
+    assert listing.peek.not_shown == 1
+
+
+def test_redrive_falls_back_to_copy_and_keeps_group_and_key(moto_aws: Aws) -> None:
+    """moto has no move task: the copy keeps group id and key, and sets a new dedup id."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "first", "g1", "d1", key="k1")
+    dead_letter(moto_aws, stack, "second", "g1", "d2")
+    link = dlq.find_link(moto_aws, stack.names)
+    progress: list[tuple[int, int | None]] = []
+
+    result = dlq.redrive(moto_aws, link, on_progress=lambda m, t: progress.append((m, t)))
+
+    assert result.method == "copy" and result.ok and result.moved == 2
+    assert progress[-1] == (2, 2)
+    assert visible(moto_aws, stack.dlq_url) == 0
+    moved = drain(moto_aws, stack.queue_url)
+    assert [m["Body"] for m in moved] == ["first", "second"]
+    assert [m["Attributes"]["MessageGroupId"] for m in moved] == ["g1", "g1"]
+    keys = [m["MessageAttributes"]["sqsidem-key"]["StringValue"] for m in moved]
+    assert keys == ["k1", "d2"]
+    assert {m["Attributes"]["MessageDeduplicationId"] for m in moved}.isdisjoint({"d1", "d2"})
+
+
+def test_redrive_loses_nothing_when_a_send_fails_midway(moto_aws: Aws) -> None:
+    """The second SendMessageBatch fails: its messages stay in the DLQ, with their group's rest."""
+    stack = build_stack(moto_aws)
+    for index in range(25):
+        dead_letter(moto_aws, stack, f"m{index}", f"g{index % 3}", f"d{index}", key=f"k{index}")
+    link = dlq.find_link(moto_aws, stack.names)
+    calls = {"n": 0}
+
+    def fail_second_batch(**_: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ClientError(
+                {"Error": {"Code": "InternalError", "Message": "injected"}}, "SendMessageBatch"
+            )
+
+    moto_aws.sqs.meta.events.register("before-call.sqs.SendMessageBatch", fail_second_batch)
+
+    result = dlq.redrive(moto_aws, link)
+
+    assert not result.ok
+    assert result.failed and all("injected" in reason for _, reason in result.failed)
+    assert result.moved == 10 and result.left_in_dlq == 15
+    in_source = drain(moto_aws, stack.queue_url)
+    left = drain(moto_aws, stack.dlq_url)
+    keys = [m["MessageAttributes"]["sqsidem-key"]["StringValue"] for m in in_source + left]
+    assert sorted(keys) == sorted(f"k{i}" for i in range(25))  # none lost, none doubled
+    assert len(in_source) == result.moved
+    for group in ("g0", "g1", "g2"):  # each group's order kept in the source queue
+        bodies = [
+            int(m["Body"][1:]) for m in in_source if m["Attributes"]["MessageGroupId"] == group
+        ]
+        assert bodies == sorted(bodies)
+
+
+def test_redrive_plan_finds_blocking_locks_and_clears_them(moto_aws: Aws) -> None:
+    """COMPLETED and live IN_PROGRESS locks are reported and released only if unchanged."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1", key="done")
+    dead_letter(moto_aws, stack, "b", "g2", "d2", key="busy")
+    dead_letter(moto_aws, stack, "c", "g3", "d3", key="free")
+    put_lock(moto_aws, stack, "done", "COMPLETED")
+    put_lock(moto_aws, stack, "busy", "IN_PROGRESS")
+
+    plan = dlq.plan_redrive(moto_aws, stack.names)
+    assert sorted(lock.key for lock in plan.blocking) == ["busy", "done"]
+    put_lock(moto_aws, stack, "busy", "IN_PROGRESS", owner="someone-else")
+
+    released, changed = dlq.clear_locks(moto_aws, stack.names, plan.blocking)
+
+    assert (released, changed) == (1, 1)
+    table = stack.names.table
+    assert "Item" not in moto_aws.dynamodb.get_item(
+        TableName=table, Key={"transaction_id": {"S": "done"}}
+    )
+    assert "Item" in moto_aws.dynamodb.get_item(
+        TableName=table, Key={"transaction_id": {"S": "busy"}}
+    )
+
+
+def test_move_task_progress_until_done(moto_aws: Aws) -> None:
+    """Where AWS has the move task, its progress is polled until it ends (Stubber)."""
+    sqs = moto_aws.sqs
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue-dlq.fifo"
+    running = {"TaskHandle": "h", "Status": "RUNNING", "SourceArn": arn}
+    with Stubber(sqs) as stub:
+        for moved, status in ((1, "RUNNING"), (3, "COMPLETED")):
+            task = {
+                **running,
+                "Status": status,
+                "ApproximateNumberOfMessagesMoved": moved,
+                "ApproximateNumberOfMessagesToMove": 3,
+            }
+            stub.add_response("list_message_move_tasks", {"Results": [task]})
+        seen: list[tuple[int, int | None]] = []
+        sleeps: list[float] = []
+        result = dlq.wait_for_move_task(
+            sqs, arn, on_progress=lambda m, t: seen.append((m, t)), sleep=sleeps.append, poll_s=2
+        )
+    assert result.ok and result.moved == 3 and result.method == "move-task"
+    assert seen == [(1, 3), (3, 3)] and sleeps == [2]
+
+
+def test_cancel_move_task(moto_aws: Aws) -> None:
+    """--cancel cancels the running task and says how many were moved."""
+    sqs = moto_aws.sqs
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue-dlq.fifo"
+    with Stubber(sqs) as stub:
+        stub.add_response(
+            "list_message_move_tasks",
+            {"Results": [{"TaskHandle": "h1", "Status": "RUNNING", "SourceArn": arn}]},
+        )
+        stub.add_response(
+            "cancel_message_move_task",
+            {"ApproximateNumberOfMessagesMoved": 7},
+            {"TaskHandle": "h1"},
+        )
+        assert dlq.cancel_move_task(sqs, arn) == 7
+
+
+def test_cancel_without_move_tasks_is_a_clear_error(moto_aws: Aws) -> None:
+    """moto raises NotImplementedError for the move-task calls: a one-line error."""
+    with pytest.raises(SqsidemError, match="no message move tasks"):
+        dlq.cancel_move_task(moto_aws.sqs, "arn:aws:sqs:ap-northeast-1:123456789012:x.fifo")
+
+
+def test_purge_counts_and_empties(moto_aws: Aws) -> None:
+    """purge empties the DLQ; the count before is reported."""
+    stack = build_stack(moto_aws)
+    for index in range(3):
+        dead_letter(moto_aws, stack, "x", "g", f"d{index}")
+    url, count = dlq.count_dlq(moto_aws, stack.names)
+    dlq.purge_dlq(moto_aws, url, stack.names)
+    assert count == 3
+    assert visible(moto_aws, stack.dlq_url) == 0
+
+
+def test_second_purge_within_60s_is_explained(moto_aws: Aws) -> None:
+    """PurgeQueueInProgress becomes a clear message (moto enforces AWS's 60 s rule)."""
+    stack = build_stack(moto_aws)
+    dlq.purge_dlq(moto_aws, stack.dlq_url, stack.names)
+    with pytest.raises(SqsidemError, match="one purge per 60 s"):
+        dlq.purge_dlq(moto_aws, stack.dlq_url, stack.names)
+
+
+def test_find_link_rejects_a_queue_without_the_redrive_policy(moto_aws: Aws) -> None:
+    """A source that does not dead-letter into the DLQ is reported, not guessed."""
+    stack = build_stack(moto_aws)
+    moto_aws.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": ""})
+    with pytest.raises(SqsidemError, match="does not dead-letter"):
+        dlq.find_link(moto_aws, stack.names)
