@@ -19,7 +19,7 @@ def worker(
     ] = None,
     key: Annotated[
         str | None,
-        typer.Option(help="Key fallback: dedup | message-id | body:<field> (default: as deployed)."),
+        typer.Option(help="Key fallback: dedup | message-id | body:<field> (default: deployed)."),
     ] = None,
     lock_ttl: Annotated[
         int | None, typer.Option("--lock-ttl", help="Seconds a lock record lives.")
