@@ -26,6 +26,9 @@ _FLAG_OPTIONS = {"--local", "--debug"}
 _COMMAND_MODULES = (
     "local_cmd",
     "doctor_cmd",
+    "send_cmd",
+    "logs_cmd",
+    "locks_cmd",
     "worker_cmd",
     "dlq_cmd",
     "notify_cmd",

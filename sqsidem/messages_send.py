@@ -1,0 +1,334 @@
+"""Sending validated messages with SendMessageBatch from worker threads (issue 5).
+
+FIFO order holds per message group only if a group's batches go out one after another, so
+messages are dealt into *lanes* by group (a group always lands in the same lane) and each
+lane sends its batches in order; lanes run in parallel on one shared client (boto3 clients
+are thread-safe; the client's retry mode handles throttled calls). Failed entries that are
+retryable (not the sender's fault, or throttled) are resent with backoff; the rest are
+reported per entry.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqsidem.errors import UsageError, error_code
+from sqsidem.messages import (
+    MessageSpec,
+    OutgoingMessage,
+    build_messages,
+    is_fifo_queue,
+    plan_batches,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
+    from sqsidem.render import ProgressHandle
+
+MAX_CONCURRENCY = 32  # the client factory's connection pool size
+DEFAULT_CONCURRENCY = 8
+_THROTTLED_ENTRY_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "RequestThrottled",
+    "KmsThrottled",
+    "KMS.ThrottlingException",
+    "ServiceUnavailable",
+    "InternalError",
+}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message (DESIGN 6.6 field names)."""
+
+    index: int
+    ok: bool
+    group_id: str | None
+    dedup_id: str | None
+    key: str
+    message_id: str | None = None
+    sequence_number: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "sequence_number": self.sequence_number,
+            "group_id": self.group_id,
+            "dedup_id": self.dedup_id,
+            "key": self.key,
+            "ok": self.ok,
+            "error": self.error,
+        }
+
+
+@dataclass
+class SendSummary:
+    queue_url: str
+    sent: int = 0
+    failed: int = 0
+    api_calls: int = 0
+    retried_entries: int = 0
+    elapsed_s: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "queue_url": self.queue_url,
+            "sent": self.sent,
+            "failed": self.failed,
+            "api_calls": self.api_calls,
+            "retried_entries": self.retried_entries,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "msgs_per_s": round(self.msgs_per_s, 1),
+        }
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay_s: float = 0.05
+    max_delay_s: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_delay_s, self.base_delay_s * 2**attempt))
+
+
+ResultCallback = Callable[[SendResult], None]
+
+
+def check_concurrency(concurrency: int) -> int:
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(
+            f"invalid --concurrency {concurrency}", f"use 1..{MAX_CONCURRENCY} workers"
+        )
+    return concurrency
+
+
+def queue_name_of(queue: str | None, names: StackNames) -> str:
+    """The queue's name from --queue NAME|URL, else the stack's queue (no AWS call)."""
+    if queue is None:
+        return names.queue
+    return queue.rstrip("/").rsplit("/", 1)[-1] if "://" in queue else queue
+
+
+def resolve_queue(aws: Aws, queue: str | None, names: StackNames) -> str:
+    """The queue URL: a given URL as is, a name looked up, else the stack's queue."""
+    from sqsidem.resolve import main_queue_url, queue_url
+
+    if queue is None:
+        return main_queue_url(aws, names)
+    if "://" in queue:
+        return queue
+    return queue_url(aws, queue)
+
+
+def prepare(spec: MessageSpec, queue: str | None, names: StackNames) -> list[OutgoingMessage]:
+    """Validate everything before any call: the queue kind comes from its name."""
+    return build_messages(spec, fifo=is_fifo_queue(queue_name_of(queue, names)))
+
+
+def send(
+    aws: Aws,
+    names: StackNames,
+    spec: MessageSpec,
+    *,
+    queue: str | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_result: ResultCallback | None = None,
+    progress: ProgressHandle | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendSummary:
+    """Build, validate (exit 2 before any call), resolve the queue, send. The one entry point."""
+    check_concurrency(concurrency)
+    messages = prepare(spec, queue, names)
+    url = resolve_queue(aws, queue, names)
+    return send_messages(
+        aws.sqs,
+        url,
+        messages,
+        concurrency=concurrency,
+        on_result=on_result,
+        progress=progress,
+        sleep=sleep,
+    )
+
+
+def lanes_for(
+    messages: Sequence[OutgoingMessage], concurrency: int
+) -> list[list[list[OutgoingMessage]]]:
+    """Batches per lane. FIFO: a group's messages share a lane; standard: batches spread."""
+    if all(message.group_id is None for message in messages):
+        batches = plan_batches(messages)
+        spread = [batches[lane::concurrency] for lane in range(concurrency)]
+        return [lane for lane in spread if lane]
+    lane_of: dict[str | None, int] = {}
+    per_lane: list[list[OutgoingMessage]] = [[] for _ in range(concurrency)]
+    for message in messages:
+        lane = lane_of.setdefault(message.group_id, len(lane_of) % concurrency)
+        per_lane[lane].append(message)
+    return [plan_batches(lane) for lane in per_lane if lane]
+
+
+def send_messages(
+    client: SQSClient,
+    queue_url: str,
+    messages: Sequence[OutgoingMessage],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_result: ResultCallback | None = None,
+    progress: ProgressHandle | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    retry: RetryPolicy | None = None,
+) -> SendSummary:
+    """Send in batches from ``concurrency`` lanes; a call-level error stops all lanes and is
+    raised after the lanes drain (results already reported stay reported)."""
+    sender = _Sender(client, queue_url, on_result, progress, sleep, retry or RetryPolicy())
+    started = clock()
+    lanes = lanes_for(messages, concurrency)
+    with ThreadPoolExecutor(max_workers=max(1, len(lanes)), thread_name_prefix="send") as pool:
+        futures = [pool.submit(sender.run_lane, lane) for lane in lanes]
+        for future in futures:
+            future.result()
+    sender.summary.elapsed_s = clock() - started
+    if sender.fatal is not None:
+        raise sender.fatal
+    return sender.summary
+
+
+class _Sender:
+    def __init__(
+        self,
+        client: SQSClient,
+        queue_url: str,
+        on_result: ResultCallback | None,
+        progress: ProgressHandle | None,
+        sleep: Callable[[float], None],
+        retry: RetryPolicy,
+    ) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.on_result = on_result
+        self.progress = progress
+        self.sleep = sleep
+        self.retry = retry
+        self.summary = SendSummary(queue_url)
+        self.fatal: BaseException | None = None
+        self._abort = threading.Event()
+        self._lock = threading.Lock()
+
+    def run_lane(self, batches: list[list[OutgoingMessage]]) -> None:
+        for batch in batches:
+            if self._abort.is_set():
+                return
+            try:
+                self._send_batch(batch)
+            except Exception as exc:  # a call-level failure: stop every lane, re-raise later
+                with self._lock:
+                    if self.fatal is None:
+                        self.fatal = _explainable(exc)
+                self._abort.set()
+                return
+
+    def _send_batch(self, batch: list[OutgoingMessage]) -> None:
+        pending = {str(message.index): message for message in batch}
+        attempt = 0
+        while pending:
+            response = self.client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[m.entry() for m in pending.values()],  # type: ignore[misc]
+            )
+            with self._lock:
+                self.summary.api_calls += 1
+            for entry in response.get("Successful", []):
+                message = pending.pop(entry["Id"])
+                self._report(
+                    SendResult(
+                        index=message.index,
+                        ok=True,
+                        group_id=message.group_id,
+                        dedup_id=message.dedup_id,
+                        key=message.key,
+                        message_id=entry.get("MessageId"),
+                        sequence_number=entry.get("SequenceNumber"),
+                    )
+                )
+            retryable: dict[str, OutgoingMessage] = {}
+            for failure in response.get("Failed", []):
+                message = pending.pop(failure["Id"])
+                code = failure.get("Code", "")
+                if _retryable(failure) and attempt + 1 < self.retry.max_attempts:
+                    retryable[failure["Id"]] = message
+                    continue
+                self._report(
+                    SendResult(
+                        index=message.index,
+                        ok=False,
+                        group_id=message.group_id,
+                        dedup_id=message.dedup_id,
+                        key=message.key,
+                        error=f"{code}: {failure.get('Message', '')}".strip(": "),
+                    )
+                )
+            # Entries the answer did not mention cannot be judged; treat them as retryable.
+            retryable.update(pending)
+            pending = retryable
+            if pending and attempt + 1 >= self.retry.max_attempts:
+                for message in pending.values():
+                    self._report(
+                        SendResult(
+                            index=message.index,
+                            ok=False,
+                            group_id=message.group_id,
+                            dedup_id=message.dedup_id,
+                            key=message.key,
+                            error=f"not confirmed after {self.retry.max_attempts} attempts",
+                        )
+                    )
+                return
+            if pending:
+                with self._lock:
+                    self.summary.retried_entries += len(pending)
+                self.sleep(self.retry.delay(attempt))
+                attempt += 1
+
+    def _report(self, result: SendResult) -> None:
+        # One lock around counters, callback and progress: callers print from here.
+        with self._lock:
+            if result.ok:
+                self.summary.sent += 1
+            else:
+                self.summary.failed += 1
+                if len(self.summary.errors) < 20:
+                    self.summary.errors.append(result.error or "unknown error")
+            if self.on_result is not None:
+                self.on_result(result)
+            if self.progress is not None:
+                self.progress.advance(1)
+
+
+def _retryable(failure: Any) -> bool:
+    return not failure.get("SenderFault", False) or failure.get("Code") in _THROTTLED_ENTRY_CODES
+
+
+def _explainable(exc: BaseException) -> BaseException:
+    """A missing queue named as such; everything else goes to the error table unchanged."""
+    if error_code(exc) in {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
+        from sqsidem.errors import NotFoundError
+
+        return NotFoundError("the queue does not exist", "check --queue or run setup first")
+    return exc
