@@ -113,6 +113,13 @@ class EventFilter:
         exclude = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
         return include, exclude
 
+    def server_pattern(self) -> str | None:
+        """A quoted term that narrows the scan on AWS; the client-side match stays the judge
+        (emulators ignore or loosen patterns, DESIGN 4)."""
+        if self.transaction and '"' not in self.transaction:
+            return f'"{self.transaction}"'
+        return None
+
     def matches(self, event: LogEvent) -> bool:
         if not self.platform and event.platform is not None:
             return False
@@ -148,11 +155,17 @@ def log_group_for(client: LambdaClient, function: str) -> str:
 
 
 def _pages(
-    client: CloudWatchLogsClient, group: str, start_ms: int, end_ms: int | None
+    client: CloudWatchLogsClient,
+    group: str,
+    start_ms: int,
+    end_ms: int | None,
+    server_pattern: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     args: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "interleaved": True}
     if end_ms is not None:
         args["endTime"] = end_ms
+    if server_pattern:
+        args["filterPattern"] = server_pattern
     for page in client.get_paginator("filter_log_events").paginate(**args):
         yield from cast("list[dict[str, Any]]", page.get("events", []))
 
@@ -171,7 +184,7 @@ def read_events(
     where = where or EventFilter()
     where.terms()  # validates the pattern before any call
     try:
-        for raw in _pages(client, group, start_ms, end_ms):
+        for raw in _pages(client, group, start_ms, end_ms, where.server_pattern()):
             event = to_event(raw)
             if where.matches(event):
                 yield event

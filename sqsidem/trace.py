@@ -1,22 +1,21 @@
 """Everything known about one transaction id: its lock, where its message is, what the consumer did.
 
-The log side reads the function's decision lines (DESIGN 6.5) with FilterLogEvents through
-:func:`fetch_decisions`, the one place to swap for the shared log reader. Filter patterns are
-only a pre-filter (emulators ignore or loosen them): the exact match is made here.
+The log side reads the function's decision lines (DESIGN 6.5) through the shared log reader
+(:mod:`sqsidem.logtail`), from the log group the function's LoggingConfig names.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqsidem.consumer.decisions import parse_decision
 from sqsidem.dlq_locks import LockView, read_lock
 from sqsidem.dlq_peek import QueueMessage, peek
 from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.logtail import EventFilter, log_group_for, read_events
 from sqsidem.resolve import queue_url
 
 if TYPE_CHECKING:
@@ -55,44 +54,21 @@ def iso(ms: int | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _filter_events(
-    aws: Aws, log_group: str, pattern: str, start_ms: int, end_ms: int
-) -> Iterator[dict[str, Any]]:
-    paginator = aws.logs.get_paginator("filter_log_events")
-    pages = paginator.paginate(
-        logGroupName=log_group, filterPattern=pattern, startTime=start_ms, endTime=end_ms
-    )
-    for page in pages:
-        yield from (dict(event) for event in page.get("events", []))
-
-
 def fetch_decisions(
     aws: Aws, log_group: str, transaction_id: str, start_ms: int, end_ms: int
 ) -> list[LogDecision] | None:
     """The decision lines about one transaction in time order; None if the log group is missing."""
-    from botocore.exceptions import ClientError
-
-    # A quoted term narrows the scan on AWS; an id holding a quote cannot be quoted safely.
-    pattern = "" if '"' in transaction_id else f'"{transaction_id}"'
-    found: list[tuple[int, int, LogDecision]] = []
-    seen_ids: set[str] = set()
+    where = EventFilter(transaction=transaction_id)
     try:
-        for order, event in enumerate(_filter_events(aws, log_group, pattern, start_ms, end_ms)):
-            event_id = str(event.get("eventId", order))
-            if event_id in seen_ids:
-                continue
-            seen_ids.add(event_id)
-            decision = parse_decision(str(event.get("message", "")))
-            if decision is None or decision.get("transaction_id") != transaction_id:
-                continue
-            timestamp = int(event.get("timestamp", 0))
-            found.append((timestamp, order, _decision(timestamp, decision)))
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
-    # Several lines of one invocation can share a timestamp: keep their order within it.
-    return [item for _, _, item in sorted(found, key=lambda t: (t[0], t[1]))]
+        events = list(
+            read_events(aws.logs, log_group, start_ms=start_ms, end_ms=end_ms, where=where)
+        )
+    except NotFoundError:
+        return None
+    # Several lines of one invocation share a timestamp: sorted() is stable, so they keep
+    # their order within it.
+    events.sort(key=lambda event: event.timestamp)
+    return [_decision(event.timestamp, event.decision) for event in events if event.decision]
 
 
 def _decision(timestamp: int, value: dict[str, Any]) -> LogDecision:
@@ -275,7 +251,8 @@ def trace(
             notes.append(f"{queue_hidden} queue message(s) were in flight or hidden, not searched")
     if dlq_hidden:
         notes.append(f"{dlq_hidden} DLQ message(s) were in flight or hidden, not searched")
-    decisions = fetch(aws, names.log_group, transaction_id, now - int(since_s * 1000), now)
+    log_group = log_group_for(aws.lambda_, names.function)
+    decisions = fetch(aws, log_group, transaction_id, now - int(since_s * 1000), now)
     return Trace(
         transaction_id=transaction_id,
         lock=lock,
@@ -284,7 +261,7 @@ def trace(
         in_dlq=in_dlq,
         queue_peeked=peek_queue,
         decisions=decisions,
-        log_group=names.log_group,
+        log_group=log_group,
         now_ms=now,
         notes=notes,
     )
