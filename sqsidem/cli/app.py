@@ -26,6 +26,7 @@ _FLAG_OPTIONS = {"--local", "--debug"}
 _COMMAND_MODULES = (
     "local_cmd",
     "doctor_cmd",
+    "stack_cmd",
     "send_cmd",
     "logs_cmd",
     "locks_cmd",

@@ -1,0 +1,125 @@
+"""Policy documents, built as data: least privilege, one resource ARN per statement (DESIGN 3).
+
+Only the log-stream ARN ends with ``*``: CreateLogStream / PutLogEvents act on streams that
+do not exist yet. ``partition`` is a parameter so other partitions stay possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+PolicyDocument = dict[str, Any]
+VERSION = "2012-10-17"
+
+QUEUE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+KEY_ACTIONS = ("kms:Decrypt",)
+TABLE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+ALLOWED_ACTIONS = frozenset(QUEUE_ACTIONS + KEY_ACTIONS + TABLE_ACTIONS + LOG_ACTIONS)
+# Services that use the key for the encrypted topic and the alarm that publishes to it.
+KEY_USER_SERVICES = ("sns.amazonaws.com", "cloudwatch.amazonaws.com")
+KEY_USER_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
+
+
+def log_stream_arn(region: str, account: str, log_group: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*"
+
+
+def lambda_trust_policy() -> PolicyDocument:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def _statement(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
+
+
+def function_policies(
+    *, queue_arn: str, key_arn: str, table_arn: str, log_streams_arn: str
+) -> dict[str, PolicyDocument]:
+    """The function role's inline policies by name; each has one statement on one ARN."""
+    return {
+        "sqsidem-queue": {
+            "Version": VERSION,
+            "Statement": [_statement("ConsumeQueue", QUEUE_ACTIONS, queue_arn)],
+        },
+        "sqsidem-key": {
+            "Version": VERSION,
+            "Statement": [_statement("DecryptMessages", KEY_ACTIONS, key_arn)],
+        },
+        "sqsidem-table": {
+            "Version": VERSION,
+            "Statement": [_statement("LockTable", TABLE_ACTIONS, table_arn)],
+        },
+        "sqsidem-logs": {
+            "Version": VERSION,
+            "Statement": [_statement("WriteLogs", LOG_ACTIONS, log_streams_arn)],
+        },
+    }
+
+
+def key_policy(account: str, partition: str = "aws") -> PolicyDocument:
+    """The account administers the key; SNS and CloudWatch may use it (encrypted topic)."""
+    # In a key policy "Resource": "*" means "this key"; it grants nothing beyond it.
+    return {
+        "Version": VERSION,
+        "Id": "sqsidem-key-policy",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "NotificationServicesUseKey",
+                "Effect": "Allow",
+                "Principal": {"Service": list(KEY_USER_SERVICES)},
+                "Action": list(KEY_USER_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def normalize(document: Mapping[str, Any] | str) -> Any:
+    """A policy in a canonical shape, so AWS's re-serialisation does not read as drift.
+
+    AWS may return a one-element list as a string (and vice versa), reorder nothing else,
+    and URL-encode documents; boto3 decodes those, we flatten the rest here.
+    """
+    import json
+    from urllib.parse import unquote
+
+    if isinstance(document, str):
+        text = document if document.lstrip().startswith("{") else unquote(document)
+        document = json.loads(text)
+    return _canonical(document)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _canonical(item) for key, item in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        items = [_canonical(item) for item in value]
+        if len(items) == 1 and not isinstance(items[0], dict):
+            return items[0]
+        if all(isinstance(item, str) for item in items):
+            return sorted(items)
+        return items
+    return value

@@ -1,0 +1,125 @@
+"""The plan as data: what a step does to which resource, and why (frozen, printable)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqsidem.names import STACK_TAG
+
+ResourceKind = Literal[
+    "key",
+    "dlq",
+    "queue",
+    "table",
+    "log_group",
+    "role",
+    "function",
+    "mapping",
+    "topic",
+    "subscription",
+    "alarm",
+]
+# Dependency order for creation; teardown walks a different (reverse-dependency) order.
+CREATE_ORDER: tuple[ResourceKind, ...] = (
+    "key",
+    "dlq",
+    "queue",
+    "table",
+    "log_group",
+    "role",
+    "function",
+    "mapping",
+    "topic",
+    "subscription",
+    "alarm",
+)
+# blocked: the resource carries our name but not our tag (or cannot be fixed in place);
+# setup refuses, --adopt turns the tag case into "adopt".
+Action = Literal["create", "update", "unchanged", "replace", "adopt", "blocked"]
+MUTATING: frozenset[str] = frozenset({"create", "update", "replace", "adopt"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One attribute that differs: what AWS has and what the stack wants."""
+
+    attribute: str
+    have: object
+    want: object
+
+    def __str__(self) -> str:
+        return f"{self.attribute}: {_short(self.have)} -> {_short(self.want)}"
+
+
+def _short(value: object) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: ResourceKind
+    name: str
+    action: Action
+    changes: tuple[Change, ...] = ()
+    note: str = ""
+
+    @property
+    def details(self) -> str:
+        parts = [str(change) for change in self.changes]
+        if self.note:
+            parts.insert(0, self.note)
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "resource": self.kind,
+            "name": self.name,
+            "action": self.action,
+            "details": self.details,
+            "changes": [
+                {"attribute": c.attribute, "have": c.have, "want": c.want} for c in self.changes
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    stack: str
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def mutating(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.action in MUTATING)
+
+    @property
+    def blocked(self) -> tuple[Step, ...]:
+        return tuple(step for step in self.steps if step.action == "blocked")
+
+    @property
+    def converged(self) -> bool:
+        return not self.mutating and not self.blocked
+
+    def step(self, kind: ResourceKind) -> Step | None:
+        return next((step for step in self.steps if step.kind == kind), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "converged": self.converged,
+            "steps": [step.as_dict() for step in self.steps],
+            "warnings": list(self.warnings),
+        }
+
+
+def owner_of(tags: Mapping[str, str]) -> str | None:
+    """The stack a resource belongs to, from its tag (None: nobody's)."""
+    return tags.get(STACK_TAG)
+
+
+def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[Any]:
+    """Tags in the list-of-pairs shape most AWS APIs use."""
+    return [{key: k, value: v} for k, v in sorted(tags.items())]

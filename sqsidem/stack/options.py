@@ -1,0 +1,180 @@
+"""Setup options and their validation before any AWS call (DESIGN 6.7, 6.8).
+
+What AWS would reject raises :class:`UsageError` (exit 2); values below AWS's
+recommendations come back as warnings for the CLI to print.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqsidem.errors import UsageError
+from sqsidem.packaging import PROCESSOR_MODULE
+
+DEFAULT_TIMEOUT_S = 3
+DEFAULT_MEMORY_MB = 128
+DEFAULT_MAX_RECEIVE_COUNT = 5
+DEFAULT_BATCH_SIZE = 3
+DEFAULT_LOG_RETENTION_DAYS = 14
+DEFAULT_RUNTIME = "python3.12"
+DEFAULT_KEY_SOURCE = "dedup"
+DEFAULT_LOCK_TTL_S = 7 * 24 * 3600
+RECOMMENDED_VISIBILITY_FACTOR = 6
+RECOMMENDED_MAX_RECEIVE_COUNT = 5
+
+# The values CloudWatch Logs accepts for a retention policy.
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+# The consumer needs 3.10+ syntax (X | Y in isinstance).
+_RUNTIME_RE = re.compile(r"^python3\.(1[0-9])$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
+
+
+@dataclass(frozen=True)
+class ProcessorRef:
+    """The user's processor: a file shipped as ``sqsidem_processor.py`` and its function."""
+
+    path: Path
+    function: str
+
+    @property
+    def spec(self) -> str:
+        return f"{PROCESSOR_MODULE}:{self.function}"
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """Everything `setup` lets a person choose; defaults follow the tutorial (DESIGN 6.8)."""
+
+    timeout_s: int = DEFAULT_TIMEOUT_S
+    memory_mb: int = DEFAULT_MEMORY_MB
+    visibility_timeout_s: int | None = None  # None: 6x the function timeout
+    max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_concurrency: int | None = None
+    trigger: bool = True
+    content_dedup: bool = False
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    runtime: str = DEFAULT_RUNTIME
+    processor: ProcessorRef | None = None
+    key_source: str = DEFAULT_KEY_SOURCE
+    lock_ttl_s: int = DEFAULT_LOCK_TTL_S
+    notify_email: str | None = None
+    adopt: bool = False
+
+    @property
+    def visibility(self) -> int:
+        if self.visibility_timeout_s is not None:
+            return self.visibility_timeout_s
+        return RECOMMENDED_VISIBILITY_FACTOR * self.timeout_s
+
+
+def _in_range(option: str, value: int, low: int, high: int, why: str = "") -> None:
+    if not low <= value <= high:
+        suffix = f" ({why})" if why else ""
+        raise UsageError(f"{option} must be {low}..{high}{suffix}, not {value}")
+
+
+def validate(options: SetupOptions) -> list[str]:
+    """Raise UsageError for what AWS would reject; return warnings for the rest."""
+    _in_range("--timeout", options.timeout_s, 1, 900, "Lambda's limit in seconds")
+    _in_range("--memory", options.memory_mb, 128, 10240, "MB")
+    _in_range("--batch-size", options.batch_size, 1, 10, "the FIFO event source mapping's limit")
+    _in_range("--max-receive-count", options.max_receive_count, 1, 1000)
+    _in_range("--visibility-timeout", options.visibility, 0, 43200, "seconds")
+    if options.visibility < options.timeout_s:
+        raise UsageError(
+            f"--visibility-timeout {options.visibility} is below the function timeout "
+            f"{options.timeout_s}: AWS rejects the trigger",
+            f"use at least {options.timeout_s} (recommended {6 * options.timeout_s})",
+        )
+    if options.max_concurrency is not None:
+        _in_range("--max-concurrency", options.max_concurrency, 2, 1000)
+    if options.log_retention_days not in LOG_RETENTION_DAYS:
+        raise UsageError(
+            f"--log-retention-days {options.log_retention_days} is not a CloudWatch Logs value",
+            "use one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
+        )
+    if not _RUNTIME_RE.fullmatch(options.runtime):
+        raise UsageError(
+            f"--runtime {options.runtime!r} is not supported", "use python3.10 or later"
+        )
+    if options.lock_ttl_s <= 0:
+        raise UsageError("--lock-ttl must be positive")
+    validate_key_source(options.key_source)
+    if options.notify_email is not None and not _EMAIL_RE.fullmatch(options.notify_email):
+        raise UsageError(f"--notify-email {options.notify_email!r} is not an email address")
+    warnings = []
+    if options.visibility < RECOMMENDED_VISIBILITY_FACTOR * options.timeout_s:
+        warnings.append(
+            f"visibility timeout {options.visibility}s is below AWS's recommended 6x the "
+            f"function timeout ({RECOMMENDED_VISIBILITY_FACTOR * options.timeout_s}s)"
+        )
+    if options.max_receive_count < RECOMMENDED_MAX_RECEIVE_COUNT:
+        warnings.append(
+            f"max receive count {options.max_receive_count} is below AWS's recommended "
+            f"{RECOMMENDED_MAX_RECEIVE_COUNT}: throttling alone may dead-letter messages"
+        )
+    return warnings
+
+
+def validate_key_source(text: str) -> str:
+    if text in ("dedup", "message-id"):
+        return text
+    if text.startswith("body:") and text[len("body:") :].strip():
+        return text
+    raise UsageError(f"--key {text!r} is not a key source", "use dedup, message-id or body:<field>")
+
+
+def parse_processor(text: str) -> ProcessorRef:
+    """``path/file.py:function``: the file must exist and define the function (read, not run)."""
+    path_text, sep, function = text.rpartition(":")
+    if not sep or not path_text or not function.isidentifier():
+        raise UsageError(
+            f"--processor {text!r} is not path/file.py:function", "e.g. --processor app.py:handle"
+        )
+    path = Path(path_text)
+    if path.suffix != ".py":
+        raise UsageError(f"--processor file {path_text} is not a .py file")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read --processor file {path_text}: {exc}") from exc
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise UsageError(
+            f"--processor file {path_text} has a syntax error on line {exc.lineno}"
+        ) from exc
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    if function not in defined:
+        raise UsageError(
+            f"--processor file {path_text} defines no top-level function {function!r}",
+            "define `def " + function + "(record): ...` (a plain, not async, function)",
+        )
+    return ProcessorRef(path.resolve(), function)

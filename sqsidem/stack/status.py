@@ -1,0 +1,213 @@
+"""`status`: each resource exists / missing / drifted, plus the pipeline's live figures.
+
+Drift is judged against what setup would build with the settings the stack runs with now
+(timeout, batch size, ... read back from AWS), so a tuned stack is not "drifted"; what setup
+always decides (encryption, redrive target, permissions, TTL, tags, ...) is compared.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from sqsidem.aws import Aws
+from sqsidem.names import StackNames
+from sqsidem.packaging import build_function_zip
+from sqsidem.stack import mapping
+from sqsidem.stack.desired import build
+from sqsidem.stack.model import Step
+from sqsidem.stack.observe import ObservedStack, observe_stack
+from sqsidem.stack.options import SetupOptions
+from sqsidem.stack.planner import plan
+
+ResourceState = Literal["exists", "missing", "drifted", "not-ours"]
+LOCK_SCAN_LIMIT = 100_000  # stop counting there: status must stay quick on a big table
+
+
+@dataclass(frozen=True)
+class ResourceStatus:
+    kind: str
+    name: str
+    state: ResourceState
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class LockCounts:
+    by_state: dict[str, int]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    stack: str
+    resources: tuple[ResourceStatus, ...]
+    queue: dict[str, int] | None = None
+    dlq_depth: int | None = None
+    mapping_state: str | None = None
+    mapping_last_result: str | None = None
+    locks: LockCounts | None = None
+    alarm_state: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return all(r.state == "exists" for r in self.resources)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "ok": self.ok,
+            "resources": [
+                {"resource": r.kind, "name": r.name, "state": r.state, "details": r.details}
+                for r in self.resources
+            ],
+            "queue": self.queue,
+            "dlq_depth": self.dlq_depth,
+            "mapping": {
+                "state": self.mapping_state,
+                "last_processing_result": self.mapping_last_result,
+            },
+            "locks": None
+            if self.locks is None
+            else {"by_state": self.locks.by_state, "truncated": self.locks.truncated},
+            "alarm_state": self.alarm_state,
+            "notes": list(self.notes),
+        }
+
+
+def _int(text: object, default: int) -> int:
+    try:
+        return int(str(text))
+    except (TypeError, ValueError):
+        return default
+
+
+def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
+    """The settings the stack was set up with, read back from AWS (defaults where missing)."""
+    defaults = SetupOptions()
+    values: dict[str, Any] = {}
+    if seen.function is not None:
+        values.update(
+            timeout_s=seen.function.timeout_s,
+            memory_mb=seen.function.memory_mb,
+            runtime=seen.function.runtime or defaults.runtime,
+        )
+    if seen.queue is not None:
+        attributes = seen.queue.attributes
+        values["visibility_timeout_s"] = _int(attributes.get("VisibilityTimeout"), 0)
+        values["content_dedup"] = attributes.get("ContentBasedDeduplication", "").lower() == "true"
+        try:
+            redrive = json.loads(attributes.get("RedrivePolicy", "{}"))
+            values["max_receive_count"] = int(redrive["maxReceiveCount"])
+        except (ValueError, KeyError, TypeError):
+            pass
+    if seen.log_group is not None and seen.log_group.retention_days:
+        values["log_retention_days"] = seen.log_group.retention_days
+    if seen.queue is not None:
+        ours = mapping.pick(seen.queue.arn, list(seen.mappings))
+        if ours is not None:
+            values.update(batch_size=ours.batch_size, max_concurrency=ours.max_concurrency)
+    return replace(defaults, **values)
+
+
+def _expected_environment(names: StackNames, seen: ObservedStack) -> dict[str, str] | None:
+    """The deployed settings with the stack's own table; None when unreadable (= drift)."""
+    from sqsidem.consumer.config import ConsumerConfig
+
+    if seen.function is None:
+        return None
+    try:
+        config = ConsumerConfig.from_env(seen.function.environment)
+        return replace(config, table=names.table).to_env()
+    except ValueError:
+        return None
+
+
+def _resource_state(step: Step) -> ResourceStatus:
+    if step.action == "create":
+        return ResourceStatus(step.kind, step.name, "missing")
+    if step.action == "blocked":
+        return ResourceStatus(step.kind, step.name, "not-ours", step.note)
+    if step.action in ("update", "replace", "adopt"):
+        return ResourceStatus(step.kind, step.name, "drifted", step.details or step.note)
+    return ResourceStatus(step.kind, step.name, "exists", step.note)
+
+
+def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> StackStatus:
+    seen = observe_stack(aws, names)
+    options = inferred_options(names, seen)
+    processor = seen.function.environment.get("SQSIDEM_PROCESSOR") if seen.function else None
+    # Without a processor the zip is sqsidem's own consumer: a different hash means old code.
+    code = build_function_zip(None)
+    desired = build(names, options, seen.refs(aws.account_id(), aws.region), code)
+    environment = _expected_environment(names, seen)
+    if environment is not None:
+        desired = replace(desired, function=replace(desired.function, environment=environment))
+    the_plan = plan(desired, seen, compare_code=not processor)
+    resources = [_resource_state(step) for step in the_plan.steps]
+    notes = []
+    if seen.function is not None and seen.queue is not None:
+        visibility = _int(seen.queue.attributes.get("VisibilityTimeout"), 0)
+        if visibility < seen.function.timeout_s:
+            notes.append(
+                f"queue visibility timeout {visibility}s is below the function timeout "
+                f"{seen.function.timeout_s}s: AWS would reject the trigger"
+            )
+            resources = [
+                replace(
+                    r,
+                    state="drifted",
+                    details=(r.details + "; " if r.details else "")
+                    + "VisibilityTimeout < function Timeout",
+                )
+                if r.kind == "queue" and r.state == "exists"
+                else r
+                for r in resources
+            ]
+    ours = mapping.pick(seen.queue.arn, list(seen.mappings)) if seen.queue else None
+    return StackStatus(
+        stack=names.stack,
+        resources=tuple(resources),
+        queue=_queue_counts(seen.queue.attributes) if seen.queue else None,
+        dlq_depth=_int(seen.dlq.attributes.get("ApproximateNumberOfMessages"), 0)
+        if seen.dlq
+        else None,
+        mapping_state=ours.state if ours else None,
+        mapping_last_result=ours.last_result if ours else None,
+        locks=count_locks(aws, names.table, now_ms) if seen.table else None,
+        alarm_state=seen.alarm.state if seen.alarm else None,
+        notes=tuple(notes),
+    )
+
+
+def _queue_counts(attributes: dict[str, str]) -> dict[str, int]:
+    return {
+        "visible": _int(attributes.get("ApproximateNumberOfMessages"), 0),
+        "in_flight": _int(attributes.get("ApproximateNumberOfMessagesNotVisible"), 0),
+        "delayed": _int(attributes.get("ApproximateNumberOfMessagesDelayed"), 0),
+    }
+
+
+def count_locks(aws: Aws, table_name: str, now_ms: int | None = None) -> LockCounts:
+    """Lock records by derived state (DESIGN 6.3), the same rules the consumer applies."""
+    from sqsidem.consumer.lock import derive_state, deserialize_item
+
+    now = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    counts: Counter[str] = Counter()
+    seen = 0
+    pages = aws.dynamodb.get_paginator("scan").paginate(
+        TableName=table_name,
+        ProjectionExpression="#s, in_progress_expiration, expiration",
+        ExpressionAttributeNames={"#s": "status"},
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            counts[derive_state(deserialize_item(item), now)] += 1
+            seen += 1
+        if seen >= LOCK_SCAN_LIMIT:
+            return LockCounts(dict(counts), truncated=True)
+    return LockCounts(dict(counts))

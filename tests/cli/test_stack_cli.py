@@ -1,0 +1,131 @@
+"""`setup`, `status`, `teardown` as a person sees them: output, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(app, ["--stack", "c1", *args])
+
+
+def one_error_line(result: Result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--batch-size", "11"], "--batch-size must be 1..10"),
+        (["--timeout", "10", "--visibility-timeout", "5"], "below the function timeout"),
+        (["--max-receive-count", "0"], "--max-receive-count must be 1..1000"),
+        (["--timeout", "901"], "--timeout must be 1..900"),
+        (["--memory", "64"], "--memory must be 128..10240"),
+        (["--max-concurrency", "1"], "--max-concurrency must be 2..1000"),
+        (["--notify-email", "nobody"], "is not an email address"),
+        (["--key", "header:x"], "is not a key source"),
+        (["--lock-ttl", "soon"], "invalid --lock-ttl"),
+        (["--processor", "missing.py:handle"], "cannot read --processor file"),
+        (["--log-retention-days", "13"], "not a CloudWatch Logs value"),
+    ],
+)
+def test_setup_rejects_before_any_aws_call(args: list[str], fragment: str) -> None:
+    """Exit 2 with one line; no credentials are configured, so an AWS call would exit 1."""
+    result = run("setup", "--dry-run", *args)
+    assert result.exit_code == 2, result.stderr
+    assert fragment in one_error_line(result)
+
+
+def test_processor_without_the_function(tmp_path: Path) -> None:
+    """A processor file that does not define the function: exit 2, says which."""
+    source = tmp_path / "p.py"
+    source.write_text("def other(record):\n    pass\n")
+    result = run("setup", "--processor", f"{source}:handle")
+    assert result.exit_code == 2
+    assert "no top-level function 'handle'" in one_error_line(result)
+
+
+def test_dry_run_json_lists_every_resource_as_create(moto_aws: Aws) -> None:
+    """--dry-run -o json: one JSON plan, all create, warnings on stderr only."""
+    result = run("-o", "json", "setup", "--dry-run", "--timeout", "2", "--visibility-timeout", "4")
+    assert result.exit_code == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["dry_run"] is True and plan["converged"] is False
+    assert {step["action"] for step in plan["steps"]} == {"create"}
+    assert {step["resource"] for step in plan["steps"]} >= {"key", "queue", "function", "alarm"}
+    assert "warning: visibility timeout 4s" in result.stderr
+    assert moto_aws.sqs.list_queues().get("QueueUrls", []) == []
+
+
+def test_dry_run_table(moto_aws: Aws) -> None:
+    """Human dry run: a table with resource, name, action, details; the names are shown."""
+    result = run("setup", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "c1-queue.fifo" in result.stdout and "Idempotent-c1" in result.stdout
+    assert "action" in result.stdout and "create" in result.stdout
+    assert "dry run: nothing changed" in result.stderr
+
+
+def test_setup_twice_then_status_then_teardown(moto_aws: Aws) -> None:
+    """The whole cycle through the CLI with its exit codes and messages."""
+    first = run("setup")
+    assert first.exit_code == 0, first.stderr
+    assert "creating queue c1-queue.fifo" in first.stderr
+    second = run("setup")
+    assert second.exit_code == 0
+    assert "up to date: no changes made" in second.stderr
+
+    status = run("-o", "json", "status")
+    assert status.exit_code == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert report["ok"] is True
+    assert {r["state"] for r in report["resources"]} == {"exists"}
+
+    refused = run("teardown")
+    assert refused.exit_code == 2
+    assert "--yes" in one_error_line(refused)
+
+    down = run("-o", "json", "teardown", "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert len(json.loads(down.stdout)["deleted"]) == 10
+
+    missing = run("status")
+    assert missing.exit_code == 1
+    assert "missing" in missing.stdout
+    assert "not as set up" in one_error_line(missing)
+
+
+def test_setup_refuses_untagged_resources(moto_aws: Aws) -> None:
+    """Hand-built resource with our name: exit 1, one line naming it and --adopt."""
+    moto_aws.dynamodb.create_table(
+        TableName="Idempotent-c1",
+        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    result = run("setup")
+    assert result.exit_code == 1
+    line = one_error_line(result)
+    assert "table Idempotent-c1" in line and "--adopt" in line
+    adopted = run("setup", "--adopt")
+    assert adopted.exit_code == 0, adopted.stderr
+    assert "adopting table Idempotent-c1" in adopted.stderr
+
+
+def test_teardown_key_window_is_validated() -> None:
+    """--key-pending-days outside 7..30: exit 2 before any AWS call."""
+    result = run("teardown", "--yes", "--key-pending-days", "3")
+    assert result.exit_code == 2
+    assert "7..30" in one_error_line(result)

@@ -1,0 +1,137 @@
+"""setup, re-run, status, a message becomes a lock, teardown, setup again: on ministack."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from botocore.exceptions import ClientError
+from typer.testing import CliRunner, Result
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+from sqsidem.names import names_for
+from sqsidem.stack.options import SetupOptions
+from sqsidem.stack.retry import instant
+from sqsidem.stack.setup import plan_setup, prepare, run_setup
+
+FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
+MUTATING_PREFIXES = (
+    "Create",
+    "Update",
+    "Put",
+    "Delete",
+    "Tag",
+    "Attach",
+    "Set",
+    "Schedule",
+    "Subscribe",
+)
+
+
+def cli(stack: str, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--local", "--stack", stack, *args])
+
+
+def count_mutations(aws: Aws) -> list[str]:
+    calls: list[str] = []
+
+    def seen(model: object, **_: object) -> None:
+        name = str(getattr(model, "name", ""))
+        if name.startswith(MUTATING_PREFIXES):
+            calls.append(name)
+
+    for client in (
+        aws.sqs,
+        aws.dynamodb,
+        aws.lambda_,
+        aws.iam,
+        aws.kms,
+        aws.logs,
+        aws.sns,
+        aws.cloudwatch,
+    ):
+        client.meta.events.register("before-call", seen)
+    return calls
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)  # polling a condition with a deadline, not waiting blindly
+
+
+def gone(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except ClientError:
+        return True
+    return False
+
+
+def assert_nothing_left(aws: Aws, stack: str) -> None:
+    names = names_for(stack)
+    assert gone(lambda: aws.sqs.get_queue_url(QueueName=names.queue))
+    assert gone(lambda: aws.sqs.get_queue_url(QueueName=names.dlq))
+    assert gone(lambda: aws.dynamodb.describe_table(TableName=names.table))
+    assert gone(lambda: aws.lambda_.get_function(FunctionName=names.function))
+    assert gone(lambda: aws.iam.get_role(RoleName=names.role))
+    assert gone(lambda: aws.kms.describe_key(KeyId=names.key_alias))
+    groups = aws.logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"]
+    assert [g for g in groups if g["logGroupName"] == names.log_group] == []
+    assert aws.cloudwatch.describe_alarms(AlarmNames=[names.alarm])["MetricAlarms"] == []
+    topics = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"]]
+    assert not [t for t in topics if t.endswith(f":{names.topic}")]
+
+
+@pytest.mark.slow
+def test_full_life_cycle(local_aws: Aws, stack_name: str) -> None:
+    """The deployed function writes a COMPLETED lock; teardown leaves nothing; setup works again."""
+    first = cli(stack_name, "setup", *FAST)
+    assert first.exit_code == 0, first.stderr
+
+    calls = count_mutations(local_aws)
+    options = SetupOptions(timeout_s=2, visibility_timeout_s=4, max_receive_count=2)
+    planned = plan_setup(local_aws, prepare(names_for(stack_name), options))
+    assert planned.plan.converged, planned.plan.as_dict()
+    run_setup(local_aws, planned, pacing=instant())
+    again = cli(stack_name, "setup", *FAST)
+    assert again.exit_code == 0, again.stderr
+    assert "no changes" in again.stderr
+    assert calls == []
+
+    status = cli(stack_name, "status")
+    assert status.exit_code == 0, status.stdout + status.stderr
+
+    names = names_for(stack_name)
+    url = local_aws.sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
+    local_aws.sqs.send_message(
+        QueueUrl=url, MessageBody='{"n": 1}', MessageGroupId="g1", MessageDeduplicationId="tx-1"
+    )
+
+    def completed() -> bool:
+        item = local_aws.dynamodb.get_item(
+            TableName=names.table, Key={"transaction_id": {"S": "tx-1"}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None and item.get("status", {}).get("S") == "COMPLETED"
+
+    wait_for(completed, 20, "the deployed function to complete the lock")
+
+    tuned = ["--timeout", "3", "--visibility-timeout", "6", "--batch-size", "4", "--memory", "256"]
+    changed = cli(stack_name, "setup", "--max-receive-count", "2", *tuned)
+    assert changed.exit_code == 0, changed.stderr
+    assert "updating function" in changed.stderr and "updating mapping" in changed.stderr
+    options = SetupOptions(
+        timeout_s=3, visibility_timeout_s=6, batch_size=4, memory_mb=256, max_receive_count=2
+    )
+    assert plan_setup(local_aws, prepare(names, options)).plan.converged
+
+    down = cli(stack_name, "teardown", "--yes")
+    assert down.exit_code == 0, down.stderr
+    assert_nothing_left(local_aws, stack_name)
+
+    up_again = cli(stack_name, "setup", *FAST)
+    assert up_again.exit_code == 0, up_again.stderr
+    assert cli(stack_name, "teardown", "--yes").exit_code == 0

@@ -1,0 +1,158 @@
+"""AWS-only in-between states (emulators never show them), faked with botocore's Stubber."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from sqsidem.aws import Aws
+from sqsidem.errors import SqsidemError
+from sqsidem.stack import function, mapping, queues
+from sqsidem.stack.function import DesiredFunction
+from sqsidem.stack.mapping import DesiredMapping, ObservedMapping
+from sqsidem.stack.queues import DesiredQueue
+from sqsidem.stack.retry import IAM_PROPAGATION, Pacing
+
+UUID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+ROLE_NOT_READY = "The role defined for the function cannot be assumed by Lambda."
+NO_RECEIVE = "The provided execution role does not have permissions to call ReceiveMessage on SQS"
+
+
+class Recorder:
+    """An injected sleep and notify that only remember what they were asked."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+        self.notes: list[str] = []
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def pacing(self) -> Pacing:
+        return Pacing(sleep=self.sleep, notify=self.notes.append, clock=lambda: self.now)
+
+
+@pytest.fixture
+def stubbed(moto_aws: Aws) -> Iterator[tuple[Aws, Stubber, Stubber]]:
+    with Stubber(moto_aws.sqs) as sqs, Stubber(moto_aws.lambda_) as lam:
+        yield moto_aws, sqs, lam
+        sqs.assert_no_pending_responses()
+        lam.assert_no_pending_responses()
+
+
+def fn() -> DesiredFunction:
+    return DesiredFunction(
+        name="f",
+        runtime="python3.12",
+        role_arn="arn:aws:iam::123456789012:role/r",
+        handler="h.h",
+        timeout_s=3,
+        memory_mb=128,
+        environment={},
+        log_group="/aws/lambda/f",
+        tags={},
+        zip_bytes=b"zip",
+        code_sha256="x",
+    )
+
+
+def test_queue_deleted_recently_waits_and_says_so(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """QueueDeletedRecently: wait (bounded), tell why, then create."""
+    aws, sqs, _ = stubbed
+    recorder = Recorder()
+    for _ in range(2):
+        sqs.add_client_error(
+            "create_queue", "AWS.SimpleQueueService.QueueDeletedRecently", http_status_code=400
+        )
+    sqs.add_response("create_queue", {"QueueUrl": "https://q/1/x.fifo"})
+    sqs.add_response("get_queue_attributes", {"Attributes": {"QueueArn": "arn:aws:sqs:r:1:x"}})
+    made = queues.create(aws, DesiredQueue("x.fifo", {"FifoQueue": "true"}, {}), recorder.pacing())
+    assert made.arn == "arn:aws:sqs:r:1:x"
+    assert recorder.sleeps == [5.0, 5.0]
+    assert "60 s" in recorder.notes[0]
+
+
+def test_create_function_retries_iam_propagation(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """'cannot be assumed' is retried with growing delays, then the function is created."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    for _ in range(3):
+        lam.add_client_error("create_function", "InvalidParameterValueException", ROLE_NOT_READY)
+    lam.add_response("create_function", {"FunctionArn": "arn:aws:lambda:r:1:function:f"})
+    lam.add_response("get_function", {"Configuration": {"State": "Active"}})
+    assert function.create(aws, fn(), recorder.pacing()) == "arn:aws:lambda:r:1:function:f"
+    assert recorder.sleeps == [1.0, 2.0, 4.0]
+    assert "IAM propagation" in recorder.notes[0]
+
+
+def test_other_invalid_parameters_are_not_retried(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """A genuine parameter error fails at once (no minute of pointless waiting)."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    lam.add_client_error("create_function", "InvalidParameterValueException", "bad handler")
+    with pytest.raises(ClientError):
+        function.create(aws, fn(), recorder.pacing())
+    assert recorder.sleeps == []
+
+
+def test_iam_retry_is_bounded(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """After the last attempt the error surfaces; total wait stays under a minute."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    desired = DesiredMapping("f", "arn:aws:sqs:r:1:q.fifo", 3, None)
+    for _ in range(IAM_PROPAGATION.attempts):
+        lam.add_client_error(
+            "create_event_source_mapping", "InvalidParameterValueException", NO_RECEIVE
+        )
+    with pytest.raises(ClientError):
+        mapping.create(aws, desired, recorder.pacing())
+    assert len(recorder.sleeps) == IAM_PROPAGATION.attempts - 1
+    assert sum(recorder.sleeps) < 60
+
+
+def test_mapping_create_retries_missing_queue_permission(
+    stubbed: tuple[Aws, Stubber, Stubber],
+) -> None:
+    """The mapping's own propagation error (role cannot ReceiveMessage yet) is retried."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    lam.add_client_error(
+        "create_event_source_mapping", "InvalidParameterValueException", NO_RECEIVE
+    )
+    lam.add_response("create_event_source_mapping", {"UUID": UUID})
+    desired = DesiredMapping("f", "arn:aws:sqs:r:1:q.fifo", 3, 2)
+    assert mapping.create(aws, desired, recorder.pacing()) == UUID
+    assert recorder.sleeps == [1.0]
+
+
+def observed_mapping() -> ObservedMapping:
+    return ObservedMapping(UUID, "arn:aws:sqs:r:1:q.fifo", 3, None, (), "Enabled", None)
+
+
+def test_mapping_delete_waits_until_gone(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """Deleting -> Deleting -> gone: teardown goes on only once it is gone."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    lam.add_response("delete_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
+    lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
+    lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
+    lam.add_client_error("get_event_source_mapping", "ResourceNotFoundException")
+    mapping.delete(aws, observed_mapping(), recorder.pacing())
+    assert recorder.sleeps == [2.0, 2.0]
+
+
+def test_mapping_delete_gives_up_at_the_deadline(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
+    """A mapping stuck in Deleting ends with a clear error, not an endless loop."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    lam.add_response("delete_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
+    polls = int(mapping.DELETE_TIMEOUT_S / 2.0) + 1
+    for _ in range(polls):
+        lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
+    with pytest.raises(SqsidemError, match="gave up"):
+        mapping.delete(aws, observed_mapping(), recorder.pacing())

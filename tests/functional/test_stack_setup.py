@@ -1,0 +1,214 @@
+"""setup / dry run / re-run / adopt / teardown / status on moto, counting mutating calls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sqsidem.aws import Aws
+from sqsidem.errors import PartialFailure, SqsidemError
+from sqsidem.names import names_for
+from sqsidem.stack.observe import observe_stack
+from sqsidem.stack.options import SetupOptions
+from sqsidem.stack.retry import instant
+from sqsidem.stack.setup import plan_setup, prepare, run_setup
+from sqsidem.stack.status import stack_status
+from sqsidem.stack.teardown import plan_teardown, run_teardown
+
+MUTATING_PREFIXES = (
+    "Create",
+    "Update",
+    "Put",
+    "Delete",
+    "Tag",
+    "Attach",
+    "Detach",
+    "Set",
+    "Schedule",
+    "Subscribe",
+    "Unsubscribe",
+)
+STACK = "s1"
+
+
+def record_mutations(aws: Aws) -> list[str]:
+    """Every mutating API call any of the stack's clients makes from now on."""
+    calls: list[str] = []
+
+    def seen(model: object, **_: object) -> None:
+        name = str(getattr(model, "name", ""))
+        if name.startswith(MUTATING_PREFIXES):
+            calls.append(name)
+
+    clients = (aws.sqs, aws.dynamodb, aws.lambda_, aws.iam, aws.kms, aws.logs, aws.sns)
+    for client in (*clients, aws.cloudwatch):
+        client.meta.events.register("before-call", seen)
+    return calls
+
+
+def setup(aws: Aws, options: SetupOptions | None = None, stack: str = STACK) -> list[str]:
+    planned = plan_setup(aws, prepare(names_for(stack), options or SetupOptions()))
+    return [s.kind for s in run_setup(aws, planned, pacing=instant()).applied]
+
+
+def test_dry_run_on_empty_account_is_all_create_and_mutates_nothing(moto_aws: Aws) -> None:
+    """Planning reads only: every resource is create, no mutating call."""
+    calls = record_mutations(moto_aws)
+    planned = plan_setup(moto_aws, prepare(names_for(STACK), SetupOptions(notify_email="a@b.io")))
+    assert {s.action for s in planned.plan.steps} == {"create"}
+    assert len(planned.plan.steps) == 11
+    assert calls == []
+
+
+def test_second_setup_makes_no_mutating_call(moto_aws: Aws) -> None:
+    """Converged after one run; the second run calls nothing that changes AWS."""
+    options = SetupOptions(notify_email="ops@example.com", max_concurrency=5)
+    assert len(setup(moto_aws, options)) == 11
+    calls = record_mutations(moto_aws)
+    assert setup(moto_aws, options) == []
+    assert calls == []
+
+
+def test_changed_settings_update_in_place(moto_aws: Aws) -> None:
+    """Batch size, timeout, memory, retention, max receive count: updated, then converged."""
+    setup(moto_aws)
+    changed = SetupOptions(
+        batch_size=5, timeout_s=4, memory_mb=256, log_retention_days=30, max_receive_count=7
+    )
+    assert set(setup(moto_aws, changed)) == {"queue", "log_group", "function", "mapping"}
+    seen = observe_stack(moto_aws, names_for(STACK))
+    assert seen.function is not None and seen.function.timeout_s == 4
+    assert seen.function.memory_mb == 256
+    assert seen.mappings[0].batch_size == 5
+    assert seen.log_group is not None and seen.log_group.retention_days == 30
+    assert seen.queue is not None
+    assert json.loads(seen.queue.attributes["RedrivePolicy"])["maxReceiveCount"] in (7, "7")
+    assert setup(moto_aws, changed) == []
+
+
+def test_half_done_setup_is_completed_by_a_rerun(moto_aws: Aws) -> None:
+    """A missing resource (say, deleted function) is re-created; the rest stays."""
+    setup(moto_aws)
+    moto_aws.lambda_.delete_function(FunctionName=names_for(STACK).function)
+    assert setup(moto_aws) == ["function", "mapping"]
+
+
+def test_untagged_resources_refused_then_adopted(moto_aws: Aws) -> None:
+    """A hand-built queue with our name blocks setup (one clear error) until --adopt."""
+    names = names_for(STACK)
+    moto_aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})
+    calls = record_mutations(moto_aws)
+    with pytest.raises(SqsidemError) as caught:
+        setup(moto_aws)
+    assert calls == []
+    assert "dlq s1-queue-dlq.fifo" in caught.value.one_line()
+    assert "--adopt" in caught.value.one_line()
+    setup(moto_aws, SetupOptions(adopt=True))
+    url = moto_aws.sqs.get_queue_url(QueueName=names.dlq)["QueueUrl"]
+    assert moto_aws.sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"sqsidem:stack": STACK}
+    assert setup(moto_aws) == []
+
+
+def test_status_converged_then_drifted_then_missing(moto_aws: Aws) -> None:
+    """status: all exist; a removed permission is drift; a deleted alarm is missing."""
+    setup(moto_aws)
+    names = names_for(STACK)
+    report = stack_status(moto_aws, names)
+    assert report.ok, report.as_dict()
+    assert report.queue == {"visible": 0, "in_flight": 0, "delayed": 0}
+    assert report.dlq_depth == 0
+    assert report.mapping_state == "Enabled"
+    assert report.alarm_state is not None
+    moto_aws.dynamodb.put_item(TableName=names.table, Item={"transaction_id": {"S": "old"}})
+    moto_aws.iam.delete_role_policy(RoleName=names.role, PolicyName="sqsidem-table")
+    moto_aws.cloudwatch.delete_alarms(AlarmNames=[names.alarm])
+    report = stack_status(moto_aws, names)
+    states = {r.kind: r.state for r in report.resources}
+    assert states["role"] == "drifted" and states["alarm"] == "missing"
+    assert not report.ok
+    assert report.locks is not None and report.locks.by_state == {"completed": 1}
+
+
+def test_status_keeps_tuned_settings_as_converged(moto_aws: Aws) -> None:
+    """A stack set up with non-default values is not reported as drifted."""
+    setup(moto_aws, SetupOptions(timeout_s=5, batch_size=7, log_retention_days=30))
+    assert stack_status(moto_aws, names_for(STACK)).ok
+
+
+def test_teardown_removes_everything_and_tolerates_reruns(moto_aws: Aws) -> None:
+    """Everything goes (key scheduled); a second teardown finds nothing to delete."""
+    setup(moto_aws, SetupOptions(notify_email="ops@example.com"))
+    names = names_for(STACK)
+    key_id = moto_aws.kms.describe_key(KeyId=names.key_alias)["KeyMetadata"]["KeyId"]
+    plan = plan_teardown(moto_aws, names)
+    assert {i.action for i in plan.items} == {"delete"}
+    result = run_teardown(moto_aws, names, plan, pacing=instant())
+    assert len(result.deleted) == 10  # the subscription goes with its topic
+    seen = observe_stack(moto_aws, names)
+    assert seen == type(seen)(None, None, None, None, None, None, None, (), None, None)
+    state = moto_aws.kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
+    assert state == "PendingDeletion"
+    again = plan_teardown(moto_aws, names)
+    assert not again.to_delete
+    assert setup(moto_aws)  # and it comes back with a new key
+
+
+def test_teardown_keeps_what_is_not_ours(moto_aws: Aws) -> None:
+    """Another stack's or an untagged resource with our name is reported and left alone."""
+    setup(moto_aws)
+    names = names_for(STACK)
+    moto_aws.dynamodb.untag_resource(
+        ResourceArn=moto_aws.dynamodb.describe_table(TableName=names.table)["Table"]["TableArn"],
+        TagKeys=["sqsidem:stack"],
+    )
+    plan = plan_teardown(moto_aws, names, keep_logs=True)
+    by_kind = {i.kind: i for i in plan.items}
+    assert by_kind["table"].action == "not-ours"
+    assert by_kind["log_group"].action == "keep"
+    run_teardown(moto_aws, names, plan, pacing=instant())
+    moto_aws.dynamodb.describe_table(TableName=names.table)
+    assert moto_aws.logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"]
+
+
+def test_teardown_reports_partial_failure(moto_aws: Aws) -> None:
+    """A failing delete is reported as a PartialFailure naming the resource."""
+    setup(moto_aws)
+    names = names_for(STACK)
+    plan = plan_teardown(moto_aws, names)
+    # A policy attached behind sqsidem's back after planning makes DeleteRole fail.
+    arn = moto_aws.iam.create_policy(
+        PolicyName="extra",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    moto_aws.iam.attach_role_policy(RoleName=names.role, PolicyArn=arn)
+    with pytest.raises(PartialFailure, match="role"):
+        run_teardown(moto_aws, names, plan, pacing=instant())
+    moto_aws.iam.detach_role_policy(RoleName=names.role, PolicyArn=arn)
+    run_teardown(moto_aws, names, plan_teardown(moto_aws, names), pacing=instant())
+    assert not plan_teardown(moto_aws, names).to_delete
+
+
+def test_no_trigger_and_processor(moto_aws: Aws, tmp_path: object) -> None:
+    """--no-trigger: no mapping; --processor: env names sqsidem_processor:function."""
+    from pathlib import Path
+
+    from sqsidem.stack.options import parse_processor
+
+    source = Path(str(tmp_path)) / "proc.py"
+    source.write_text("def handle(record):\n    pass\n")
+    options = SetupOptions(trigger=False, processor=parse_processor(f"{source}:handle"))
+    kinds = setup(moto_aws, options)
+    assert "mapping" not in kinds
+    seen = observe_stack(moto_aws, names_for(STACK))
+    assert seen.mappings == ()
+    assert seen.function is not None
+    assert seen.function.environment["SQSIDEM_PROCESSOR"] == "sqsidem_processor:handle"
+    assert setup(moto_aws, options) == []

@@ -1,0 +1,94 @@
+"""Least privilege: every generated IAM statement names one ARN and only the listed actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqsidem.names import names_for
+from sqsidem.packaging import FunctionZip
+from sqsidem.stack import iam_policy
+from sqsidem.stack.desired import Refs, build
+from sqsidem.stack.options import SetupOptions
+
+EXPECTED = {
+    "sqsidem-queue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
+    "sqsidem-key": {"kms:Decrypt"},
+    "sqsidem-table": {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+    },
+    "sqsidem-logs": {"logs:CreateLogStream", "logs:PutLogEvents"},
+}
+
+
+def role_policies(account: str = "123456789012", region: str = "ap-northeast-1") -> Any:
+    refs = Refs(account, region, key_arn=f"arn:aws:kms:{region}:{account}:key/k-1")
+    desired = build(names_for("s1"), SetupOptions(), refs, FunctionZip(b"", ()))
+    return desired.role.policies
+
+
+def test_every_statement_has_one_arn_and_only_listed_actions() -> None:
+    """One Resource string per statement, Allow only, actions exactly as in DESIGN 3."""
+    policies = role_policies()
+    assert set(policies) == set(EXPECTED)
+    for name, document in policies.items():
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert isinstance(statement["Resource"], str), name
+            assert statement["Resource"].startswith("arn:aws:")
+            assert set(statement["Action"]) == EXPECTED[name]
+            assert set(statement["Action"]) <= iam_policy.ALLOWED_ACTIONS
+            assert "NotAction" not in statement and "NotResource" not in statement
+
+
+def test_only_the_log_stream_arn_has_a_wildcard() -> None:
+    """The one permitted '*': the function's log streams; no wildcard action either."""
+    policies = role_policies()
+    wildcards = [
+        s["Resource"] for d in policies.values() for s in d["Statement"] if "*" in s["Resource"]
+    ]
+    assert wildcards == [
+        "arn:aws:logs:ap-northeast-1:123456789012:log-group:/aws/lambda/s1-sqs-receive:*"
+    ]
+    actions = [a for d in policies.values() for s in d["Statement"] for a in s["Action"]]
+    assert not [a for a in actions if "*" in a]
+
+
+def test_arns_come_from_the_account_and_region() -> None:
+    """Never a hard-coded account: the ARNs follow the caller's account and region."""
+    policies = role_policies("000000000000", "us-east-1")
+    resources = {d["Statement"][0]["Resource"] for d in policies.values()}
+    assert resources == {
+        "arn:aws:sqs:us-east-1:000000000000:s1-queue.fifo",
+        "arn:aws:kms:us-east-1:000000000000:key/k-1",
+        "arn:aws:dynamodb:us-east-1:000000000000:table/Idempotent-s1",
+        "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/s1-sqs-receive:*",
+    }
+
+
+def test_trust_policy_is_lambda_only() -> None:
+    """Only Lambda may assume the role."""
+    trust = iam_policy.lambda_trust_policy()
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+
+
+def test_key_policy_root_admin_and_service_use() -> None:
+    """The account administers the key; SNS and CloudWatch may only use it."""
+    policy = iam_policy.key_policy("123456789012")
+    admin, use = policy["Statement"]
+    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    assert set(use["Principal"]["Service"]) == {"sns.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert set(use["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+
+
+def test_normalize_ignores_aws_reserialisation() -> None:
+    """A one-element list vs a string, or a URL-encoded document, is not drift."""
+    document = {"Version": "2012-10-17", "Statement": [{"Action": ["a:B"], "Resource": "r"}]}
+    same = {"Statement": [{"Resource": ["r"], "Action": "a:B"}], "Version": "2012-10-17"}
+    assert iam_policy.normalize(document) == iam_policy.normalize(same)
+    encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"
+    assert iam_policy.normalize(encoded) == {"Statement": [], "Version": "2012-10-17"}
