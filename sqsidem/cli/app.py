@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "dlq_cmd",
     "notify_cmd",
     "trace_cmd",
+    "demo_cmd",
 )
 
 

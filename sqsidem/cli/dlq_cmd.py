@@ -20,7 +20,7 @@ dlq_app = typer.Typer(
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")]
 
 
-def _show_listing(render: Renderer, listing: DlqListing, *, full: bool) -> None:
+def show_dlq_listing(render: Renderer, listing: DlqListing, *, full: bool) -> None:
     from sqsidem.timeparse import human_duration
 
     rows = listing.rows(full=full, width=40)
@@ -72,7 +72,7 @@ def list_(
     from sqsidem.dlq import list_dlq
 
     app = app_context(ctx)
-    _show_listing(app.render, list_dlq(app.aws(), app.names, limit=limit), full=full)
+    show_dlq_listing(app.render, list_dlq(app.aws(), app.names, limit=limit), full=full)
 
 
 def _report_redrive(render: Renderer, result: RedriveResult) -> None:

@@ -64,7 +64,7 @@ def _row(lock: Lock) -> list[object]:
     ]
 
 
-def _stream(render: Renderer, locks: Iterable[Lock]) -> None:
+def show_locks(render: Renderer, locks: Iterable[Lock]) -> None:
     header = False
     for lock in locks:
         if render.json:
@@ -101,7 +101,7 @@ def list_locks(
     aws = app.aws()
     table = require_table(aws, app.names)
     scan = LockScan(aws.dynamodb, table, where=where, segments=segments, limit=limit)
-    _stream(app.render, scan)
+    show_locks(app.render, scan)
     if app.render.json:
         app.render.info(to_json(scan.counts.as_dict()))
     else:
@@ -176,7 +176,7 @@ def clear(
         preview += f"; {len(plan.not_found)} not found"
     render.info(preview)
     if dry_run:
-        _stream(render, targets)
+        show_locks(render, targets)
         return
     if targets:
         render.confirm(f"delete {len(targets)} lock(s) from {table}?", assume_yes=yes)

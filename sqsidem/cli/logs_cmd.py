@@ -25,7 +25,7 @@ _DECISION_STYLE = {
 }
 
 
-def _human(render: Renderer, event: LogEvent) -> None:
+def show_event(render: Renderer, event: LogEvent) -> None:
     import json
 
     from sqsidem.logtail import iso_ms
@@ -97,7 +97,7 @@ def logs(
         if render.json:
             render.emit_line(event.as_dict())
         else:
-            _human(render, event)
+            show_event(render, event)
 
     if not follow:
         for event in read_events(aws.logs, group, start_ms=start_ms, where=where):

@@ -26,13 +26,13 @@ _VERBS = {
 }
 
 
-def _pacing(render: Renderer) -> Pacing:
+def pacing_for(render: Renderer) -> Pacing:
     from sqsidem.stack.retry import Pacing
 
     return Pacing(notify=render.note)
 
 
-def _show_plan(render: Renderer, plan: Plan, title: str) -> None:
+def show_plan(render: Renderer, plan: Plan, title: str) -> None:
     render.table(
         ["resource", "name", "action", "details"],
         [(s.kind, s.name, s.action, s.details) for s in plan.steps],
@@ -198,7 +198,7 @@ def setup(
         if render.json:
             render.emit({**plan.as_dict(), "dry_run": True})
         else:
-            _show_plan(render, plan, f"plan for stack {plan.stack} (dry run)")
+            show_plan(render, plan, f"plan for stack {plan.stack} (dry run)")
             render.note("dry run: nothing changed")
         if plan.blocked:
             render.warn(blocked_error(plan).one_line())
@@ -206,18 +206,18 @@ def setup(
     if plan.blocked:
         raise blocked_error(plan)
     if plan.converged:
-        _report_setup(render, plan, applied=())
+        report_setup(render, plan, applied=())
         return
 
     def on_step(step: Step, phase: str) -> None:
         if phase == "start":
             render.info(f"{_VERBS.get(step.action, step.action)} {step.kind} {step.name}")
 
-    result = run_setup(app.aws(), planned, pacing=_pacing(render), on_step=on_step)
-    _report_setup(render, plan, applied=tuple(result.applied))
+    result = run_setup(app.aws(), planned, pacing=pacing_for(render), on_step=on_step)
+    report_setup(render, plan, applied=tuple(result.applied))
 
 
-def _report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
+def report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
     if render.json:
         render.emit(
             {**plan.as_dict(), "changed": bool(applied), "applied": [s.as_dict() for s in applied]}
@@ -226,7 +226,7 @@ def _report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> No
     if not applied:
         render.success(f"stack {plan.stack} is up to date: no changes made")
         return
-    _show_plan(render, plan, f"stack {plan.stack}")
+    show_plan(render, plan, f"stack {plan.stack}")
     render.success(f"stack {plan.stack} ready: {len(applied)} resource(s) changed")
 
 
@@ -314,7 +314,7 @@ def teardown(
         app.names,
         plan,
         key_pending_days=key_pending_days,
-        pacing=_pacing(render),
+        pacing=pacing_for(render),
         on_item=on_item,
     )
     if render.json:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.render import Renderer
+
+if TYPE_CHECKING:
+    from sqsidem.trace import Trace
 
 
 def trace(
@@ -40,7 +44,12 @@ def trace(
             f"check the id, or search further back with --since (searched {since})",
         )
 
-    render = app.render
+    show_trace(app.render, result)
+
+
+def show_trace(render: Renderer, result: Trace) -> None:
+    """The lock, the queues, the decisions, and a one-line story (also used by `demo`)."""
+    transaction_id = result.transaction_id
     if render.json:
         render.emit(result.as_dict())
     else:

@@ -171,3 +171,10 @@ def test_up_reports_a_busy_port(tmp_path: Path) -> None:
         )
     assert result.exit_code == 1
     assert "already in use" in result.stderr
+
+
+def test_every_command_is_in_the_readme() -> None:
+    """The README's reference names every command the CLI has."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    for path in _all_command_paths():
+        assert f"sqsidem {' '.join(path)}" in readme, path
