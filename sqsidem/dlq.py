@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqsidem.consumer.keys import KEY_ATTRIBUTE
-from sqsidem.dlq_locks import BLOCKING_STATES, LockLookup, LockView, read_locks, release_lock
+from sqsidem.dlq_locks import BLOCKING_STATES, LockLookup, read_locks, release_lock
 from sqsidem.dlq_peek import (
     DEFAULT_PEEK_LIMIT,
     Peek,
@@ -29,6 +29,7 @@ from sqsidem.dlq_peek import (
     release,
 )
 from sqsidem.errors import NotFoundError, SqsidemError, error_code
+from sqsidem.locks import Lock
 from sqsidem.resolve import dlq_url, main_queue_url, queue_arn
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class RedrivePlan:
     """What a redrive would move, and the keys whose locks would get in the way."""
 
     listing: DlqListing
-    blocking: list[LockView]
+    blocking: list[Lock]
 
     @property
     def count(self) -> int:
@@ -160,7 +161,7 @@ def plan_redrive(aws: Aws, names: StackNames) -> RedrivePlan:
     return RedrivePlan(listing, blocking)
 
 
-def clear_locks(aws: Aws, names: StackNames, locks: list[LockView]) -> tuple[int, int]:
+def clear_locks(aws: Aws, names: StackNames, locks: list[Lock]) -> tuple[int, int]:
     """Release the given locks if unchanged since read; (released, changed meanwhile)."""
     released = sum(1 for lock in locks if release_lock(aws.dynamodb, names.table, lock))
     return released, len(locks) - released

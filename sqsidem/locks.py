@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from sqsidem.consumer.lock import derive_state, wall_clock_ms
 from sqsidem.errors import NotFoundError, UsageError, error_code
 from sqsidem.timeparse import human_duration
 
@@ -32,17 +33,6 @@ STATES = ("in-progress", "stale", "completed", "expired")
 StateName = Literal["in-progress", "stale", "completed", "expired"]
 BATCH_SIZE = 25
 MAX_SEGMENTS = 64
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def _derive(item: dict[str, Any], now_ms: int) -> StateName:
-    # Imported lazily: the consumer package pulls in boto3, and this is its single rule.
-    from sqsidem.consumer.lock import derive_state
-
-    return derive_state(item, now_ms)
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +122,7 @@ class Lock:
 
 
 def make_lock(item: dict[str, Any], now_ms: int) -> Lock:
-    return Lock(item, _derive(item, now_ms), now_ms)
+    return Lock(item, derive_state(item, now_ms), now_ms)
 
 
 def explain(lock: Lock) -> str:
@@ -332,6 +322,20 @@ class LockScan:
                     pages.get(timeout=0.05)
 
 
+def find_lock(
+    client: DynamoDBClient, table: str, transaction_id: str, *, now_ms: int | None = None
+) -> Lock | None:
+    """One record (strongly consistent read), or None."""
+    response = client.get_item(
+        TableName=table, Key={KEY: {"S": transaction_id}}, ConsistentRead=True
+    )
+    raw = response.get("Item")
+    if not raw:
+        return None
+    now = wall_clock_ms() if now_ms is None else now_ms
+    return make_lock(deserialize(cast("dict[str, Any]", raw)), now)
+
+
 def get_lock(
     client: DynamoDBClient,
     table: str,
@@ -340,16 +344,13 @@ def get_lock(
     now_ms: Callable[[], int] = wall_clock_ms,
 ) -> Lock:
     """One record (strongly consistent read); NotFoundError when absent."""
-    response = client.get_item(
-        TableName=table, Key={KEY: {"S": transaction_id}}, ConsistentRead=True
-    )
-    raw = response.get("Item")
-    if not raw:
+    found = find_lock(client, table, transaction_id, now_ms=now_ms())
+    if found is None:
         raise NotFoundError(
             f"no lock {transaction_id!r} in {table}",
             "it was never taken, already cleared, or removed by TTL",
         )
-    return make_lock(deserialize(cast("dict[str, Any]", raw)), now_ms())
+    return found
 
 
 # -- clearing --------------------------------------------------------------------------
@@ -478,16 +479,22 @@ def execute_clear(
         _batch_delete(client, table, chunk, result, advance, sleep, max_attempts)
 
     def delete_one(target: Lock) -> None:
-        outcome = _conditional_delete(client, table, target)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        error = None
+        try:
+            deleted = delete_if_unchanged(client, table, target)
+        except (ClientError, BotoCoreError) as exc:
+            deleted, error = False, f"{error_code(exc) or type(exc).__name__}: {exc}"
         with lock:
             result.delete_calls += 1
-            if outcome == "deleted":
-                result.deleted += 1
-            elif outcome == "changed":
-                result.changed += 1
-            else:
+            if error is not None:
                 result.failed += 1
-                result.errors.append(f"{target.transaction_id}: {outcome}")
+                result.errors.append(f"{target.transaction_id}: {error}")
+            elif deleted:
+                result.deleted += 1
+            else:
+                result.changed += 1
             advance(1)
 
     if plan.conditional:
@@ -528,8 +535,8 @@ def _batch_delete(
     advance(len(requests))
 
 
-def _conditional_delete(client: DynamoDBClient, table: str, lock: Lock) -> str:
-    """Delete only if owner and status are still what we saw."""
+def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
+    """Delete only if owner, status and expiration are still what we saw; False if changed."""
     from botocore.exceptions import ClientError
 
     names = {"#o": "owner", "#s": "status"}
@@ -563,8 +570,7 @@ def _conditional_delete(client: DynamoDBClient, table: str, lock: Lock) -> str:
     try:
         client.delete_item(**args)
     except ClientError as exc:
-        code = error_code(exc)
-        if code == "ConditionalCheckFailedException":
-            return "changed"
-        return f"{code}: {exc}"
-    return "deleted"
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqsidem.dlq_locks import LockView, read_lock
 from sqsidem.dlq_peek import QueueMessage, peek
 from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.locks import Lock, find_lock
 from sqsidem.logtail import EventFilter, log_group_for, read_events
 from sqsidem.resolve import queue_url
 
@@ -86,7 +86,7 @@ def _decision(timestamp: int, value: dict[str, Any]) -> LogDecision:
 @dataclass
 class Trace:
     transaction_id: str
-    lock: LockView | None
+    lock: Lock | None
     table_missing: bool
     in_queue: list[QueueMessage]
     in_dlq: list[QueueMessage]
@@ -234,7 +234,7 @@ def trace(
     table_missing = False
     lock = None
     try:
-        lock = read_lock(aws.dynamodb, names.table, transaction_id, now_ms=now)
+        lock = find_lock(aws.dynamodb, names.table, transaction_id, now_ms=now)
     except ClientError as exc:
         if error_code(exc) != "ResourceNotFoundException":
             raise

@@ -156,7 +156,7 @@ def redrive(
         return
     for lock in plan.blocking:
         render.warn(
-            f"key {lock.key} has a {lock.state} lock: "
+            f"key {lock.transaction_id} has a {lock.state} lock: "
             + (
                 "its redriven message would be skipped as a duplicate"
                 if lock.state == "completed"

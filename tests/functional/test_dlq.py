@@ -203,7 +203,7 @@ def test_redrive_plan_finds_blocking_locks_and_clears_them(moto_aws: Aws) -> Non
     put_lock(moto_aws, stack, "busy", "IN_PROGRESS")
 
     plan = dlq.plan_redrive(moto_aws, stack.names)
-    assert sorted(lock.key for lock in plan.blocking) == ["busy", "done"]
+    assert sorted(lock.transaction_id for lock in plan.blocking) == ["busy", "done"]
     put_lock(moto_aws, stack, "busy", "IN_PROGRESS", owner="someone-else")
 
     released, changed = dlq.clear_locks(moto_aws, stack.names, plan.blocking)
