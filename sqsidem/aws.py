@@ -36,7 +36,9 @@ class ClientOptions:
     """Transport settings for every client of one :class:`Aws`."""
 
     retry_mode: RetryMode = "standard"
-    max_attempts: int = 8
+    # None: botocore decides (AWS_MAX_ATTEMPTS / the profile, else 3 in standard mode, as the
+    # aws CLI does), so a dead endpoint fails in seconds and users keep control.
+    max_attempts: int | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_pool_connections: int = 32
@@ -102,8 +104,11 @@ class Aws:
                 return cached
         from botocore.config import Config
 
+        retries: dict[str, Any] = {"mode": self.options.retry_mode}
+        if self.options.max_attempts is not None:
+            retries["max_attempts"] = self.options.max_attempts
         config = Config(
-            retries={"mode": self.options.retry_mode, "max_attempts": self.options.max_attempts},
+            retries=retries,  # type: ignore[arg-type]
             connect_timeout=self.options.connect_timeout,
             read_timeout=self.options.read_timeout,
             max_pool_connections=self.options.max_pool_connections,

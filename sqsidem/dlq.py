@@ -185,6 +185,9 @@ class RedriveResult:
             and not self.held_back
             and not self.not_deleted
             and (self.task_status in (None, "COMPLETED"))
+            # A copy run that leaves messages behind did not finish the job, even when no
+            # single send failed (e.g. a receive lost to a dropped connection hid them).
+            and not (self.method == "copy" and self.left_in_dlq)
         )
 
 

@@ -205,6 +205,7 @@ def run_worker(
     stop: threading.Event | None = None,
     decision_stream: TextIO | None = None,
     on_progress: Callable[[WorkerStats], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     now_ms: Callable[[], int] = wall_clock_ms,
     failpoints: Failpoints | None = None,
@@ -239,6 +240,8 @@ def run_worker(
         now_ms=now_ms,
         on_progress=on_progress,
     )
+    if on_start is not None:
+        on_start(options.queue_url)  # every check passed: polling starts now
     return poller.run()
 
 

@@ -98,6 +98,7 @@ def run_for_stack(
     stop: threading.Event,
     decision_stream: TextIO | None = None,
     on_progress: Callable[[WorkerStats], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> WorkerStats:
     options_check = WorkerOptions(  # validates the numbers before any AWS call
@@ -132,4 +133,5 @@ def run_for_stack(
         stop=stop,
         decision_stream=decision_stream,
         on_progress=on_progress,
+        on_start=on_start,
     )

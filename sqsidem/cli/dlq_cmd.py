@@ -104,6 +104,12 @@ def _report_redrive(render: Renderer, result: RedriveResult) -> None:
             result.failure_reason or "see `sqsidem dlq list` for what is left",
         )
     left = f"; {result.left_in_dlq} message(s) stay in the DLQ" if result.left_in_dlq else ""
+    if not result.failed:
+        raise PartialFailure(
+            f"moved {result.moved}{left}: some were hidden (in flight, or by a receive lost "
+            "to a dropped connection) and reappear after the visibility timeout",
+            "run `sqsidem dlq redrive` again in a few minutes",
+        )
     raise PartialFailure(
         f"moved {result.moved}, {len(result.failed)} send(s) failed{left} "
         "(a failed group's later messages are not sent, to keep its order)",

@@ -63,9 +63,12 @@ def worker(
     )
     stop = threading.Event()
     render = app.render
-    render.note("worker polling; Ctrl-C stops after the batches in flight (twice aborts)")
+
+    def on_start(url: str) -> None:
+        render.note(f"polling {url}; Ctrl-C stops after the batches in flight (twice aborts)")
+
     with stop_on_signals(stop):
-        stats = run_for_stack(app.aws(), app.names, request, stop=stop)
+        stats = run_for_stack(app.aws(), app.names, request, stop=stop, on_start=on_start)
     if render.json:
         render.emit({**asdict(stats), "msgs_per_s": round(stats.msgs_per_s, 1)})
     render.info(
