@@ -72,23 +72,19 @@ def demo(
 def _setup(render: Renderer, aws: Aws, names: StackNames) -> None:
     from sqsidem.cli.stack_cmd import pacing_for
     from sqsidem.demo import DEMO_OPTIONS
-    from sqsidem.stack.executor import blocked_error
-    from sqsidem.stack.setup import plan_setup, prepare, run_setup
+    from sqsidem.stack.setup import converge, prepare
 
     render.info(f"\n1. setup: stack {names.stack} (function timeout 2 s, max receive count 2)")
     prepared = prepare(names, DEMO_OPTIONS)  # its low values are deliberate: no warnings
-    planned = plan_setup(aws, prepared)
-    if planned.plan.blocked:
-        raise blocked_error(planned.plan)
-    result = run_setup(
+    _, result = converge(
         aws,
-        planned,
+        prepared,
         pacing=pacing_for(render),
         on_step=lambda step, phase: (
             render.note(f"   {step.action} {step.kind} {step.name}") if phase == "start" else None
         ),
     )
-    changed = len(result.applied)
+    changed = len(result.applied) if result else 0
     render.success(f"stack {names.stack} ready ({changed or 'no'} resource(s) changed)")
 
 

@@ -145,7 +145,8 @@ def setup(
         bool,
         typer.Option(
             "--no-trigger",
-            help="No event source mapping (for the self-hosted worker).",
+            help="No event source mapping (for `sqsidem worker`); recorded as function tag "
+            "sqsidem:trigger=off so status knows it is on purpose.",
             rich_help_panel=QUEUE_PANEL,
         ),
     ] = False,
@@ -167,7 +168,7 @@ def setup(
 ) -> None:
     """Build the pipeline, or bring it in line; a converged stack gets no change."""
     from sqsidem.stack.executor import blocked_error
-    from sqsidem.stack.setup import plan_setup, prepare, run_setup
+    from sqsidem.stack.setup import converge, prepare
 
     app = app_context(ctx)
     render = app.render
@@ -191,10 +192,21 @@ def setup(
     prepared = prepare(app.names, options)
     for warning in prepared.warnings:
         render.warn(warning)
-    with render.spinner(f"reading stack {app.names.stack}"):
-        planned = plan_setup(app.aws(), prepared)
+
+    def on_step(step: Step, phase: str) -> None:
+        if phase == "start":
+            render.info(f"{_VERBS.get(step.action, step.action)} {step.kind} {step.name}")
+
+    planned, result = converge(
+        app.aws(),
+        prepared,
+        dry_run=dry_run,
+        reading=render.spinner(f"reading stack {app.names.stack}"),
+        pacing=pacing_for(render),
+        on_step=on_step,
+    )
     plan = planned.plan
-    if dry_run:
+    if result is None:
         if render.json:
             render.emit({**plan.as_dict(), "dry_run": True})
         else:
@@ -203,21 +215,15 @@ def setup(
         if plan.blocked:
             render.warn(blocked_error(plan).one_line())
         return
-    if plan.blocked:
-        raise blocked_error(plan)
-    if plan.converged:
-        report_setup(render, plan, applied=())
-        return
-
-    def on_step(step: Step, phase: str) -> None:
-        if phase == "start":
-            render.info(f"{_VERBS.get(step.action, step.action)} {step.kind} {step.name}")
-
-    result = run_setup(app.aws(), planned, pacing=pacing_for(render), on_step=on_step)
     report_setup(render, plan, applied=tuple(result.applied))
 
 
 def report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
+    from sqsidem.stack.planner import KEPT_TRIGGER_NOTE
+
+    kept = plan.step("mapping")
+    if kept is not None and kept.note == KEPT_TRIGGER_NOTE and (render.json or not applied):
+        render.warn(f"trigger {kept.name} {kept.note}")  # else the plan table shows it
     if render.json:
         render.emit(
             {**plan.as_dict(), "changed": bool(applied), "applied": [s.as_dict() for s in applied]}
@@ -239,7 +245,7 @@ def status(ctx: typer.Context) -> None:
         report = stack_status(app.aws(), app.names)
     _show_status(app.render, report)
     if not report.ok:
-        bad = [r for r in report.resources if r.state != "exists"]
+        bad = [r for r in report.resources if not r.healthy]
         listed = ", ".join(f"{r.kind} {r.state}" for r in bad)
         app.render.error(f"stack {report.stack}: {len(bad)} resource(s) not as set up: {listed}")
         raise typer.Exit(1)
@@ -264,6 +270,8 @@ def _show_status(render: Renderer, report: StackStatus) -> None:
     if report.mapping_state is not None:
         last = report.mapping_last_result or "n/a"
         render.line(f"trigger    {report.mapping_state} (last result: {last})")
+    elif not report.trigger_wanted:
+        render.line("trigger    not wanted (--no-trigger): `sqsidem worker` reads the queue")
     if report.locks is not None:
         counts = ", ".join(f"{n} {state}" for state, n in sorted(report.locks.by_state.items()))
         more = " (counted the first 100000 only)" if report.locks.truncated else ""

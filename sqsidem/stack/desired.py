@@ -13,6 +13,7 @@ from sqsidem.stack.function import DesiredFunction
 from sqsidem.stack.kms_key import DESCRIPTION_PREFIX, DesiredKey
 from sqsidem.stack.log_group import DesiredLogGroup
 from sqsidem.stack.mapping import DesiredMapping
+from sqsidem.stack.model import function_tags
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.queues import DesiredQueue
 from sqsidem.stack.role import DesiredRole
@@ -117,7 +118,7 @@ def build(names: StackNames, options: SetupOptions, refs: Refs, code: FunctionZi
             memory_mb=options.memory_mb,
             environment=consumer_environment(names, options),
             log_group=names.log_group,
-            tags=tags,
+            tags=function_tags(tags, trigger=options.trigger),
             zip_bytes=code.data,
             code_sha256=code.code_sha256,
         ),

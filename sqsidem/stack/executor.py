@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqsidem.aws import Aws
 from sqsidem.errors import SqsidemError
@@ -115,6 +115,8 @@ class _Run:
             return
         if step.action == "adopt":
             function.tag(self.aws, seen, wanted.tags)
+            # The adopt tags already carry the trigger marker: no second tag call.
+            seen = replace(seen, tags={**seen.tags, **wanted.tags})
         function.update(self.aws, wanted, seen, self.pacing)
 
     def mapping(self, step: Step) -> None:

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from sqsidem.aws import Aws
 from sqsidem.errors import error_code
-from sqsidem.stack.model import Change
+from sqsidem.stack.model import TRIGGER_OFF, TRIGGER_TAG, Change, trigger_wanted
 from sqsidem.stack.retry import IAM_PROPAGATION, Pacing, is_iam_propagation_error, retrying
 
 if TYPE_CHECKING:
@@ -99,11 +99,19 @@ def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[
     return ()
 
 
+def tag_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+    """Only the trigger marker: the stack tag itself is the planner's business (adopt/blocked)."""
+    if trigger_wanted(desired.tags) == trigger_wanted(observed.tags):
+        return ()
+    have, want = observed.tags.get(TRIGGER_TAG), desired.tags.get(TRIGGER_TAG)
+    return (Change(f"tag {TRIGGER_TAG}", have, want),)
+
+
 def diff(
     desired: DesiredFunction, observed: ObservedFunction, *, compare_code: bool = True
 ) -> tuple[Change, ...]:
     code = code_changes(desired, observed) if compare_code else ()
-    return config_changes(desired, observed) + code
+    return config_changes(desired, observed) + code + tag_changes(desired, observed)
 
 
 def _logging_config(desired: DesiredFunction) -> LoggingConfigTypeDef:
@@ -143,7 +151,8 @@ def _wait_updated(aws: Aws, name: str) -> None:
 
 
 def update(aws: Aws, desired: DesiredFunction, observed: ObservedFunction, pacing: Pacing) -> None:
-    """Code, then configuration; Lambda refuses a second update while one is in progress."""
+    """Code, then configuration, then the trigger tag; Lambda refuses a second update while
+    one is in progress (tags are not an update, so they need no wait)."""
     if observed.state != "Active" or observed.last_update_status == "InProgress":
         aws.lambda_.get_waiter("function_active_v2").wait(
             FunctionName=desired.name, WaiterConfig=_WAIT
@@ -175,6 +184,16 @@ def update(aws: Aws, desired: DesiredFunction, observed: ObservedFunction, pacin
             what="the role is not usable by Lambda yet (IAM propagation)",
         )
         _wait_updated(aws, desired.name)
+    if tag_changes(desired, observed):
+        set_trigger_tag(aws, observed.arn, trigger=trigger_wanted(desired.tags))
+
+
+def set_trigger_tag(aws: Aws, arn: str, *, trigger: bool) -> None:
+    """Record --no-trigger on the function (tag), or drop the record when a trigger is wanted."""
+    if trigger:
+        aws.lambda_.untag_resource(Resource=arn, TagKeys=[TRIGGER_TAG])
+    else:
+        aws.lambda_.tag_resource(Resource=arn, Tags={TRIGGER_TAG: TRIGGER_OFF})
 
 
 def tag(aws: Aws, observed: ObservedFunction, tags: dict[str, str]) -> None:

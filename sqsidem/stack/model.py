@@ -39,6 +39,10 @@ CREATE_ORDER: tuple[ResourceKind, ...] = (
 # setup refuses, --adopt turns the tag case into "adopt".
 Action = Literal["create", "update", "unchanged", "replace", "adopt", "blocked"]
 MUTATING: frozenset[str] = frozenset({"create", "update", "replace", "adopt"})
+# The function records `--no-trigger` in AWS itself (no local state): status must know the
+# missing mapping is deliberate. Absent or "on": a trigger is wanted.
+TRIGGER_TAG = "sqsidem:trigger"
+TRIGGER_OFF = "off"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,16 @@ class Plan:
 def owner_of(tags: Mapping[str, str]) -> str | None:
     """The stack a resource belongs to, from its tag (None: nobody's)."""
     return tags.get(STACK_TAG)
+
+
+def trigger_wanted(tags: Mapping[str, str]) -> bool:
+    """False only when the function was set up with --no-trigger (tag sqsidem:trigger=off)."""
+    return tags.get(TRIGGER_TAG, "on").strip().lower() != TRIGGER_OFF
+
+
+def function_tags(stack_tags: Mapping[str, str], *, trigger: bool) -> dict[str, str]:
+    """The function's tags: the stack's, plus the no-trigger marker when there is none."""
+    return dict(stack_tags) if trigger else {**stack_tags, TRIGGER_TAG: TRIGGER_OFF}
 
 
 def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[Any]:

@@ -10,6 +10,13 @@ from sqsidem.stack.desired import DesiredStack
 from sqsidem.stack.model import Action, Change, Plan, ResourceKind, Step, owner_of
 from sqsidem.stack.observe import ObservedStack
 
+# --no-trigger never deletes a trigger (that would stop a running pipeline on a typo), but
+# the Lambda then keeps consuming next to `sqsidem worker`: say what to do about it.
+KEPT_TRIGGER_NOTE = (
+    "kept: --no-trigger deletes no trigger, so Lambda still consumes the queue; "
+    "remove it with `sqsidem teardown`, or re-run setup without --no-trigger"
+)
+
 
 def _step(
     kind: ResourceKind,
@@ -177,7 +184,7 @@ def _mapping_step(
     wanted = desired.mapping
     if wanted is None:
         if observed.mappings:
-            return Step("mapping", label, "unchanged", (), "kept: --no-trigger removes nothing")
+            return Step("mapping", label, "unchanged", (), KEPT_TRIGGER_NOTE)
         return None
     blocked = _follows("mapping", label, function_step, parent_name=names.function)
     if blocked is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from sqsidem.aws import Aws
 from sqsidem.names import StackNames
 from sqsidem.packaging import FunctionZip, build_function_zip
 from sqsidem.stack.desired import build
-from sqsidem.stack.executor import ApplyResult, OnStep, apply
+from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
 from sqsidem.stack.model import Plan
 from sqsidem.stack.observe import ObservedStack, observe_stack
 from sqsidem.stack.options import SetupOptions, validate
@@ -67,3 +68,27 @@ def run_setup(
         pacing=pacing or Pacing(),
         on_step=on_step or (lambda _step, _phase: None),
     )
+
+
+def converge(
+    aws: Aws,
+    prepared: Prepared,
+    *,
+    dry_run: bool = False,
+    reading: AbstractContextManager[object] | None = None,
+    pacing: Pacing | None = None,
+    on_step: OnStep | None = None,
+) -> tuple[Planned, ApplyResult | None]:
+    """Plan, refuse what is not ours, apply: the one setup sequence every command runs.
+
+    `reading` wraps the read-only part (a CLI spinner); a dry run returns the plan and no
+    result, without raising for blocked steps (the caller shows them). A converged stack
+    gets an empty result and no mutating call.
+    """
+    with reading if reading is not None else nullcontext():
+        planned = plan_setup(aws, prepared)
+    if dry_run:
+        return planned, None
+    if planned.plan.blocked:
+        raise blocked_error(planned.plan)
+    return planned, run_setup(aws, planned, pacing=pacing, on_step=on_step)

@@ -18,12 +18,16 @@ from sqsidem.names import StackNames
 from sqsidem.packaging import build_function_zip
 from sqsidem.stack import mapping
 from sqsidem.stack.desired import build
-from sqsidem.stack.model import Step
+from sqsidem.stack.model import Step, trigger_wanted
 from sqsidem.stack.observe import ObservedStack, observe_stack
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
 
-ResourceState = Literal["exists", "missing", "drifted", "not-ours"]
+ResourceState = Literal["exists", "missing", "drifted", "not-ours", "not-wanted"]
+# not-wanted: the mapping of a stack set up with --no-trigger (for `sqsidem worker`).
+HEALTHY: frozenset[str] = frozenset({"exists", "not-wanted"})
+NOT_WANTED_NOTE = "not wanted (--no-trigger): function tagged sqsidem:trigger=off"
+MISSING_TRIGGER_HINT = "re-run setup (or `setup --no-trigger` if `sqsidem worker` reads the queue)"
 LOCK_SCAN_LIMIT = 100_000  # stop counting there: status must stay quick on a big table
 
 
@@ -33,6 +37,10 @@ class ResourceStatus:
     name: str
     state: ResourceState
     details: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return self.state in HEALTHY
 
 
 @dataclass(frozen=True)
@@ -52,10 +60,11 @@ class StackStatus:
     locks: LockCounts | None = None
     alarm_state: str | None = None
     notes: tuple[str, ...] = field(default=())
+    trigger_wanted: bool = True
 
     @property
     def ok(self) -> bool:
-        return all(r.state == "exists" for r in self.resources)
+        return all(r.healthy for r in self.resources)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +77,7 @@ class StackStatus:
             "queue": self.queue,
             "dlq_depth": self.dlq_depth,
             "mapping": {
+                "wanted": self.trigger_wanted,
                 "state": self.mapping_state,
                 "last_processing_result": self.mapping_last_result,
             },
@@ -95,6 +105,7 @@ def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
             timeout_s=seen.function.timeout_s,
             memory_mb=seen.function.memory_mb,
             runtime=seen.function.runtime or defaults.runtime,
+            trigger=trigger_wanted(seen.function.tags),
         )
     if seen.queue is not None:
         attributes = seen.queue.attributes
@@ -148,7 +159,9 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
     if environment is not None:
         desired = replace(desired, function=replace(desired.function, environment=environment))
     the_plan = plan(desired, seen, compare_code=not processor)
-    resources = [_resource_state(step) for step in the_plan.steps]
+    resources = _with_trigger_row(
+        [_resource_state(step) for step in the_plan.steps], names, options.trigger, seen
+    )
     notes = []
     if seen.function is not None and seen.queue is not None:
         visibility = _int(seen.queue.attributes.get("VisibilityTimeout"), 0)
@@ -181,7 +194,27 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
         locks=count_locks(aws, names.table, now_ms) if seen.table else None,
         alarm_state=seen.alarm.state if seen.alarm else None,
         notes=tuple(notes),
+        trigger_wanted=options.trigger,
     )
+
+
+def _with_trigger_row(
+    resources: list[ResourceStatus], names: StackNames, trigger: bool, seen: ObservedStack
+) -> list[ResourceStatus]:
+    """The mapping row says why it is absent: on purpose (--no-trigger) or missing."""
+    label = f"{names.queue} -> {names.function}"
+    if any(r.kind == "mapping" for r in resources):
+        return [
+            replace(r, details=MISSING_TRIGGER_HINT)
+            if r.kind == "mapping" and r.state == "missing" and seen.function is not None
+            else r
+            for r in resources
+        ]
+    if trigger:
+        return resources
+    at = next((i + 1 for i, r in enumerate(resources) if r.kind == "function"), len(resources))
+    row = ResourceStatus("mapping", label, "not-wanted", NOT_WANTED_NOTE)
+    return [*resources[:at], row, *resources[at:]]
 
 
 def _queue_counts(attributes: dict[str, str]) -> dict[str, int]:

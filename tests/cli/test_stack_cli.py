@@ -129,3 +129,39 @@ def test_teardown_key_window_is_validated() -> None:
     result = run("teardown", "--yes", "--key-pending-days", "3")
     assert result.exit_code == 2
     assert "7..30" in one_error_line(result)
+
+
+def test_no_trigger_stack_status_and_toggling(moto_aws: Aws) -> None:
+    """setup --no-trigger: status exit 0, mapping "not wanted"; toggling explains itself."""
+    first = run("setup", "--no-trigger")
+    assert first.exit_code == 0, first.stderr
+    assert "mapping" not in first.stderr
+
+    status = run("status")
+    assert status.exit_code == 0, status.stdout + status.stderr
+    assert "not-wanted" in status.stdout and "--no-trigger" in status.stdout
+    assert "trigger    not wanted (--no-trigger)" in status.stdout
+    report = json.loads(run("-o", "json", "status").stdout)
+    assert report["ok"] is True and report["mapping"]["wanted"] is False
+    rows = {r["resource"]: r["state"] for r in report["resources"]}
+    assert rows["mapping"] == "not-wanted"
+
+    on = run("setup")
+    assert on.exit_code == 0, on.stderr
+    assert "updating function c1-sqs-receive" in on.stderr
+    assert "creating mapping c1-queue.fifo -> c1-sqs-receive" in on.stderr
+
+    back = run("-o", "json", "setup", "--no-trigger", "--dry-run")
+    assert back.exit_code == 0, back.stderr
+    steps = {s["resource"]: s for s in json.loads(back.stdout)["steps"]}
+    assert steps["function"]["action"] == "update"
+    assert "sqsidem:trigger" in steps["function"]["details"]
+    assert steps["mapping"]["action"] == "unchanged"
+    assert "teardown" in steps["mapping"]["details"]
+    off = run("setup", "--no-trigger")
+    assert off.exit_code == 0, off.stderr
+    assert run("status").exit_code == 0
+    again = run("setup", "--no-trigger")  # converged, yet the kept trigger is worth a warning
+    assert again.exit_code == 0, again.stderr
+    assert "no changes made" in again.stderr
+    assert "warning: trigger c1-queue.fifo -> c1-sqs-receive kept" in again.stderr

@@ -23,6 +23,7 @@ MUTATING_PREFIXES = (
     "Put",
     "Delete",
     "Tag",
+    "Untag",
     "Attach",
     "Set",
     "Schedule",
@@ -127,6 +128,15 @@ def test_full_life_cycle(local_aws: Aws, stack_name: str) -> None:
         timeout_s=3, visibility_timeout_s=6, batch_size=4, memory_mb=256, max_receive_count=2
     )
     assert plan_setup(local_aws, prepare(names, options)).plan.converged
+
+    # --no-trigger on a live stack: the function records it (tag), the mapping is kept.
+    off = cli(stack_name, "setup", "--max-receive-count", "2", *tuned, "--no-trigger")
+    assert off.exit_code == 0, off.stderr
+    assert "updating function" in off.stderr and "updating mapping" not in off.stderr
+    config = local_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]
+    tags = local_aws.lambda_.list_tags(Resource=config["FunctionArn"])["Tags"]
+    assert tags.get("sqsidem:trigger") == "off"
+    assert cli(stack_name, "status").exit_code == 0
 
     down = cli(stack_name, "teardown", "--yes")
     assert down.exit_code == 0, down.stderr

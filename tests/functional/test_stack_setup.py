@@ -12,7 +12,7 @@ from sqsidem.names import names_for
 from sqsidem.stack.observe import observe_stack
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.retry import instant
-from sqsidem.stack.setup import plan_setup, prepare, run_setup
+from sqsidem.stack.setup import converge, plan_setup, prepare, run_setup
 from sqsidem.stack.status import stack_status
 from sqsidem.stack.teardown import plan_teardown, run_teardown
 
@@ -28,6 +28,7 @@ MUTATING_PREFIXES = (
     "Schedule",
     "Subscribe",
     "Unsubscribe",
+    "Untag",
 )
 STACK = "s1"
 
@@ -61,10 +62,11 @@ def test_dry_run_on_empty_account_is_all_create_and_mutates_nothing(moto_aws: Aw
     assert calls == []
 
 
-def test_second_setup_makes_no_mutating_call(moto_aws: Aws) -> None:
+@pytest.mark.parametrize("trigger", [True, False], ids=["trigger", "no-trigger"])
+def test_second_setup_makes_no_mutating_call(moto_aws: Aws, trigger: bool) -> None:
     """Converged after one run; the second run calls nothing that changes AWS."""
-    options = SetupOptions(notify_email="ops@example.com", max_concurrency=5)
-    assert len(setup(moto_aws, options)) == 11
+    options = SetupOptions(notify_email="ops@example.com", max_concurrency=5, trigger=trigger)
+    assert len(setup(moto_aws, options)) == (11 if trigger else 10)
     calls = record_mutations(moto_aws)
     assert setup(moto_aws, options) == []
     assert calls == []
@@ -212,3 +214,93 @@ def test_no_trigger_and_processor(moto_aws: Aws, tmp_path: object) -> None:
     assert seen.function is not None
     assert seen.function.environment["SQSIDEM_PROCESSOR"] == "sqsidem_processor:handle"
     assert setup(moto_aws, options) == []
+
+
+def function_tags(aws: Aws, stack: str = STACK) -> dict[str, str]:
+    arn = aws.lambda_.get_function(FunctionName=names_for(stack).function)["Configuration"][
+        "FunctionArn"
+    ]
+    return aws.lambda_.list_tags(Resource=arn)["Tags"]
+
+
+def test_no_trigger_stack_is_healthy_in_status(moto_aws: Aws) -> None:
+    """setup --no-trigger records the choice on the function; status: ok, mapping not wanted."""
+    setup(moto_aws, SetupOptions(trigger=False))
+    assert function_tags(moto_aws) == {"sqsidem:stack": STACK, "sqsidem:trigger": "off"}
+    report = stack_status(moto_aws, names_for(STACK))
+    assert report.ok, report.as_dict()
+    rows = {r.kind: r for r in report.resources}
+    assert rows["mapping"].state == "not-wanted" and "--no-trigger" in rows["mapping"].details
+    assert [r.kind for r in report.resources].index("mapping") == 7  # right after the function
+    assert report.trigger_wanted is False and report.mapping_state is None
+    assert report.as_dict()["mapping"]["wanted"] is False
+
+
+def test_toggling_the_trigger_updates_the_marker(moto_aws: Aws) -> None:
+    """off -> on: untag + create; on -> off: tag, mapping kept with advice; status ok each time."""
+    names = names_for(STACK)
+    setup(moto_aws, SetupOptions(trigger=False))
+
+    calls = record_mutations(moto_aws)
+    assert setup(moto_aws) == ["function", "mapping"]
+    assert calls == ["UntagResource", "CreateEventSourceMapping"]
+    assert function_tags(moto_aws) == {"sqsidem:stack": STACK}
+    report = stack_status(moto_aws, names)
+    assert report.ok and report.trigger_wanted and report.mapping_state == "Enabled"
+
+    calls.clear()
+    planned, result = converge(
+        moto_aws, prepare(names, SetupOptions(trigger=False)), pacing=instant()
+    )
+    assert result is not None and [s.kind for s in result.applied] == ["function"]
+    assert calls == ["TagResource"]
+    step = planned.plan.step("mapping")
+    assert step is not None and step.action == "unchanged" and "teardown" in step.note
+    assert len(observe_stack(moto_aws, names).mappings) == 1  # kept, not deleted
+    report = stack_status(moto_aws, names)
+    assert report.ok and not report.trigger_wanted
+    assert {r.kind: r.state for r in report.resources}["mapping"] == "exists"
+
+    calls.clear()
+    assert setup(moto_aws, SetupOptions(trigger=False)) == []
+    assert calls == []
+
+
+def test_stack_without_the_marker_is_fixed_by_setup_no_trigger(moto_aws: Aws) -> None:
+    """A no-trigger stack set up before the marker existed: status says how to fix it."""
+    names = names_for(STACK)
+    setup(moto_aws, SetupOptions(trigger=False))
+    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
+    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:trigger"])
+    report = stack_status(moto_aws, names)
+    mapping_row = {r.kind: r for r in report.resources}["mapping"]
+    assert not report.ok and mapping_row.state == "missing"
+    assert "setup --no-trigger" in mapping_row.details
+    assert setup(moto_aws, SetupOptions(trigger=False)) == ["function"]
+    assert stack_status(moto_aws, names).ok
+
+
+def test_teardown_of_a_no_trigger_stack_still_goes_by_the_stack_tag(moto_aws: Aws) -> None:
+    """The marker does not make a function ours: without the stack tag it is left alone."""
+    names = names_for(STACK)
+    setup(moto_aws, SetupOptions(trigger=False))
+    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
+    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:stack"])
+    plan = plan_teardown(moto_aws, names)
+    assert {i.kind: i.action for i in plan.items}["function"] == "not-ours"
+    result = run_teardown(moto_aws, names, plan, pacing=instant())
+    assert len(result.deleted) == 8  # 9 resources (no mapping), less the function
+    assert function_tags(moto_aws) == {"sqsidem:trigger": "off"}
+
+
+def test_converge_refuses_blocked_and_dry_run_does_not(moto_aws: Aws) -> None:
+    """converge: a dry run returns the plan (no result); a real run raises for blocked steps."""
+    names = names_for(STACK)
+    moto_aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})
+    calls = record_mutations(moto_aws)
+    planned, result = converge(moto_aws, prepare(names, SetupOptions()), dry_run=True)
+    assert result is None and planned.plan.blocked
+    with pytest.raises(SqsidemError) as caught:
+        converge(moto_aws, prepare(names, SetupOptions()), pacing=instant())
+    assert "--adopt" in caught.value.one_line()
+    assert calls == []

@@ -12,12 +12,13 @@ from sqsidem.stack.function import ObservedFunction
 from sqsidem.stack.kms_key import ObservedKey
 from sqsidem.stack.log_group import ObservedLogGroup
 from sqsidem.stack.mapping import ObservedMapping
-from sqsidem.stack.model import CREATE_ORDER, Plan
+from sqsidem.stack.model import CREATE_ORDER, TRIGGER_TAG, Plan, trigger_wanted
 from sqsidem.stack.observe import ObservedStack
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
 from sqsidem.stack.queues import ObservedQueue
 from sqsidem.stack.role import ObservedRole
+from sqsidem.stack.status import inferred_options
 from sqsidem.stack.table import ObservedTable
 from sqsidem.stack.topic import ObservedTopic, Subscription
 
@@ -72,7 +73,7 @@ def converged(desired: DesiredStack, tags: dict[str, str] | None = None) -> Obse
             log_group=fn.log_group,
             state="Active",
             last_update_status="Successful",
-            tags=t,
+            tags=dict(fn.tags) if tags is None else tags,  # with the trigger marker, if any
         ),
         mappings=(
             ObservedMapping(
@@ -239,3 +240,47 @@ def test_plan_as_dict_is_json_ready() -> None:
         "details": "",
         "changes": [],
     }
+
+
+def test_trigger_marker_tag_semantics() -> None:
+    """Only sqsidem:trigger=off means "no trigger"; absent or on (any case) means one is wanted."""
+    assert trigger_wanted({}) and trigger_wanted({TRIGGER_TAG: "on"})
+    assert not trigger_wanted({TRIGGER_TAG: "off"}) and not trigger_wanted({TRIGGER_TAG: " OFF"})
+    assert wanted(SetupOptions(trigger=False)).function.tags == {
+        "sqsidem:stack": "s1",
+        TRIGGER_TAG: "off",
+    }
+    assert wanted().function.tags == {"sqsidem:stack": "s1"}
+
+
+def test_converged_no_trigger_stack_is_all_unchanged() -> None:
+    """A --no-trigger stack as built (function tagged off, no mapping): nothing to do."""
+    desired = wanted(SetupOptions(trigger=False))
+    the_plan = plan(desired, converged(desired))
+    assert the_plan.converged and "mapping" not in actions(the_plan)
+
+
+def test_switching_to_no_trigger_tags_and_keeps_the_mapping_with_advice() -> None:
+    """trigger -> no trigger: the function gets the marker; the mapping stays, note says why."""
+    seen = converged(wanted())
+    the_plan = plan(wanted(SetupOptions(trigger=False)), seen)
+    function_step, mapping_step = the_plan.step("function"), the_plan.step("mapping")
+    assert function_step is not None and function_step.action == "update"
+    assert [str(c) for c in function_step.changes] == ["tag sqsidem:trigger: - -> off"]
+    assert mapping_step is not None and mapping_step.action == "unchanged"
+    assert "teardown" in mapping_step.note and "without --no-trigger" in mapping_step.note
+
+
+def test_switching_back_to_a_trigger_untags_and_creates_it() -> None:
+    """no trigger -> trigger: the marker goes (update) and the mapping is created."""
+    seen = converged(wanted(SetupOptions(trigger=False)))
+    got = actions(plan(wanted(), seen))
+    assert got["function"] == "update" and got["mapping"] == "create"
+
+
+def test_status_reads_the_trigger_choice_back_from_the_tag() -> None:
+    """inferred_options: the function's marker decides; no function means the default."""
+    names = names_for("s1")
+    assert inferred_options(names, converged(wanted(SetupOptions(trigger=False)))).trigger is False
+    assert inferred_options(names, converged(wanted())).trigger is True
+    assert inferred_options(names, nothing()).trigger is True
