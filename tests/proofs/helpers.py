@@ -1,0 +1,287 @@
+"""Shared helpers of the proofs: polling with a deadline, resource snapshots, CLI runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from typer.testing import CliRunner
+
+from sqsidem.aws import Aws
+
+# Figures printed in the terminal summary (see conftest.py), as (title, text).
+FIGURES: list[tuple[str, str]] = []
+
+
+def report(title: str, text: str) -> None:
+    """Keep a block of figures for the terminal summary (shown with or without -s)."""
+    FIGURES.append((title, text))
+    print(f"\n== {title}\n{text}")
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    deadline_s: float,
+    what: str,
+    *,
+    interval_s: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` after ``deadline_s``."""
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, f"timed out after {deadline_s:.0f} s waiting for {what}"
+        sleep(interval_s)  # the polling interval of a deadline-bounded wait
+
+
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def run_cli(args: Sequence[str], *, stdin: str | None = None) -> CliResult:
+    """The CLI in this process (so it sees moto when a moto mock is active)."""
+    from sqsidem.cli.app import app
+
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    exception = result.exception
+    if isinstance(exception, SystemExit):
+        exception = None
+    return CliResult(result.exit_code, result.stdout, result.stderr, exception)
+
+
+def _queue_depth(aws: Aws, url: str) -> tuple[int, int, int]:
+    attributes = aws.sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return (
+        int(attributes.get("ApproximateNumberOfMessages", 0)),
+        int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+    )
+
+
+def count_items(aws: Aws, table: str) -> int:
+    total = 0
+    for page in aws.dynamodb.get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+        total += int(page.get("Count", 0))
+    return total
+
+
+def resource_snapshot(aws: Aws) -> dict[str, Any]:
+    """Every resource kind sqsidem touches, with queue depths and table sizes (data, too)."""
+    queues = sorted(aws.sqs.list_queues().get("QueueUrls", []))
+    tables = sorted(aws.dynamodb.list_tables()["TableNames"])
+    keys = sorted(
+        (key["KeyId"], aws.kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"])
+        for key in aws.kms.list_keys()["Keys"]
+    )
+    return {
+        "queues": {url: _queue_depth(aws, url) for url in queues},
+        "tables": {name: count_items(aws, name) for name in tables},
+        "functions": sorted(f["FunctionName"] for f in aws.lambda_.list_functions()["Functions"]),
+        "mappings": sorted(
+            (m["UUID"], m.get("State", ""))
+            for m in aws.lambda_.list_event_source_mappings()["EventSourceMappings"]
+        ),
+        "roles": sorted(r["RoleName"] for r in aws.iam.list_roles()["Roles"]),
+        "keys": keys,
+        "aliases": sorted(a["AliasName"] for a in aws.kms.list_aliases()["Aliases"]),
+        "topics": sorted(t["TopicArn"] for t in aws.sns.list_topics()["Topics"]),
+        "subscriptions": sorted(
+            s["SubscriptionArn"] for s in aws.sns.list_subscriptions()["Subscriptions"]
+        ),
+        "log_groups": sorted(
+            g["logGroupName"] for g in aws.logs.describe_log_groups()["logGroups"]
+        ),
+        "alarms": sorted(a["AlarmName"] for a in aws.cloudwatch.describe_alarms()["MetricAlarms"]),
+    }
+
+
+# -- the effect-recording processor ---------------------------------------------------------
+
+POISON_MARKER = "poison"
+
+_PROCESSOR_TEMPLATE = '''"""Test processor: one row per execution, so double runs are visible."""
+
+import os
+import time
+import uuid
+
+import boto3
+from botocore.config import Config
+
+_client = boto3.client(
+    "dynamodb",
+    endpoint_url={endpoint!r},
+    region_name="ap-northeast-1",
+    aws_access_key_id="test",
+    aws_secret_access_key="test",
+    config=Config(retries={{"mode": "standard", "max_attempts": 10}}),
+)
+
+
+def process(record):
+    key = record["messageAttributes"]["sqsidem-key"]["stringValue"]
+    if {poison!r} in record["body"]:
+        raise RuntimeError("poison message " + key)
+    _client.put_item(
+        TableName={table!r},
+        Item={{
+            "effect_id": {{"S": uuid.uuid4().hex}},
+            "key": {{"S": key}},
+            "message_id": {{"S": record["messageId"]}},
+            "receive_count": {{"N": record["attributes"]["ApproximateReceiveCount"]}},
+            "pid": {{"N": str(os.getpid())}},
+            "at_ms": {{"N": str(int(time.time() * 1000))}},
+        }},
+    )
+'''
+
+
+def write_effects_processor(path: Any, endpoint: str, table: str) -> str:
+    """Write the processor file; returns its ``path:function`` spec."""
+    from pathlib import Path
+
+    target = Path(path)
+    target.write_text(
+        _PROCESSOR_TEMPLATE.format(endpoint=endpoint, table=table, poison=POISON_MARKER),
+        encoding="utf-8",
+    )
+    return f"{target}:process"
+
+
+def create_effects_table(aws: Aws, table: str) -> None:
+    aws.dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "effect_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "effect_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def effects_by_key(aws: Aws, table: str) -> dict[str, int]:
+    """How many times each key's effect happened."""
+    counts: dict[str, int] = {}
+    for page in aws.dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page.get("Items", []):
+            key = item["key"]["S"]
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def effect_rows(aws: Aws, table: str) -> list[dict[str, Any]]:
+    """Every effect row as plain values (key, message_id, receive_count, pid, at_ms)."""
+    rows: list[dict[str, Any]] = []
+    for page in aws.dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page.get("Items", []):
+            rows.append(
+                {
+                    name: (int(value["N"]) if "N" in value else value["S"])
+                    for name, value in item.items()
+                }
+            )
+    return rows
+
+
+def lock_items(aws: Aws, table: str) -> dict[str, dict[str, Any]]:
+    """transaction_id -> the lock record as plain values."""
+    items: dict[str, dict[str, Any]] = {}
+    for page in aws.dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page.get("Items", []):
+            items[item["transaction_id"]["S"]] = {
+                name: (int(value["N"]) if "N" in value else value.get("S"))
+                for name, value in item.items()
+            }
+    return items
+
+
+def lock_states(aws: Aws, table: str) -> dict[str, str]:
+    """transaction_id -> status of every lock record (tutorial items read as COMPLETED)."""
+    states: dict[str, str] = {}
+    for page in aws.dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+        for item in page.get("Items", []):
+            states[item["transaction_id"]["S"]] = item.get("status", {}).get("S", "COMPLETED")
+    return states
+
+
+def queue_total(aws: Aws, url: str) -> int:
+    """Visible + in flight + delayed."""
+    return sum(_queue_depth(aws, url))
+
+
+def drain_keys(aws: Aws, url: str) -> list[str]:
+    """Receive and delete everything a queue holds: the messages' sqsidem-keys.
+
+    Deleting as we go matters on FIFO queues: a group's later messages are not delivered
+    while an earlier one is in flight.
+    """
+    keys: list[str] = []
+    empty = 0
+    while empty < 2:
+        messages = aws.sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=60,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            empty += 1
+            continue
+        empty = 0
+        keys.extend(m["MessageAttributes"]["sqsidem-key"]["StringValue"] for m in messages)
+        aws.sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)
+            ],
+        )
+    return keys
+
+
+def key_attribute(key: str) -> dict[str, Any]:
+    return {"sqsidem-key": {"DataType": "String", "StringValue": key}}
+
+
+def no_botocore_backoff(monkeypatch: Any) -> None:
+    """Keep every botocore retry but skip its sleeping (botocore's module, not our code)."""
+    import types
+
+    import botocore.endpoint
+
+    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda _s: None))
+
+
+def add_botocore_handlers(monkeypatch: Any, *handlers: tuple[str, Callable[..., Any]]) -> None:
+    """Event handlers for every client created from now on (the CLI builds its own), placed
+    before moto's so a `before-send` handler can answer in its stead."""
+    from botocore import handlers as builtin
+
+    monkeypatch.setattr(builtin, "BUILTIN_HANDLERS", [*handlers, *builtin.BUILTIN_HANDLERS])
+
+
+def error_response(request: Any, status: int, code: str, message: str) -> Any:
+    """An HTTP answer as AWS's JSON protocols spell an error."""
+    import json
+
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    body = json.dumps({"__type": code, "message": message}).encode()
+    headers = {"x-amzn-RequestId": "fault-injected", "Content-Type": "application/x-amz-json-1.0"}
+    return AWSResponse(request.url, status, headers, MockRawResponse(body))  # type: ignore[arg-type]
