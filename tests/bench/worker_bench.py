@@ -1,0 +1,183 @@
+"""5. worker throughput: sqsidem's worker at --concurrency 1 and 4, directly and through the
+10 ms link, next to a bare receive + delete drain; DynamoDB writes per message.
+
+The worker runs in this process through the library function `sqsidem worker` calls
+(:func:`sqsidem.worker.run_worker`) with a no-op processor, so its clients can count every
+DynamoDB call (botocore events) and the figure is the worker's own overhead.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+from typing import Any
+
+from tests.bench.core import (
+    ROUND_TRIP_S,
+    CountingAws,
+    Report,
+    Unavailable,
+    counting_aws,
+    local_backend,
+    make_aws,
+    unique,
+)
+from tests.bench.locks_bench import create_table
+from tests.netdelay import DelayProxy
+
+GROUPS = 10
+VISIBILITY_S = 30
+_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def fill_queue(endpoint: str, count: int) -> str:
+    """A fresh FIFO queue holding ``count`` messages over 10 groups, each with its key."""
+    aws = make_aws(endpoint)
+    url = aws.sqs.create_queue(
+        QueueName=f"{unique('bw')}.fifo",
+        Attributes={"FifoQueue": "true", "VisibilityTimeout": str(VISIBILITY_S)},
+    )["QueueUrl"]
+    for start in range(0, count, 10):
+        entries: list[Any] = []
+        for seq in range(start, min(count, start + 10)):
+            key = uuid.uuid4().hex
+            entries.append(
+                {
+                    "Id": str(seq - start),
+                    "MessageBody": f'{{"transaction_id": "{key}", "seq": {seq}}}',
+                    "MessageGroupId": f"g{seq % GROUPS}",
+                    "MessageDeduplicationId": key,
+                    "MessageAttributes": {
+                        "sqsidem-key": {"DataType": "String", "StringValue": key}
+                    },
+                }
+            )
+        aws.sqs.send_message_batch(QueueUrl=url, Entries=entries)
+    return url
+
+
+def bare_drain(endpoint: str, url: str, count: int, threads: int) -> float:
+    """ReceiveMessage + DeleteMessageBatch and nothing else: the floor of any consumer."""
+    sqs = make_aws(endpoint).sqs
+    done = [0]
+    mutex = threading.Lock()
+    deadline = time.monotonic() + 300
+
+    def run() -> None:
+        while time.monotonic() < deadline:
+            with mutex:
+                if done[0] >= count:
+                    return
+            got = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if got:
+                sqs.delete_message_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                        for i, m in enumerate(got)
+                    ],
+                )
+                with mutex:
+                    done[0] += len(got)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if done[0] < count:
+        raise RuntimeError(f"bare drain got {done[0]} of {count}")
+    return time.perf_counter() - started
+
+
+def run_sqsidem_worker(
+    aws: CountingAws, url: str, table: str, count: int, concurrency: int
+) -> tuple[float, int, int, int, str]:
+    """(seconds, received, processed, decision lines, stop reason) of one worker run."""
+    try:
+        from sqsidem.consumer.config import ConsumerConfig
+        from sqsidem.worker import WorkerClients, WorkerOptions, run_worker
+    except ImportError as exc:
+        raise Unavailable(f"worker library not importable: {exc}") from exc
+    decisions = io.StringIO()
+    options = WorkerOptions(
+        queue_url=url,
+        concurrency=concurrency,
+        max_messages=count,
+        idle_exit_s=5,
+        wait_time_s=1,
+        force=True,  # no event source mapping exists: skip the Lambda check
+    )
+    clients = WorkerClients(aws.sqs, aws.dynamodb, None)
+    started = time.perf_counter()
+    stats = run_worker(
+        clients,
+        ConsumerConfig(table=table),
+        options,
+        processor=lambda _record: None,
+        decision_stream=decisions,
+    )
+    elapsed = time.perf_counter() - started
+    lines = decisions.getvalue().count("\n")
+    return elapsed, stats.received, stats.processed, lines, str(stats.stop_reason)
+
+
+def run(report: Report) -> None:
+    count = 400 if report.quick else 2000
+
+    with (
+        local_backend() as endpoint,
+        DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy,
+    ):
+        for link, url in (("loopback", endpoint), ("link10ms", proxy.url)):
+            rates: dict[int, float] = {}
+            for concurrency in (1, 4):
+                prefix = f"worker.{link}.c{concurrency}"
+                drain_s = bare_drain(url, fill_queue(endpoint, count), count, concurrency)
+                drain = count / drain_s
+                report.add(f"{prefix}.bare_drain", drain, "msgs/s")
+                queue_url = fill_queue(endpoint, count)
+                table = create_table(endpoint, unique("bw"))
+                aws = counting_aws(url)
+                try:
+                    elapsed, received, processed, lines, reason = run_sqsidem_worker(
+                        aws, queue_url, table, count, concurrency
+                    )
+                except Unavailable as exc:
+                    report.na(f"{prefix}.sqsidem", str(exc))
+                    continue
+                except Exception as exc:
+                    report.na(f"{prefix}.sqsidem", f"{type(exc).__name__}: {exc}"[:200])
+                    continue
+                calls = aws.reset()
+                writes = sum(
+                    n for op, n in calls.items() if op.removeprefix("dynamodb:") in _WRITES
+                )
+                rate = processed / elapsed
+                rates[concurrency] = rate
+                report.add(
+                    f"{prefix}.sqsidem",
+                    rate,
+                    "msgs/s",
+                    baseline=("bare drain", drain),
+                    note=f"{processed} processed of {received} received, {count} sent; "
+                    f"stop: {reason}",
+                )
+                report.add(
+                    f"{prefix}.dynamodb_writes_per_msg",
+                    writes / max(1, processed),
+                    "writes",
+                    note=f"target exactly 2; {lines} decision lines",
+                )
+            if 1 in rates and 4 in rates:
+                target = "target >= 3 through the link" if link == "link10ms" else None
+                report.add(f"worker.{link}.c4_vs_c1", rates[4] / rates[1], "ratio", note=target)
