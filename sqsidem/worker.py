@@ -29,7 +29,7 @@ from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.failpoints import Failpoints
 from sqsidem.consumer.keys import parse_key_spec
 from sqsidem.consumer.lock import LockTable, wall_clock_ms
-from sqsidem.consumer.processor import Processor, load_processor
+from sqsidem.consumer.processor import BoundProcessor, Processor, bind_processor, load_processor
 from sqsidem.errors import SqsidemError, UsageError
 from sqsidem.worker_event import WorkerContext, lambda_event
 from sqsidem.worker_heartbeat import Heartbeat
@@ -231,7 +231,8 @@ def run_worker(
         queue_arn=queue_arn,
         visibility_s=visibility_s,
         lock=lock,
-        processor=processor or load_processor(config.processor),
+        # The processor's form (with or without effects) is decided once for the whole run.
+        processor=bind_processor(processor or load_processor(config.processor)),
         config=config,
         emit=emit,
         failpoints=failpoints or Failpoints.from_spec(config.failpoint, config.failpoint_seed),
@@ -252,7 +253,7 @@ class _Poller:
     queue_arn: str
     visibility_s: int
     lock: LockTable
-    processor: Processor
+    processor: BoundProcessor
     config: ConsumerConfig
     emit: Callable[[str], None]
     failpoints: Failpoints

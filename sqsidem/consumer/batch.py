@@ -1,7 +1,8 @@
 """One batch of SQS records through the lock: decisions, partial batch response (DESIGN 6.4).
 
 Shared by the Lambda handler and the worker. Per record: key -> acquire -> process ->
-complete (or release). A record that is not acknowledged stops the rest of its message
+complete (or release); a processor that takes ``effects`` gets them committed with COMPLETED
+in one transaction (effects.py). A record that is not acknowledged stops the rest of its message
 group in the batch on a FIFO queue (reported failed without running, order kept), while
 other groups go on. An exception in our own code fails only its record: the response
 always keeps the ``batchItemFailures`` format, because an invalid response would fail the
@@ -17,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import decisions as d
+from .effects import EffectsRejected
 from .failpoints import AFTER_COMPLETE, AFTER_LOCK, MID_PROCESS, NO_FAILPOINTS, Failpoints
 from .keys import KeySpec, NoKeyError, record_key
 from .lock import LockAttempt, LockTable
-from .processor import Processor
+from .processor import BoundProcessor, Processor, bind_processor
 
 # Without a context (a direct call) assume Lambda's maximum timeout: a long deadline only
 # delays crash recovery, a short one could let a redelivery run the work twice.
@@ -77,7 +79,7 @@ class Consumer:
     def __init__(
         self,
         lock: LockTable,
-        processor: Processor,
+        processor: Processor | BoundProcessor,
         *,
         key_spec: KeySpec,
         dedup_scope: str = "queue",
@@ -86,7 +88,8 @@ class Consumer:
         observer: AttemptObserver | None = None,
     ) -> None:
         self.lock = lock
-        self.processor = processor
+        # The processor's form (with or without effects) is decided here, once.
+        self.processor = bind_processor(processor)
         self.key_spec = key_spec
         self.dedup_scope = dedup_scope
         self._emit_line = emit
@@ -170,18 +173,31 @@ class Consumer:
         self.failpoints.hit(AFTER_LOCK)
         try:
             # The processor gets the record exactly as Lambda delivers it (a plain dict).
-            self.processor(dict(record))
+            effects = self.processor.run(dict(record))
         except Exception as exc:
-            return self._release(meta, key, owner, exc)
+            return self._release(meta, key, owner, f"processor raised {_describe(exc)}")
+        if effects is not None and effects.problem is not None:
+            # The processor caught a refused effect: committing the rest would drop it.
+            return self._release(meta, key, owner, f"effect refused: {effects.problem}")
+        # With effects, nothing has been written yet: a crash here leaves no effect at all.
         self.failpoints.hit(MID_PROCESS)
         try:
-            owned = self.lock.complete(key, owner)
+            owned = self.lock.complete(key, owner, effects)
+        except EffectsRejected as exc:
+            return self._release(meta, key, owner, f"effects not committed: {exc}")
         except Exception as exc:
+            if effects is not None and len(effects) > 0:
+                # Committed or not, the lock tells: released if not (retry now); if it did
+                # commit, the release finds COMPLETED and the redelivery is a duplicate.
+                return self._release(
+                    meta, key, owner, f"committing the effects failed: {_describe(exc)}"
+                )
             # The work is done; a retry would redo it after the deadline. Acknowledge and say
             # that the lock stays IN_PROGRESS until its deadline.
             self._emit(d.LOST_OWNERSHIP, key, meta, f"could not write COMPLETED: {_describe(exc)}")
             return RecordOutcome(meta.message_id, d.LOST_OWNERSHIP, acked=True, transaction_id=key)
         if not owned:
+            # With effects nothing was written: the attempt that took the lock over commits.
             self._emit(
                 d.LOST_OWNERSHIP,
                 key,
@@ -193,7 +209,7 @@ class Consumer:
         self.failpoints.hit(AFTER_COMPLETE)
         return RecordOutcome(meta.message_id, d.COMPLETED, acked=True, transaction_id=key)
 
-    def _release(self, meta: RecordMeta, key: str, owner: str, error: Exception) -> RecordOutcome:
+    def _release(self, meta: RecordMeta, key: str, owner: str, message: str) -> RecordOutcome:
         problem: str | None = None
         released = False
         try:
@@ -203,7 +219,6 @@ class Consumer:
         except Exception as exc:
             # The lock stays IN_PROGRESS and becomes takeable at its deadline: delayed, not lost.
             problem = f"releasing the lock failed ({_describe(exc)}), it expires at its deadline"
-        message = f"processor raised {_describe(error)}"
         self._emit(d.FAILED, key, meta, f"{message}; {problem}" if problem else message)
         if released:
             self._emit(d.RELEASED, key, meta)

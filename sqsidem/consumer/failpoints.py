@@ -4,10 +4,12 @@
 default 1), e.g. ``after-lock`` or ``after-lock:0.5,after-complete:0.1``. Points:
 
 - ``after-lock``: the lock was written (IN_PROGRESS), the processor has not run.
-- ``mid-process``: the processor returned, the COMPLETED update has not been written, i.e.
-  the work is done but not recorded (the closest observable point to "died while processing").
-- ``after-complete``: COMPLETED was written, the function has not returned / the worker has
-  not deleted the message.
+- ``mid-process``: the processor returned, COMPLETED has not been written, i.e. the work is
+  done but not recorded (the closest observable point to "died while processing"). For a
+  processor with transactional effects nothing has been written yet either: the effects and
+  COMPLETED are one transaction, which comes after this point.
+- ``after-complete``: COMPLETED (and the effects) were written, the function has not
+  returned / the worker has not deleted the message.
 
 When a point is hit the process sends itself SIGKILL, like an out-of-memory kill: no
 ``finally``, no flush. ``SQSIDEM_FAILPOINT_SEED`` (an integer) makes probabilistic points

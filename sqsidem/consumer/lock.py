@@ -4,7 +4,8 @@ Item: ``transaction_id`` (S, key), ``status`` IN_PROGRESS | COMPLETED,
 ``in_progress_expiration`` (N, epoch ms: the attempt's deadline), ``expiration`` (N, epoch s,
 the TTL attribute), ``owner`` (a token per attempt), ``message_id``, ``group_id``,
 ``receive_count``, ``first_seen_ms``, ``completed_ms``. A new message costs two writes:
-the acquiring PutItem and the completing UpdateItem.
+the acquiring PutItem and the completing UpdateItem (or, when the processor collected
+transactional effects, one TransactWriteItems holding that update and the effects).
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
+
+from .effects import (
+    MAX_EFFECTS,
+    Effects,
+    EffectsError,
+    EffectsRejected,
+    cancellation_codes,
+    commit_token,
+    too_many_message,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,6 +46,8 @@ _ACQUIRE_CONDITION = (
     " OR expiration < :now_s"
 )
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+# The reason code a transaction gives for an action whose condition failed.
+_CONDITION_FAILED_REASON = "ConditionalCheckFailed"
 _DESERIALIZER = TypeDeserializer()
 
 
@@ -167,25 +180,66 @@ class LockTable:
             return AcquireResult("taken-over", deserialize_item(old))
         return AcquireResult("acquired")
 
-    def complete(self, key: str, owner: str) -> bool:
-        """Mark COMPLETED if we still own the lock; False means someone took it over."""
+    def complete(self, key: str, owner: str, effects: Effects | None = None) -> bool:
+        """Mark COMPLETED if we still own the lock; False means someone took it over.
+
+        With effects, ONE TransactWriteItems commits the same owner-checked update and every
+        effect: all or nothing. False then means nothing at all was written; an effect's
+        failure raises :class:`~.effects.EffectsRejected` (nothing written either); any other
+        error propagates, and the lock's status tells whether the transaction committed.
+        """
+        update = self._complete_update(key, owner)
+        if effects is None or len(effects) == 0:
+            try:
+                self.client.update_item(**update)
+            except ClientError as exc:
+                if _code(exc) == _CONDITIONAL_CHECK_FAILED:
+                    return False
+                raise
+            return True
+        return self._commit(key, owner, update, effects)
+
+    def _complete_update(self, key: str, owner: str) -> dict[str, Any]:
+        return {
+            "TableName": self.table,
+            "Key": {KEY_ATTRIBUTE: {"S": key}},
+            "UpdateExpression": "SET #s = :completed, completed_ms = :now_ms",
+            "ConditionExpression": "#o = :owner",
+            "ExpressionAttributeNames": {"#s": "status", "#o": "owner"},
+            "ExpressionAttributeValues": {
+                ":completed": {"S": COMPLETED},
+                ":now_ms": {"N": str(self.now_ms())},
+                ":owner": {"S": owner},
+            },
+        }
+
+    def _commit(self, key: str, owner: str, update: dict[str, Any], effects: Effects) -> bool:
+        if len(effects) > MAX_EFFECTS:
+            raise EffectsError(too_many_message(len(effects)))
+        items: list[Any] = [{"Update": update}, *effects.actions]
         try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={KEY_ATTRIBUTE: {"S": key}},
-                UpdateExpression="SET #s = :completed, completed_ms = :now_ms",
-                ConditionExpression="#o = :owner",
-                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
-                ExpressionAttributeValues={
-                    ":completed": {"S": COMPLETED},
-                    ":now_ms": {"N": str(self.now_ms())},
-                    ":owner": {"S": owner},
-                },
+            self.client.transact_write_items(
+                TransactItems=items,
+                # Same attempt, same key -> same token: botocore's retry of a call whose
+                # response was lost is answered from DynamoDB's memory, not applied twice.
+                ClientRequestToken=commit_token(owner, key),
             )
         except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
-                return False
-            raise
+            codes = cancellation_codes(exc, len(items))
+            if codes is None:
+                raise
+            codes = codes[: len(items)]
+            if codes[0] == _CONDITION_FAILED_REASON:
+                return False  # the lock is no longer ours; nothing was written
+            failed = [
+                f"effect {i} ({effects.label(i - 1)}): {code}"
+                for i, code in enumerate(codes)
+                if i > 0 and code != "None"
+            ]
+            if codes[0] != "None":
+                failed.insert(0, f"lock update: {codes[0]}")
+            detail = "; ".join(failed) or "no reason given"
+            raise EffectsRejected(f"transaction cancelled, nothing written: {detail}") from exc
         return True
 
     def release(self, key: str, owner: str) -> bool:

@@ -1,13 +1,21 @@
-"""The default processor and loading a user's processor named ``module:function``."""
+"""The default processor, loading a user's processor named ``module:function``, and telling
+a one-parameter processor ``process(record)`` from a transactional one
+``process(record, effects)`` (see effects.py)."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-Processor = Callable[[dict[str, Any]], None]
+from .effects import Effects
+
+RecordProcessor = Callable[[dict[str, Any]], None]
+EffectsProcessor = Callable[[dict[str, Any], Effects], None]
+Processor = RecordProcessor | EffectsProcessor
 
 
 def log_record(record: dict[str, Any]) -> None:
@@ -26,3 +34,48 @@ def load_processor(spec: str) -> Processor:
         raise TypeError(f"{spec} is not callable")
     processor: Processor = function
     return processor
+
+
+def takes_effects(function: Callable[..., object]) -> bool:
+    """True when ``function`` has a second positional parameter for :class:`Effects`.
+
+    That is a second positional parameter without a default, or one named ``effects``
+    (``def process(record, effects=None)`` also works). ``*args`` alone or a signature
+    Python cannot read means the one-parameter form, exactly as before effects existed.
+    """
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(positional) < 2:
+        return False
+    second = positional[1]
+    return second.default is inspect.Parameter.empty or second.name == "effects"
+
+
+@dataclass(frozen=True)
+class BoundProcessor:
+    """A processor with its form decided once (at load time, not per record)."""
+
+    function: Callable[..., object]
+    wants_effects: bool
+
+    def run(self, record: dict[str, Any]) -> Effects | None:
+        """Call the processor; the effects it collected (None for the one-parameter form)."""
+        if not self.wants_effects:
+            self.function(record)
+            return None
+        effects = Effects()
+        self.function(record, effects)
+        return effects
+
+
+def bind_processor(processor: Processor | BoundProcessor) -> BoundProcessor:
+    if isinstance(processor, BoundProcessor):
+        return processor
+    return BoundProcessor(processor, takes_effects(processor))

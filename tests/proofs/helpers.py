@@ -153,16 +153,78 @@ def process(record):
 '''
 
 
-def write_effects_processor(path: Any, endpoint: str, table: str) -> str:
-    """Write the processor file; returns its ``path:function`` spec."""
+# The transactional form: the effect row is committed with COMPLETED (sqsidem.consumer.effects),
+# so a crash between the processor and the commit leaves no row at all. Each execution also
+# writes one `chaos-execution` line to stderr (the worker's log) before anything else, so the
+# test can count executions that died mid-way: executions without an effect row.
+_TRANSACTIONAL_TEMPLATE = '''"""Test processor: one row per execution, committed with COMPLETED."""
+
+import json
+import os
+import sys
+import time
+import uuid
+
+
+def process(record, effects):
+    key = record["messageAttributes"]["sqsidem-key"]["stringValue"]
+    execution = uuid.uuid4().hex
+    # One write call: the worker's threads share stderr with the decision lines.
+    sys.stderr.write(json.dumps({{"chaos-execution": execution, "key": key}}) + "\\n")
+    sys.stderr.flush()
+    if {poison!r} in record["body"]:
+        raise RuntimeError("poison message " + key)
+    effects.put(
+        {table!r},
+        {{
+            "effect_id": execution,
+            "key": key,
+            "message_id": record["messageId"],
+            "receive_count": int(record["attributes"]["ApproximateReceiveCount"]),
+            "pid": os.getpid(),
+            "at_ms": int(time.time() * 1000),
+        }},
+        condition="attribute_not_exists(effect_id)",
+    )
+'''
+EXECUTION_MARKER = "chaos-execution"
+
+
+def write_effects_processor(
+    path: Any, endpoint: str, table: str, *, transactional: bool = False
+) -> str:
+    """Write the processor file; returns its ``path:function`` spec.
+
+    Plain (default): the processor writes its row itself, through its own client. With
+    ``transactional``: it takes ``effects`` and the row commits with COMPLETED.
+    """
     from pathlib import Path
 
+    template = _TRANSACTIONAL_TEMPLATE if transactional else _PROCESSOR_TEMPLATE
     target = Path(path)
     target.write_text(
-        _PROCESSOR_TEMPLATE.format(endpoint=endpoint, table=table, poison=POISON_MARKER),
+        template.format(endpoint=endpoint, table=table, poison=POISON_MARKER),
         encoding="utf-8",
     )
     return f"{target}:process"
+
+
+def executions_by_key(lines: Any) -> dict[str, int]:
+    """How many times the transactional processor started, per key, from worker log lines."""
+    import json
+
+    counts: dict[str, int] = {}
+    for line in lines:
+        start = line.find('{"' + EXECUTION_MARKER + '"')
+        if start < 0:
+            continue
+        try:
+            value, _ = json.JSONDecoder().raw_decode(line, start)
+        except ValueError:
+            continue  # a line cut short by a SIGKILL
+        key = str(value.get("key"))
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def create_effects_table(aws: Aws, table: str) -> None:

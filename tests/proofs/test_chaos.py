@@ -3,24 +3,28 @@ injected, on the shared ministack.
 
 Several `sqsidem worker` processes consume a FIFO queue of 500 keyed messages in 50 groups
 plus 5 poison messages (each in its own group; the processor raises for them). The processor
-writes one row per execution into a separate table, so a double execution is visible.
+records each execution's effect as one row (a unique execution id) in a separate table.
 Workers die by the consumer's failpoints (after-lock, mid-process, after-complete, with
 probabilities) and by SIGKILL from outside at random times, and are restarted until the
 queue is empty. Meanwhile keys that are already COMPLETED are sent again under a fresh
 dedup id (lock-level duplicates); kills cause redeliveries through the short visibility.
 
-What exactly-once can mean here: a kill after the processor's effect but before COMPLETED
-is written (the mid-process failpoint, or an outside SIGKILL landing in that window) leaves
-an effect no lock can know about, so the redelivery runs it again. No idempotency lock can
-close that window without the effect and the lock sharing a transaction. The test proves
-everything else, exactly:
-- every key's effect happened, and exactly one execution per key was recorded COMPLETED;
-- every other execution of a key belongs to an attempt whose process was SIGKILLed before
-  it recorded COMPLETED (counted as "crash-window re-executions"), and happened before the
-  key was COMPLETED: nothing ran after COMPLETED, however many duplicates and redeliveries
-  arrived;
-- every non-poison key is COMPLETED and none is in the DLQ; the poison ones (and only they)
-  are in the DLQ, with no effect; no lock is left IN_PROGRESS.
+The promise, proved literally (test_exactly_once_...): the processor takes ``effects`` and
+its row is committed in the same TransactWriteItems as the lock's COMPLETED (see
+sqsidem/consumer/effects.py). Then:
+- every non-poison key's effect happened exactly once, by the attempt the lock records as
+  the one that completed; poison keys have no effect;
+- every non-poison key is COMPLETED, no lock is left IN_PROGRESS, and the DLQ holds exactly
+  the poison messages.
+Executions killed between the processor and the commit (mid-process failpoint or an outside
+SIGKILL in that window) left no effect at all; they are counted from the processor's own
+`chaos-execution` log lines and reported as "died mid-way".
+
+The second test documents why that matters: the same run with a plain processor (it writes
+its row itself) shows the crash window a lock alone cannot close: a kill after the effect but
+before COMPLETED makes the redelivery run it again. It asserts everything else: exactly one
+execution per key recorded COMPLETED, every extra one by a SIGKILLed process and before
+COMPLETED (nothing runs after COMPLETED), and the same queue / DLQ / lock outcome.
 
 Seeded: the seed is printed; `pytest tests/proofs/test_chaos.py --seed N` replays the same
 kill schedule, failpoint draws and duplicate choices (thread timing still varies).
@@ -52,6 +56,7 @@ from tests.proofs.helpers import (
     create_effects_table,
     drain_keys,
     effect_rows,
+    executions_by_key,
     key_attribute,
     lock_items,
     queue_total,
@@ -203,29 +208,117 @@ class Injector:
             self.sent += 1
 
 
-def _decisions(logs: Path) -> Counter[str]:
-    counts: Counter[str] = Counter()
+def _log_lines(logs: Path) -> list[str]:
+    lines: list[str] = []
     for log in sorted(logs.glob("worker-*.log")):
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            decision = parse_decision(line)
-            if decision is not None:
-                counts[str(decision["decision"])] += 1
+        lines += log.read_text(encoding="utf-8", errors="replace").splitlines()
+    return lines
+
+
+def _decisions(lines: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in lines:
+        decision = parse_decision(line)
+        if decision is not None:
+            counts[str(decision["decision"])] += 1
     return counts
 
 
-@pytest.mark.slow
-def test_exactly_once_under_kills_and_duplicates(
-    local_aws: Aws, ministack: Ministack, stack_name: str, tmp_path: Path, chaos_seed: int
-) -> None:
+@dataclass
+class ChaosRun:
+    """What one chaos run left behind, read once the queue is drained and workers stopped."""
+
+    seed: int
+    keys: list[tuple[str, str]]
+    poison: list[str]
+    fleet: Fleet
+    injector: Injector
+    rows: list[dict[str, Any]]
+    locks: dict[str, dict[str, Any]]
+    dlq_keys: list[str]
+    queue_left: int
+    log_lines: list[str]
+    elapsed_s: float
+
+    @property
+    def rows_by_key(self) -> dict[str, list[dict[str, Any]]]:
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for row in self.rows:
+            by_key.setdefault(str(row["key"]), []).append(row)
+        return by_key
+
+    def lock_problems(self) -> list[str]:
+        """Every non-poison key COMPLETED; poison locks released or stale; none in progress."""
+        problems = [
+            f"{key}: lock {self.locks.get(key)}"
+            for key, _ in self.keys
+            if (self.locks.get(key) or {}).get("status") != "COMPLETED"
+        ]
+        for key in self.poison:
+            lock = self.locks.get(key)
+            # Released by its last failing attempt, or (if that attempt was killed) stale.
+            if lock is not None and int(lock["in_progress_expiration"]) >= time.time() * 1000:
+                problems.append(f"{key}: poison lock still live: {lock}")
+        live = [
+            k
+            for k, lock in self.locks.items()
+            if lock.get("status") == "IN_PROGRESS" and k not in self.poison
+        ]
+        if live:
+            problems.append(f"locks left IN_PROGRESS: {live[:10]}")
+        return problems
+
+    def figures(self, effects_line: str) -> str:
+        killed = self.fleet.sigkilled
+        failpoint_kills = len([pid for pid in killed if pid not in self.fleet.killed_outside])
+        outside_kills = len(killed & self.fleet.killed_outside)
+        max_receives = max(
+            (
+                int(lock.get("receive_count") or 0)
+                for k, lock in self.locks.items()
+                if k not in self.poison
+            ),
+            default=0,
+        )
+        decisions = _decisions(self.log_lines)
+        return (
+            f"seed {self.seed}\n"
+            f"messages {len(self.keys)} keyed in {GROUPS} groups + {len(self.poison)} poison "
+            f"(own groups); {DUPLICATES} duplicates injected (sent {self.injector.sent})\n"
+            f"workers {WORKERS} x {CONCURRENCY} threads; processes started "
+            f"{self.fleet.spawned}; kills {failpoint_kills + outside_kills} ({failpoint_kills} "
+            f"by failpoints {FAILPOINTS}, {outside_kills} by SIGKILL from outside)\n"
+            f"{effects_line}\n"
+            f"decisions {dict(sorted(decisions.items()))}\n"
+            f"max receive count of a completed key's last attempt {max_receives} "
+            f"(DLQ after {MAX_RECEIVE_COUNT}); DLQ holds exactly the {len(self.poison)} poison "
+            f"messages; no lock IN_PROGRESS\n"
+            f"elapsed {self.elapsed_s:.1f} s"
+        )
+
+
+def _chaos(
+    aws: Aws,
+    ministack: Ministack,
+    stack_name: str,
+    tmp_path: Path,
+    seed: int,
+    *,
+    transactional: bool,
+) -> ChaosRun:
+    """Set up a stack, send, run the killed-and-restarted fleet until drained, collect."""
+    kind = "transactional" if transactional else "plain"
     print(
-        f"\nchaos seed {chaos_seed} (replay: pytest tests/proofs/test_chaos.py --seed {chaos_seed})"
+        f"\nchaos ({kind} effects) seed {seed} "
+        f"(replay: pytest tests/proofs/test_chaos.py --seed {seed})"
     )
-    rng = random.Random(chaos_seed)
-    aws = local_aws
+    rng = random.Random(seed)
     names = names_for(stack_name)
     effects = f"effects-{stack_name}"
     create_effects_table(aws, effects)
-    processor = write_effects_processor(tmp_path / "effects.py", ministack.endpoint, effects)
+    processor = write_effects_processor(
+        tmp_path / "effects.py", ministack.endpoint, effects, transactional=transactional
+    )
     built = run_cli(
         [
             "--local",
@@ -306,21 +399,80 @@ def test_exactly_once_under_kills_and_duplicates(
     finally:
         fleet.stop()
     elapsed = time.monotonic() - started
+    return ChaosRun(
+        seed=seed,
+        keys=keys,
+        poison=poison,
+        fleet=fleet,
+        injector=injector,
+        rows=effect_rows(aws, effects),
+        locks=lock_items(aws, names.table),
+        dlq_keys=drain_keys(aws, dlq),
+        queue_left=queue_total(aws, url),
+        log_lines=_log_lines(logs),
+        elapsed_s=elapsed,
+    )
 
-    # -- the verdict -----------------------------------------------------------------------
-    rows = effect_rows(aws, effects)
-    locks = lock_items(aws, names.table)
-    by_key: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_key.setdefault(str(row["key"]), []).append(row)
-    killed = fleet.sigkilled
+
+@pytest.mark.slow
+def test_exactly_once_under_kills_and_duplicates(
+    local_aws: Aws, ministack: Ministack, stack_name: str, tmp_path: Path, chaos_seed: int
+) -> None:
+    """Transactional effects: every non-poison key's effect exactly once, poison never."""
+    run = _chaos(local_aws, ministack, stack_name, tmp_path, chaos_seed, transactional=True)
+    by_key = run.rows_by_key
+    problems: list[str] = []
+    for key, _ in run.keys:
+        rows = by_key.get(key, [])
+        if len(rows) != 1:
+            problems.append(f"{key}: {len(rows)} effects: {rows}")
+            continue
+        lock = run.locks.get(key) or {}
+        row = rows[0]
+        # The effect belongs to the attempt that wrote COMPLETED (its acquire wrote these).
+        if (row["message_id"], row["receive_count"]) != (
+            lock.get("message_id"),
+            lock.get("receive_count"),
+        ):
+            problems.append(f"{key}: effect {row} is not the completing attempt's: {lock}")
+    problems += run.lock_problems()
+    assert problems == [], "\n".join(problems[:20])
+    assert not [r for r in run.rows if r["key"] in run.poison], "a poison message had an effect"
+    assert len(run.rows) == MESSAGES
+    assert run.queue_left == 0
+    assert sorted(run.dlq_keys) == sorted(run.poison)
+
+    executions = executions_by_key(run.log_lines)
+    ran = sum(n for key, n in executions.items() if key not in run.poison)
+    died = ran - len(run.rows)
+    # Every key ran at least once; a start line can be lost only to a kill mid-write.
+    assert ran >= MESSAGES, f"{ran} executions logged for {MESSAGES} keys"
+    report(
+        "sqsidem chaos figures (transactional effects)",
+        run.figures(
+            f"effects counted {len(run.rows)} = keys {MESSAGES}, each exactly once (committed "
+            f"with COMPLETED); poison effects 0; executions {ran}, of which {died} died "
+            f"mid-way (killed between the processor and the commit) and left no effect"
+        ),
+    )
+    assert _decisions(run.log_lines)["duplicate"] >= DUPLICATES
+
+
+@pytest.mark.slow
+def test_plain_effects_show_only_the_crash_window(
+    local_aws: Aws, ministack: Ministack, stack_name: str, tmp_path: Path, chaos_seed: int
+) -> None:
+    """A plain processor (it writes its own row): re-executions happen only in the crash
+    window, by a killed attempt, before COMPLETED; never after."""
+    run = _chaos(local_aws, ministack, stack_name, tmp_path, chaos_seed, transactional=False)
+    by_key = run.rows_by_key
+    killed = run.fleet.sigkilled
     window_reruns = 0
     problems: list[str] = []
-    for key, _ in keys:
-        lock = locks.get(key)
+    for key, _ in run.keys:
+        lock = run.locks.get(key)
         if lock is None or lock.get("status") != "COMPLETED":
-            problems.append(f"{key}: lock {lock}")
-            continue
+            continue  # reported by lock_problems
         runs = by_key.get(key, [])
         recorded = [
             r
@@ -339,42 +491,17 @@ def test_exactly_once_under_kills_and_duplicates(
                 problems.append(f"{key}: extra effect by pid {other['pid']}, not killed: {other}")
             if other["at_ms"] > int(lock["completed_ms"]):
                 problems.append(f"{key}: effect after COMPLETED: {other}, lock {lock}")
+    problems += run.lock_problems()
     assert problems == [], "\n".join(problems[:20])
-
-    assert not [r for r in rows if r["key"] in poison], "a poison message had an effect"
-    for key in poison:
-        lock = locks.get(key)
-        # Released by its last failing attempt, or (if that attempt was killed) stale.
-        assert lock is None or int(lock["in_progress_expiration"]) < time.time() * 1000, lock
-    live = [
-        k for k, lock in locks.items() if lock.get("status") == "IN_PROGRESS" and k not in poison
-    ]
-    assert live == [], f"locks left IN_PROGRESS: {live[:10]}"
-    assert queue_total(aws, url) == 0
-    assert sorted(drain_keys(aws, dlq)) == sorted(poison)
-
-    decisions = _decisions(logs)
-    failpoint_kills = len([pid for pid in killed if pid not in fleet.killed_outside])
-    outside_kills = len(killed & fleet.killed_outside)
-    max_receives = max(
-        (int(lock.get("receive_count") or 0) for k, lock in locks.items() if k not in poison),
-        default=0,
+    assert not [r for r in run.rows if r["key"] in run.poison], "a poison message had an effect"
+    assert run.queue_left == 0
+    assert sorted(run.dlq_keys) == sorted(run.poison)
+    report(
+        "sqsidem chaos figures (plain effects: the crash window)",
+        run.figures(
+            f"effects counted {len(run.rows)} for {len(by_key)} keys: {MESSAGES} recorded "
+            f"COMPLETED exactly once + {window_reruns} crash-window re-executions (each by a "
+            f"killed process, before COMPLETED); poison effects 0"
+        ),
     )
-    figures = (
-        f"seed {chaos_seed}\n"
-        f"messages {MESSAGES} keyed in {GROUPS} groups + {POISON} poison (own groups); "
-        f"{DUPLICATES} duplicates injected (sent {injector.sent})\n"
-        f"workers {WORKERS} x {CONCURRENCY} threads; processes started {fleet.spawned}; "
-        f"kills {failpoint_kills + outside_kills} ({failpoint_kills} by failpoints "
-        f"{FAILPOINTS}, {outside_kills} by SIGKILL from outside)\n"
-        f"effects counted {len(rows)} for {len(by_key)} keys: {MESSAGES} recorded COMPLETED "
-        f"exactly once + {window_reruns} crash-window re-executions (each by a killed "
-        f"process, before COMPLETED); poison effects 0\n"
-        f"decisions {dict(sorted(decisions.items()))}\n"
-        f"max receive count of a completed key's last attempt {max_receives} "
-        f"(DLQ after {MAX_RECEIVE_COUNT}); DLQ holds exactly the {POISON} poison messages; "
-        f"no lock IN_PROGRESS\n"
-        f"elapsed {elapsed:.1f} s"
-    )
-    report("sqsidem chaos figures", figures)
-    assert decisions["duplicate"] >= DUPLICATES
+    assert _decisions(run.log_lines)["duplicate"] >= DUPLICATES
