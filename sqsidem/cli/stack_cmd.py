@@ -57,6 +57,7 @@ def _options(
     lock_ttl: str | None,
     notify_email: str | None,
     adopt: bool,
+    effects_tables: list[str] | None = None,
 ) -> SetupOptions:
     from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions, parse_processor
     from sqsidem.timeparse import parse_duration
@@ -80,6 +81,7 @@ def _options(
         lock_ttl_s=ttl,
         notify_email=notify_email,
         adopt=adopt,
+        effect_tables=tuple(sorted(set(effects_tables or ()))),
     )
 
 
@@ -121,6 +123,15 @@ def setup(
     log_retention_days: Annotated[
         int, typer.Option(help="Log retention, days.", rich_help_panel=FUNCTION_PANEL)
     ] = 14,
+    effects_table: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--effects-table",
+            help="A table your processor writes with transactional effects; the function "
+            "may write it (repeatable).",
+            rich_help_panel=FUNCTION_PANEL,
+        ),
+    ] = None,
     visibility_timeout: Annotated[
         int | None,
         typer.Option(
@@ -188,6 +199,7 @@ def setup(
         lock_ttl=lock_ttl,
         notify_email=notify_email,
         adopt=adopt,
+        effects_tables=effects_table,
     )
     prepared = prepare(app.names, options)
     for warning in prepared.warnings:

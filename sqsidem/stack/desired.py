@@ -105,7 +105,13 @@ def build(names: StackNames, options: SetupOptions, refs: Refs, code: FunctionZi
             names.role,
             iam_policy.lambda_trust_policy(),
             iam_policy.function_policies(
-                queue_arn=queue_arn, key_arn=key_arn, table_arn=table_arn, log_streams_arn=streams
+                queue_arn=queue_arn,
+                key_arn=key_arn,
+                table_arn=table_arn,
+                log_streams_arn=streams,
+                effect_table_arns=tuple(
+                    refs.arn("dynamodb", f"table/{name}") for name in options.effect_tables
+                ),
             ),
             tags,
         ),

@@ -21,7 +21,18 @@ TABLE_ACTIONS = (
     "dynamodb:GetItem",
 )
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
-ALLOWED_ACTIONS = frozenset(QUEUE_ACTIONS + KEY_ACTIONS + TABLE_ACTIONS + LOG_ACTIONS)
+# Tables the processor writes through transactional effects (setup --effects-table):
+# the items of a TransactWriteItems need their own actions on each table.
+EFFECT_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+EFFECTS_POLICY = "sqsidem-effects"
+ALLOWED_ACTIONS = frozenset(
+    QUEUE_ACTIONS + KEY_ACTIONS + TABLE_ACTIONS + LOG_ACTIONS + EFFECT_ACTIONS
+)
 # Services that use the key for the encrypted topic and the alarm that publishes to it.
 KEY_USER_SERVICES = ("sns.amazonaws.com", "cloudwatch.amazonaws.com")
 KEY_USER_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
@@ -48,10 +59,44 @@ def _statement(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, A
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
 
 
+def effect_tables_of(policies: Mapping[str, Any]) -> tuple[str, ...]:
+    """The effect tables a role's observed policies grant (read back by `status`)."""
+    document = policies.get(EFFECTS_POLICY)
+    if document is None:
+        return ()
+    statements = normalize(document).get("Statement", [])
+    found = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        resource = statement.get("Resource") if isinstance(statement, dict) else None
+        if isinstance(resource, str) and ":table/" in resource:
+            found.append(resource.split(":table/", 1)[1])
+    return tuple(sorted(found))
+
+
 def function_policies(
-    *, queue_arn: str, key_arn: str, table_arn: str, log_streams_arn: str
+    *,
+    queue_arn: str,
+    key_arn: str,
+    table_arn: str,
+    log_streams_arn: str,
+    effect_table_arns: tuple[str, ...] = (),
 ) -> dict[str, PolicyDocument]:
-    """The function role's inline policies by name; each has one statement on one ARN."""
+    """The function role's inline policies by name; each statement names one ARN."""
+    policies = _core_policies(queue_arn, key_arn, table_arn, log_streams_arn)
+    if effect_table_arns:
+        policies[EFFECTS_POLICY] = {
+            "Version": VERSION,
+            "Statement": [
+                _statement(f"Effects{index}", EFFECT_ACTIONS, arn)
+                for index, arn in enumerate(sorted(effect_table_arns))
+            ],
+        }
+    return policies
+
+
+def _core_policies(
+    queue_arn: str, key_arn: str, table_arn: str, log_streams_arn: str
+) -> dict[str, PolicyDocument]:
     return {
         "sqsidem-queue": {
             "Version": VERSION,

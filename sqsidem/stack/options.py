@@ -52,6 +52,7 @@ LOG_RETENTION_DAYS = (
 )
 # The consumer needs 3.10+ syntax (X | Y in isinstance).
 _RUNTIME_RE = re.compile(r"^python3\.(1[0-9])$")
+_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
 
 
@@ -86,6 +87,8 @@ class SetupOptions:
     lock_ttl_s: int = DEFAULT_LOCK_TTL_S
     notify_email: str | None = None
     adopt: bool = False
+    # Tables the processor writes with transactional effects; the role may write them.
+    effect_tables: tuple[str, ...] = ()
 
     @property
     def visibility(self) -> int:
@@ -127,6 +130,12 @@ def validate(options: SetupOptions) -> list[str]:
     if options.lock_ttl_s <= 0:
         raise UsageError("--lock-ttl must be positive")
     validate_key_source(options.key_source)
+    for table in options.effect_tables:
+        if not _TABLE_RE.fullmatch(table):
+            raise UsageError(
+                f"--effects-table {table!r} is not a DynamoDB table name",
+                "use 3-255 characters: letters, digits, '_', '-', '.'",
+            )
     if options.notify_email is not None and not _EMAIL_RE.fullmatch(options.notify_email):
         raise UsageError(f"--notify-email {options.notify_email!r} is not an email address")
     warnings = []

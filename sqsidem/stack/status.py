@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqsidem.aws import Aws
 from sqsidem.names import StackNames
 from sqsidem.packaging import build_function_zip
-from sqsidem.stack import mapping
+from sqsidem.stack import iam_policy, mapping
 from sqsidem.stack.desired import build
 from sqsidem.stack.model import Step, trigger_wanted
 from sqsidem.stack.observe import ObservedStack, observe_stack
@@ -116,6 +116,8 @@ def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
             values["max_receive_count"] = int(redrive["maxReceiveCount"])
         except (ValueError, KeyError, TypeError):
             pass
+    if seen.role is not None:
+        values["effect_tables"] = iam_policy.effect_tables_of(seen.role.policies)
     if seen.log_group is not None and seen.log_group.retention_days:
         values["log_retention_days"] = seen.log_group.retention_days
     if seen.queue is not None:

@@ -304,3 +304,29 @@ def test_converge_refuses_blocked_and_dry_run_does_not(moto_aws: Aws) -> None:
         converge(moto_aws, prepare(names, SetupOptions()), pacing=instant())
     assert "--adopt" in caught.value.one_line()
     assert calls == []
+
+
+def test_effects_tables_get_their_own_least_privilege_grant(moto_aws: Aws) -> None:
+    """--effects-table grants the transaction actions on exactly those tables, then converges."""
+    options = SetupOptions(effect_tables=("orders", "audit-log"))
+    setup(moto_aws, options)
+    names = names_for(STACK)
+    document = moto_aws.iam.get_role_policy(RoleName=names.role, PolicyName="sqsidem-effects")
+    statements = document["PolicyDocument"]["Statement"]
+    assert sorted(s["Resource"].rsplit("/", 1)[1] for s in statements) == ["audit-log", "orders"]
+    assert all(
+        set(s["Action"]) == {
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        }
+        for s in statements
+    )
+    calls = record_mutations(moto_aws)
+    assert setup(moto_aws, options) == []
+    assert calls == []
+    assert stack_status(moto_aws, names).ok
+    setup(moto_aws, SetupOptions())  # dropping the option removes the grant
+    policies = moto_aws.iam.list_role_policies(RoleName=names.role)["PolicyNames"]
+    assert "sqsidem-effects" not in policies

@@ -92,3 +92,22 @@ def test_normalize_ignores_aws_reserialisation() -> None:
     assert iam_policy.normalize(document) == iam_policy.normalize(same)
     encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"
     assert iam_policy.normalize(encoded) == {"Statement": [], "Version": "2012-10-17"}
+
+
+def test_effect_tables_one_statement_each_and_read_back() -> None:
+    """Each effects table gets one statement on its own ARN; status reads the names back."""
+    policies = iam_policy.function_policies(
+        queue_arn="arn:aws:sqs:r:1:q.fifo",
+        key_arn="arn:aws:kms:r:1:key/k",
+        table_arn="arn:aws:dynamodb:r:1:table/Idempotent-s",
+        log_streams_arn="arn:aws:logs:r:1:log-group:/aws/lambda/f:*",
+        effect_table_arns=("arn:aws:dynamodb:r:1:table/b", "arn:aws:dynamodb:r:1:table/a"),
+    )
+    effects = policies[iam_policy.EFFECTS_POLICY]["Statement"]
+    assert [s["Resource"] for s in effects] == [
+        "arn:aws:dynamodb:r:1:table/a",
+        "arn:aws:dynamodb:r:1:table/b",
+    ]
+    assert all("*" not in s["Resource"] for s in effects)
+    assert iam_policy.effect_tables_of(policies) == ("a", "b")
+    assert iam_policy.effect_tables_of({}) == ()

@@ -14,6 +14,8 @@ from sqsidem.stack.options import SetupOptions, parse_processor, validate
     ("options", "fragment"),
     [
         (SetupOptions(batch_size=0), "--batch-size"),
+        (SetupOptions(effect_tables=("no",)), "--effects-table"),
+        (SetupOptions(effect_tables=("bad name",)), "--effects-table"),
         (SetupOptions(batch_size=11), "--batch-size"),
         (SetupOptions(timeout_s=0), "--timeout"),
         (SetupOptions(timeout_s=901), "--timeout"),
