@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -37,18 +37,27 @@ MAX_SEGMENTS = 64
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
     """A low-level DynamoDB item as plain values, integral numbers as int."""
-    from decimal import Decimal
+    return {name: _plain(value) for name, value in item.items()}
 
+
+def _plain(value: dict[str, Any]) -> Any:
+    # Lock records are strings and numbers: decode those inline, because a scan of a big
+    # table spends its client time here; anything else goes through boto3's deserializer.
+    text = value.get("S")
+    if text is not None:
+        return text
+    number = value.get("N")
+    if number is not None:
+        try:
+            return int(number)
+        except ValueError:
+            from decimal import Decimal
+
+            decoded = Decimal(number)
+            return int(decoded) if decoded == decoded.to_integral_value() else float(decoded)
     from boto3.dynamodb.types import TypeDeserializer
 
-    deserializer = TypeDeserializer()
-    plain: dict[str, Any] = {}
-    for name, value in item.items():
-        decoded = deserializer.deserialize(value)
-        if isinstance(decoded, Decimal):
-            decoded = int(decoded) if decoded == decoded.to_integral_value() else float(decoded)
-        plain[name] = decoded
-    return plain
+    return TypeDeserializer().deserialize(value)  # type: ignore[arg-type]
 
 
 def _int(value: object) -> int | None:
@@ -216,7 +225,9 @@ class LockScan:
     """A streaming, filtered Scan; ``counts`` fill in as you iterate.
 
     With ``segments`` > 1, each segment is scanned by its own thread (one shared client)
-    and records are yielded as they arrive; stopping early stops the threads.
+    and records are yielded as they arrive; stopping early stops the threads. With
+    ``attributes``, only those are read back (a ProjectionExpression): less to send and
+    parse when the caller only needs the state, e.g. to clear.
     """
 
     def __init__(
@@ -229,6 +240,7 @@ class LockScan:
         limit: int | None = None,
         now_ms: Callable[[], int] = wall_clock_ms,
         page_size: int | None = None,
+        attributes: Sequence[str] | None = None,
     ) -> None:
         check_scan_options(segments, limit)
         self.client = client
@@ -237,10 +249,11 @@ class LockScan:
         self.segments = segments
         self.limit = limit
         self.page_size = page_size
+        self.attributes = tuple(attributes) if attributes else None
         self.now = now_ms()
         self.counts = ScanCounts()
 
-    def __iter__(self) -> Iterator[Lock]:
+    def __iter__(self) -> Generator[Lock, None, None]:
         for item in self._items():
             lock = make_lock(deserialize(item), self.now)
             self.counts.scanned += 1
@@ -254,11 +267,19 @@ class LockScan:
 
     def _scan_args(self) -> dict[str, Any]:
         args: dict[str, Any] = {"TableName": self.table}
+        names: dict[str, str] = {}
         if self.where.prefix:
             # Saves transfer, not read capacity: a Scan still reads every item.
             args["FilterExpression"] = "begins_with(#k, :prefix)"
-            args["ExpressionAttributeNames"] = {"#k": KEY}
+            names["#k"] = KEY
             args["ExpressionAttributeValues"] = {":prefix": {"S": self.where.prefix}}
+        if self.attributes:
+            # Placeholders for every name: `status` is a reserved word.
+            placeholders = {f"#p{n}": name for n, name in enumerate(self.attributes)}
+            args["ProjectionExpression"] = ", ".join(placeholders)
+            names.update(placeholders)
+        if names:
+            args["ExpressionAttributeNames"] = names
         if self.page_size:
             args["PaginationConfig"] = {"PageSize": self.page_size}
         return args
@@ -355,6 +376,39 @@ def get_lock(
 
 # -- clearing --------------------------------------------------------------------------
 
+# What a clear reads of each record: the state (derive_state) and what the conditional
+# delete checks. Everything else (message id, group, ...) stays on the server.
+CLEAR_ATTRIBUTES = (KEY, "status", "owner", "expiration", "in_progress_expiration")
+# Parallel scan segments for a table-wide clear unless --segments says otherwise. One
+# scan page (up to 1 MB read, thousands of locks) takes one round trip, deleting it takes
+# dozens, so a single segment keeps the deletes busy; only a big table, where a filter can
+# leave long stretches with nothing to delete, gets one segment per AUTO_SEGMENT_ITEMS.
+AUTO_SEGMENT_ITEMS = 100_000
+MAX_AUTO_SEGMENTS = 8
+# A completed record this close to its expiration could expire and be re-acquired before
+# an unconditional delete lands: it gets the conditional delete instead.
+EXPIRY_MARGIN_MS = 300_000
+Action = Literal["skip", "batch", "conditional"]
+
+
+def clear_action(lock: Lock, *, force: bool) -> Action:
+    """How a clear treats one lock it read."""
+    if lock.live and not force:
+        return "skip"
+    expiration = lock.expiration_s
+    final = expiration is None or expiration * 1000 - lock.now_ms > EXPIRY_MARGIN_MS
+    if lock.state == "completed" and final:
+        # A completed, unexpired record is final: no consumer writes it again.
+        return "batch"
+    return "conditional"
+
+
+def auto_segments(client: DynamoDBClient, table: str) -> int:
+    """Scan segments for a table of this size (DescribeTable's ItemCount, updated by
+    DynamoDB about every six hours: good enough to size a scan)."""
+    count = client.describe_table(TableName=table)["Table"].get("ItemCount", 0)
+    return max(1, min(MAX_AUTO_SEGMENTS, count // AUTO_SEGMENT_ITEMS))
+
 
 @dataclass
 class ClearPlan:
@@ -379,6 +433,7 @@ class ClearResult:
     not_found: int = 0
     batch_calls: int = 0
     delete_calls: int = 0
+    scanned: int = 0
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -388,6 +443,7 @@ class ClearResult:
             "changed": self.changed,
             "failed": self.failed,
             "not_found": self.not_found,
+            "scanned": self.scanned,
             "batch_write_calls": self.batch_calls,
             "delete_item_calls": self.delete_calls,
         }
@@ -421,6 +477,10 @@ class ClearSelection:
         states = set(self.states) | ({"stale"} if self.stale else set())
         return LockFilter(frozenset(states), self.older_than_s)
 
+    def attributes(self) -> tuple[str, ...]:
+        """What a scan for this selection must read of each record."""
+        return CLEAR_ATTRIBUTES + (("first_seen_ms",) if self.older_than_s is not None else ())
+
 
 def plan_clear(
     client: DynamoDBClient,
@@ -431,7 +491,7 @@ def plan_clear(
     segments: int = 1,
     now_ms: Callable[[], int] = wall_clock_ms,
 ) -> ClearPlan:
-    """Read the selected locks and sort them into batch / conditional / skipped."""
+    """Read the selected locks (whole records: a dry run lists them) and sort them."""
     selection.check()
     plan = ClearPlan()
     if selection.ids:
@@ -445,15 +505,215 @@ def plan_clear(
         selected = list(
             LockScan(client, table, where=selection.lock_filter(), segments=segments, now_ms=now_ms)
         )
+    sorted_into = {
+        "skip": plan.skipped_live,
+        "batch": plan.batch,
+        "conditional": plan.conditional,
+    }
     for lock in selected:
-        if lock.live and not force:
-            plan.skipped_live.append(lock)
-        elif lock.state == "completed":
-            # A completed, unexpired record is final: no consumer writes it again.
-            plan.batch.append(lock)
-        else:
-            plan.conditional.append(lock)
+        sorted_into[clear_action(lock, force=force)].append(lock)
     return plan
+
+
+@dataclass(frozen=True)
+class ClearCount:
+    """A clear's preview: how many locks it would delete (``at_most``: live ones not known)."""
+
+    to_delete: int
+    skipped_live: int = 0
+    at_most: bool = False
+
+
+def count_clear(
+    client: DynamoDBClient,
+    table: str,
+    selection: ClearSelection,
+    *,
+    force: bool = False,
+    segments: int = 1,
+    now_ms: Callable[[], int] = wall_clock_ms,
+) -> ClearCount:
+    """The count to ask about before a table-wide clear, read cheaply.
+
+    ``--all`` is a Select=COUNT scan (nothing but counts comes back; without --force the
+    live in-progress locks that will be skipped are among them, hence ``at_most``); a
+    filter reads only the attributes that decide it.
+    """
+    selection.check()
+    if selection.ids:
+        raise ValueError("count_clear is for table-wide selections")
+    if selection.all:
+        total = 0
+        for page in client.get_paginator("scan").paginate(TableName=table, Select="COUNT"):
+            total += page.get("Count", 0)
+        return ClearCount(total, at_most=not force)
+    counts: Counter[Action] = Counter()
+    scan = LockScan(
+        client,
+        table,
+        where=selection.lock_filter(),
+        segments=segments,
+        now_ms=now_ms,
+        attributes=selection.attributes(),
+    )
+    for lock in scan:
+        counts[clear_action(lock, force=force)] += 1
+    return ClearCount(counts["batch"] + counts["conditional"], counts["skip"])
+
+
+class Deleter:
+    """Deletes locks as they are fed, on a small thread pool, while the caller goes on
+    feeding (from a scan, say): batch-safe locks in BatchWriteItem calls of 25 (one shared
+    buffer, so only the last call is short), the others one conditional DeleteItem each.
+
+    ``add`` blocks while ``2 * concurrency`` calls are queued or running, so memory stays
+    flat whatever the table's size. Counts go to ``result`` (thread-safe), the progress
+    handle advances by every lock settled (deleted, changed or failed). Single items never
+    raise; a whole call that fails (after the client's own retries) is counted failed and
+    sets ``stopped``, so a scan feeding us can stop instead of repeating the failure.
+    """
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        force: bool = False,
+        progress: ProgressHandle | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 8,
+        concurrency: int = 8,
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.force = force
+        self.progress = progress
+        self.sleep = sleep
+        self.max_attempts = max_attempts
+        self.result = ClearResult()
+        self.stopped = False
+        self._mutex = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max(1, concurrency) * 2)
+        self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="clear")
+        self._pending: list[Lock] = []
+
+    def __enter__(self) -> Deleter:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        if kind is None and not self.stopped:
+            self.flush()
+        # On an error (or Ctrl-C, or a failed call) nothing more is sent; what is in flight
+        # finishes, so the counts are exact for every lock we tried.
+        self._pool.shutdown(wait=True)
+
+    def add(self, lock: Lock) -> Action:
+        """Settle one lock read (the action decided from what was read)."""
+        action = clear_action(lock, force=self.force)
+        if action == "skip":
+            with self._mutex:
+                self.result.skipped_live += 1
+        elif action == "batch":
+            self._pending.append(lock)
+            if len(self._pending) >= BATCH_SIZE:
+                self.flush()
+        else:
+            self._submit(self._delete_one, lock)
+        return action
+
+    def add_batch(self, lock: Lock) -> None:
+        """Delete ``lock`` unconditionally, in a batch (the caller decided it is safe)."""
+        self._pending.append(lock)
+        if len(self._pending) >= BATCH_SIZE:
+            self.flush()
+
+    def add_conditional(self, lock: Lock) -> None:
+        self._submit(self._delete_one, lock)
+
+    def flush(self) -> None:
+        """Send the partly filled batch now."""
+        if self._pending:
+            chunk, self._pending = self._pending, []
+            self._submit(self._delete_batch, chunk)
+
+    def _submit(self, work: Callable[[Any], None], arg: Any) -> None:
+        self._slots.acquire()
+        try:
+            self._pool.submit(self._run, work, arg)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def _run(self, work: Callable[[Any], None], arg: Any) -> None:
+        try:
+            work(arg)
+        finally:
+            self._slots.release()
+
+    def _settle(self, **counts: int) -> None:
+        """Add to the result's counters and advance the progress handle; under the mutex."""
+        settled = 0
+        for name, n in counts.items():
+            setattr(self.result, name, getattr(self.result, name) + n)
+            if name in ("deleted", "changed", "failed"):
+                settled += n
+        if self.progress is not None and settled:
+            self.progress.advance(settled)
+
+    def _fail(self, count: int, error: str, *, stop: bool) -> None:
+        with self._mutex:
+            self._settle(failed=count)
+            self.result.errors.append(error)
+            if stop:
+                self.stopped = True
+
+    def _delete_one(self, target: Lock) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            deleted = delete_if_unchanged(self.client, self.table, target)
+        except (ClientError, BotoCoreError) as exc:
+            with self._mutex:
+                self.result.delete_calls += 1
+            error = f"{error_code(exc) or type(exc).__name__}: {exc}"
+            self._fail(1, f"{target.transaction_id}: {error}", stop=False)
+            return
+        with self._mutex:
+            self._settle(delete_calls=1, **({"deleted": 1} if deleted else {"changed": 1}))
+
+    def _delete_batch(self, chunk: list[Lock]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        requests: list[dict[str, Any]] = [
+            {"DeleteRequest": {"Key": {KEY: {"S": lock.transaction_id}}}} for lock in chunk
+        ]
+        for attempt in range(self.max_attempts):
+            try:
+                response = self.client.batch_write_item(
+                    RequestItems={self.table: requests}  # type: ignore[dict-item]
+                )
+            except (ClientError, BotoCoreError) as exc:
+                with self._mutex:
+                    self.result.batch_calls += 1
+                error = f"{error_code(exc) or type(exc).__name__}: {exc}"
+                self._fail(len(requests), f"{len(requests)} delete(s) failed: {error}", stop=True)
+                return
+            unprocessed = cast(
+                "list[dict[str, Any]]", response.get("UnprocessedItems", {}).get(self.table, [])
+            )
+            with self._mutex:
+                self._settle(batch_calls=1, deleted=len(requests) - len(unprocessed))
+            requests = unprocessed
+            if not requests:
+                return
+            if attempt + 1 < self.max_attempts:
+                # DynamoDB's advice for UnprocessedItems: back off exponentially, then resend.
+                self.sleep(min(5.0, 0.05 * 2**attempt))
+        self._fail(
+            len(requests),
+            f"{len(requests)} delete(s) still unprocessed after {self.max_attempts} tries",
+            stop=False,
+        )
 
 
 def execute_clear(
@@ -467,72 +727,84 @@ def execute_clear(
     concurrency: int = 8,
 ) -> ClearResult:
     """Delete what the plan says; never raises for single items, counts them instead."""
-    result = ClearResult(skipped_live=len(plan.skipped_live), not_found=len(plan.not_found))
-    lock = threading.Lock()
-
-    def advance(n: int) -> None:
-        if progress is not None and n:
-            progress.advance(n)
-
-    for start in range(0, len(plan.batch), BATCH_SIZE):
-        chunk = plan.batch[start : start + BATCH_SIZE]
-        _batch_delete(client, table, chunk, result, advance, sleep, max_attempts)
-
-    def delete_one(target: Lock) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        error = None
-        try:
-            deleted = delete_if_unchanged(client, table, target)
-        except (ClientError, BotoCoreError) as exc:
-            deleted, error = False, f"{error_code(exc) or type(exc).__name__}: {exc}"
-        with lock:
-            result.delete_calls += 1
-            if error is not None:
-                result.failed += 1
-                result.errors.append(f"{target.transaction_id}: {error}")
-            elif deleted:
-                result.deleted += 1
-            else:
-                result.changed += 1
-            advance(1)
-
-    if plan.conditional:
-        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="clear") as pool:
-            list(pool.map(delete_one, plan.conditional))
+    deleter = Deleter(
+        client,
+        table,
+        progress=progress,
+        sleep=sleep,
+        max_attempts=max_attempts,
+        concurrency=concurrency,
+    )
+    with deleter:
+        for lock in plan.batch:
+            deleter.add_batch(lock)
+        for lock in plan.conditional:
+            deleter.add_conditional(lock)
+    result = deleter.result
+    result.skipped_live += len(plan.skipped_live)
+    result.not_found = len(plan.not_found)
     return result
 
 
-def _batch_delete(
+def clear_locks(
     client: DynamoDBClient,
     table: str,
-    chunk: list[Lock],
-    result: ClearResult,
-    advance: Callable[[int], None],
-    sleep: Callable[[float], None],
-    max_attempts: int,
-) -> None:
-    requests: list[dict[str, Any]] = [
-        {"DeleteRequest": {"Key": {KEY: {"S": lock.transaction_id}}}} for lock in chunk
-    ]
-    for attempt in range(max_attempts):
-        response = client.batch_write_item(RequestItems={table: requests})  # type: ignore[dict-item]
-        result.batch_calls += 1
-        unprocessed = cast(
-            "list[dict[str, Any]]", response.get("UnprocessedItems", {}).get(table, [])
+    selection: ClearSelection,
+    *,
+    force: bool = False,
+    segments: int | None = None,
+    progress: ProgressHandle | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_attempts: int = 8,
+    concurrency: int = 8,
+    now_ms: Callable[[], int] = wall_clock_ms,
+    page_size: int | None = None,
+) -> ClearResult:
+    """Clear the selected locks as a pipeline: scan pages (only the attributes the state
+    needs, ``segments`` in parallel) feed the deletes while the scan goes on.
+
+    Every safety rule of :func:`plan_clear` + :func:`execute_clear` holds: the same
+    :func:`clear_action` per lock, conditional deletes on what was read. Lock ids are read
+    one by one (GetItem) and then deleted, as before. ``segments`` None: sized from the
+    table (:func:`auto_segments`).
+    """
+    selection.check()
+    if selection.ids:
+        plan = plan_clear(client, table, selection, force=force, now_ms=now_ms)
+        return execute_clear(
+            client,
+            table,
+            plan,
+            progress=progress,
+            sleep=sleep,
+            max_attempts=max_attempts,
+            concurrency=concurrency,
         )
-        done = len(requests) - len(unprocessed)
-        result.deleted += done
-        advance(done)
-        requests = unprocessed
-        if not requests:
-            return
-        if attempt + 1 < max_attempts:
-            # DynamoDB's advice for UnprocessedItems: back off exponentially, then resend.
-            sleep(min(5.0, 0.05 * 2**attempt))
-    result.failed += len(requests)
-    result.errors.append(f"{len(requests)} delete(s) still unprocessed after {max_attempts} tries")
-    advance(len(requests))
+    scan = LockScan(
+        client,
+        table,
+        where=selection.lock_filter(),
+        segments=auto_segments(client, table) if segments is None else segments,
+        now_ms=now_ms,
+        attributes=selection.attributes(),
+        page_size=page_size,
+    )
+    deleter = Deleter(
+        client,
+        table,
+        force=force,
+        progress=progress,
+        sleep=sleep,
+        max_attempts=max_attempts,
+        concurrency=concurrency,
+    )
+    with deleter, contextlib.closing(iter(scan)) as locks:
+        for lock in locks:
+            deleter.add(lock)
+            if deleter.stopped:
+                break
+    deleter.result.scanned = scan.counts.scanned
+    return deleter.result
 
 
 def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:

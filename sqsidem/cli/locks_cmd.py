@@ -11,7 +11,8 @@ from sqsidem.cli.context import app_context
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from sqsidem.locks import Lock
+    from sqsidem.aws import Aws
+    from sqsidem.locks import ClearResult, ClearSelection, Lock
     from sqsidem.render import Renderer
 
 locks_app = typer.Typer(
@@ -144,11 +145,16 @@ def clear(
         bool, typer.Option("--dry-run", help="List what would be cleared; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
-    segments: SegmentsOption = 1,
+    segments: Annotated[
+        int | None,
+        typer.Option(help="Parallel scan segments (default: sized from the table)."),
+    ] = None,
 ) -> None:
-    """Delete lock records (BatchWriteItem in 25s; conditional deletes for live ones)."""
-    from sqsidem.errors import NotFoundError, PartialFailure
-    from sqsidem.locks import ClearSelection, check_scan_options, execute_clear, plan_clear
+    """Delete lock records (BatchWriteItem in 25s; conditional deletes for live ones).
+
+    A table-wide clear deletes while it scans; asked first, it counts before deleting.
+    """
+    from sqsidem.locks import ClearSelection, check_scan_options
     from sqsidem.resolve import require_table
     from sqsidem.timeparse import parse_duration
 
@@ -162,11 +168,30 @@ def clear(
         all=all_,
     )
     selection.check()
-    check_scan_options(segments, None)
+    check_scan_options(1 if segments is None else segments, None)
     if not dry_run and not yes and not render.interactive:
         render.confirm("delete lock records", assume_yes=False)  # refuses before any call
     aws = app.aws()
     table = require_table(aws, app.names)
+    if dry_run or selection.ids:
+        _clear_planned(app.render, aws, table, selection, force, dry_run, yes, segments or 1)
+    else:
+        _clear_streamed(app.render, aws, table, selection, force, yes, segments)
+
+
+def _clear_planned(
+    render: Renderer,
+    aws: Aws,
+    table: str,
+    selection: ClearSelection,
+    force: bool,
+    dry_run: bool,
+    yes: bool,
+    segments: int,
+) -> None:
+    """Lock ids, or --dry-run: read everything first, preview, then delete."""
+    from sqsidem.locks import ClearResult, execute_clear, plan_clear
+
     plan = plan_clear(aws.dynamodb, table, selection, force=force, segments=segments)
     targets = plan.to_delete
     preview = f"{len(targets)} lock(s) to clear in {table}"
@@ -183,20 +208,76 @@ def clear(
         with render.progress("clearing", total=len(targets)) as progress:
             result = execute_clear(aws.dynamodb, table, plan, progress=progress)
     else:
-        from sqsidem.locks import ClearResult
-
         result = ClearResult(skipped_live=len(plan.skipped_live), not_found=len(plan.not_found))
+    _report(render, table, result, plan.not_found)
+
+
+def _clear_streamed(
+    render: Renderer,
+    aws: Aws,
+    table: str,
+    selection: ClearSelection,
+    force: bool,
+    yes: bool,
+    segments: int | None,
+) -> None:
+    """A table-wide clear: deletes run while the scan goes on. Asked first, a person is
+    shown a cheap count (no record bodies read) before anything is deleted."""
+    from sqsidem.locks import ClearResult, auto_segments, clear_locks, count_clear
+
+    if segments is None:
+        segments = auto_segments(aws.dynamodb, table)
+    total = None
+    if not yes:
+        with render.spinner(f"counting locks in {table}"):
+            count = count_clear(aws.dynamodb, table, selection, force=force, segments=segments)
+        if count.at_most:
+            question = (
+                f"delete up to {count.to_delete} lock(s) from {table} "
+                "(live in-progress ones are skipped; --force clears them)?"
+            )
+        else:
+            question = f"delete {count.to_delete} lock(s) from {table}?"
+            if count.skipped_live:
+                question = question.rstrip("?") + (
+                    f"; {count.skipped_live} live in-progress skipped (--force clears them)?"
+                )
+        if not count.to_delete:
+            render.info(f"0 lock(s) to clear in {table}")
+            _report(render, table, ClearResult(skipped_live=count.skipped_live), [])
+            return
+        render.confirm(question, assume_yes=False)
+        total = count.to_delete
+    with render.progress("clearing", total=total) as progress:
+        result = clear_locks(
+            aws.dynamodb, table, selection, force=force, segments=segments, progress=progress
+        )
+    _report(render, table, result, [])
+
+
+def _report(render: Renderer, table: str, result: ClearResult, not_found: list[str]) -> None:
+    """The summary; on a failure it is the one error line (the JSON summary still prints)."""
+    from sqsidem.errors import NotFoundError, PartialFailure, SqsidemError
+
+    problem: SqsidemError | None = None
+    if result.failed:
+        problem = PartialFailure(
+            f"deleted {result.deleted}, but {result.failed} lock(s) not deleted; "
+            f"first: {result.errors[0]}"
+        )
+    elif not_found:
+        problem = NotFoundError(
+            f"no lock {not_found[0]!r} in {table} (deleted {result.deleted})", "check the id"
+        )
     if render.json:
         render.emit(result.as_dict())
-    else:
+    elif problem is None:
         render.success(
             f"deleted {result.deleted}; skipped {result.skipped_live} live, "
             f"{result.changed} changed meanwhile; {result.failed} failed"
         )
-    if result.failed:
-        raise PartialFailure(f"{result.failed} lock(s) not deleted; first: {result.errors[0]}")
-    if plan.not_found:
-        raise NotFoundError(f"no lock {plan.not_found[0]!r} in {table}", "check the id")
+    if problem is not None:
+        raise problem
 
 
 def register(app: typer.Typer) -> None:

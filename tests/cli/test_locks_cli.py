@@ -173,3 +173,93 @@ def test_clear_all_on_1000_locks_is_about_40_batch_writes(
     assert "deleted 1000" in result.stderr
     assert calls["BatchWriteItem"] == 40
     assert "DeleteItem" not in calls
+
+
+@pytest.mark.parametrize(("answer", "left"), [("y\n", 1), ("n\n", 7)])
+def test_interactive_clear_counts_then_asks(
+    calls: dict[str, int], moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, left: int
+) -> None:
+    """A person without --yes: a Select=COUNT preview and a question before any delete;
+    "y" streams the deletes, "n" deletes nothing."""
+    import io
+
+    from sqsidem.cli.locks_cmd import _clear_streamed
+    from sqsidem.errors import SqsidemError
+    from sqsidem.locks import ClearSelection
+    from sqsidem.render import Renderer
+
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    render = Renderer(stdout=out, stderr=err, interactive=True)
+    try:
+        _clear_streamed(render, moto_aws, TABLE, ClearSelection(all=True), False, False, None)
+    except SqsidemError as exc:
+        assert answer == "n\n" and "not confirmed" in str(exc)
+    assert "delete up to 7 lock(s)" in err.getvalue()
+    assert calls["Scan"] == 2 if answer == "y\n" else calls["Scan"] == 1
+    assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == left
+    if answer == "y\n":
+        assert "deleted 6; skipped 1 live, 0 changed meanwhile; 0 failed" in err.getvalue()
+
+
+def test_clear_stops_and_exits_1_when_batch_writes_fail(
+    calls: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused BatchWriteItem: exit 1, one stderr line naming the error."""
+    from botocore import handlers
+
+    from tests.functional.test_locks import _refuse_batch_writes
+
+    monkeypatch.setattr(
+        handlers,
+        "BUILTIN_HANDLERS",
+        [*handlers.BUILTIN_HANDLERS, ("before-call.dynamodb.BatchWriteItem", _refuse_batch_writes)],
+    )
+    result = _run("clear", "--all", "--yes")
+    assert result.exit_code == 1
+    assert "AccessDeniedException" in result.stderr and "deleted 1, but 5 lock(s)" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("after_bytes", [2_000, 5_000])
+def test_clear_survives_a_connection_reset_on_ministack(
+    local_aws: Aws,
+    ministack: Any,
+    stack_name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    after_bytes: int,
+) -> None:
+    """The pipelined clear spreads its calls over several connections: a reset on the first
+    one (describe, scan, or a batch) is retried by the client; all 120 go, counts exact."""
+    from tests.netdelay import DelayProxy, Fault
+
+    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test")):
+        monkeypatch.setenv(name, value)
+    stack = f"{stack_name}-{after_bytes}"
+    table = names_for(stack).table
+    make_table(local_aws, table)
+    put_all(local_aws, [completed(f"tx-{n:03d}") for n in range(120)], table)
+    with DelayProxy.to_url(
+        ministack.endpoint, round_trip_s=0.0, faults=(Fault(connection=1, after_bytes=after_bytes),)
+    ) as proxy:
+        result = runner.invoke(
+            app,
+            [
+                "--endpoint-url",
+                proxy.url,
+                "--region",
+                local_aws.region,
+                "--stack",
+                stack,
+                "-o",
+                "json",
+                "locks",
+                "clear",
+                "--all",
+                "--yes",
+            ],
+        )
+    assert proxy.stats.resets == 1, "the fault did not fire"
+    assert result.exit_code == 0, result.stderr
+    assert (json.loads(result.stdout)["deleted"], json.loads(result.stdout)["failed"]) == (120, 0)
+    assert local_aws.dynamodb.scan(TableName=table, Select="COUNT")["Count"] == 0

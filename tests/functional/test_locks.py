@@ -11,10 +11,14 @@ from botocore.stub import Stubber
 from sqsidem.aws import Aws
 from sqsidem.errors import NotFoundError
 from sqsidem.locks import (
+    CLEAR_ATTRIBUTES,
+    ClearCount,
     ClearPlan,
     ClearSelection,
     LockFilter,
     LockScan,
+    clear_locks,
+    count_clear,
     execute_clear,
     get_lock,
     make_lock,
@@ -202,3 +206,146 @@ def test_unprocessed_items_give_up_and_count_failed(moto_aws: Aws) -> None:
             client, TABLE, ClearPlan(batch=locks), sleep=lambda _: None, max_attempts=2
         )
     assert (result.deleted, result.failed) == (0, 1)
+
+
+# -- the pipelined clear (scan pages feed concurrent deletes) -------------------------------
+
+
+class CallLog:
+    """Every call's name and parameters, in the order they start (any thread)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws: Aws) -> None:
+    """clear_locks --all: 40 BatchWriteItem, no DeleteItem, and the scan reads only the
+    attributes that decide the state (status through a placeholder: a reserved word)."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
+    result = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(all=True), segments=4)
+    assert (result.deleted, result.failed, result.scanned) == (1000, 0, 1000)
+    assert log.names().count("BatchWriteItem") == 40 == result.batch_calls
+    assert "DeleteItem" not in log.names()
+    scans = [params for name, params in log.calls if name == "Scan"]
+    assert {s["Segment"] for s in scans} == {0, 1, 2, 3}
+    projected = {
+        scans[0]["ExpressionAttributeNames"][p.strip()]
+        for p in scans[0]["ProjectionExpression"].split(",")
+    }
+    assert projected == set(CLEAR_ATTRIBUTES)
+    assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 0
+
+
+def test_deletes_start_while_the_scan_goes_on(moto_aws: Aws) -> None:
+    """With one worker, the scan may run at most two calls ahead of the deletes: the first
+    BatchWriteItem starts before the second Scan page is asked for (bounded memory)."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
+    result = clear_locks(
+        moto_aws.dynamodb,
+        TABLE,
+        ClearSelection(all=True),
+        segments=1,
+        concurrency=1,
+        page_size=100,
+    )
+    assert result.deleted == 1000
+    names = log.names()
+    assert names.index("BatchWriteItem") < [i for i, n in enumerate(names) if n == "Scan"][1]
+
+
+def test_pipelined_clear_counts_exactly_and_skips_live(moto_aws: Aws) -> None:
+    """Same rules as the planned clear: live skipped, stale conditional, counts exact;
+    a table this small gets one scan segment (DescribeTable's item count)."""
+    seed_mixed(moto_aws)
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
+    result = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(all=True))
+    assert (result.deleted, result.skipped_live, result.changed, result.failed) == (7, 1, 0, 0)
+    assert (result.batch_calls, result.delete_calls, result.scanned) == (1, 1, 8)
+    scans = [params for name, params in log.calls if name == "Scan"]
+    assert len(scans) == 1 and "Segment" not in scans[0]
+    assert get_lock(moto_aws.dynamodb, TABLE, "live").state == "in-progress"
+    forced = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(all=True), force=True)
+    assert (forced.deleted, forced.skipped_live, forced.delete_calls) == (1, 0, 1)
+
+
+def test_pipelined_clear_leaves_a_lock_reacquired_meanwhile(moto_aws: Aws) -> None:
+    """A stale lock taken over between the scan and its delete survives (counted changed)."""
+    make_table(moto_aws)
+    put_all(moto_aws, [in_progress("k", -30, owner="old"), completed("done")])
+    client = moto_aws.dynamodb
+
+    def take_over(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"]["transaction_id"]["S"] == "k":
+            client.put_item(TableName=TABLE, Item=in_progress("k", 60, owner="new"))
+
+    client.meta.events.register("before-parameter-build.dynamodb.DeleteItem", take_over)
+    result = clear_locks(client, TABLE, ClearSelection(all=True), segments=1)
+    assert (result.deleted, result.changed, result.failed) == (1, 1, 0)
+    assert get_lock(client, TABLE, "k").owner == "new"
+
+
+def test_pipelined_clear_by_age_reads_first_seen(moto_aws: Aws) -> None:
+    """--older-than needs first_seen_ms: the projection includes it, only the old goes."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
+    result = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
+    assert (result.deleted, result.scanned) == (1, 2)
+    assert [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE)] == ["new"]
+
+
+def _refuse_batch_writes(model: Any, **_: Any) -> Any:
+    """A before-call handler answering every BatchWriteItem with AccessDenied."""
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+    parsed = {
+        "Error": {"Code": "AccessDeniedException", "Message": "not allowed"},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
+    return AWSResponse("https://dynamodb", 400, HTTPHeaders(), None), parsed
+
+
+def test_a_failing_batch_call_stops_the_scan_and_is_counted(moto_aws: Aws) -> None:
+    """A BatchWriteItem that fails outright: its locks are counted failed, the scan stops
+    instead of repeating the failure, nothing is raised."""
+    make_table(moto_aws)
+    put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
+    log = CallLog()
+    client = moto_aws.dynamodb
+    client.meta.events.register("before-parameter-build.dynamodb.*", log)
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", _refuse_batch_writes)
+    result = clear_locks(
+        client, TABLE, ClearSelection(all=True), segments=1, concurrency=1, page_size=100
+    )
+    assert result.deleted == 0 and result.failed in (25, 50, 75)
+    assert "AccessDeniedException" in result.errors[0]
+    assert log.names().count("Scan") < 10
+    assert client.scan(TableName=TABLE, Select="COUNT")["Count"] == 1000
+
+
+def test_count_clear_previews_cheaply(moto_aws: Aws) -> None:
+    """--all is a Select=COUNT scan (an upper bound unless --force); a filter is exact."""
+    seed_mixed(moto_aws)
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
+    everything = count_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True))
+    assert everything == ClearCount(8, at_most=True)
+    assert log.calls[-1][1]["Select"] == "COUNT"
+    assert count_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True), force=True) == (
+        ClearCount(8)
+    )
+    stale = count_clear(moto_aws.dynamodb, TABLE, ClearSelection(states=frozenset({"stale"})))
+    assert stale == ClearCount(1)
+    assert "ProjectionExpression" in log.calls[-1][1]

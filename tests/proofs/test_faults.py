@@ -288,7 +288,7 @@ def test_locks_clear_through_a_connection_reset(
     table = names_for(stack_name).table
     _make_table(local_aws, table, [f"tx-{n:03d}" for n in range(120)])
     with DelayProxy.to_url(
-        ministack.endpoint, round_trip_s=0.0, faults=(Fault(connection=1, after_bytes=20_000),)
+        ministack.endpoint, round_trip_s=0.0, faults=(Fault(connection=1, after_bytes=3_000),)
     ) as proxy:
         result = _through(proxy, stack_name, "-o", "json", "locks", "clear", "--all", "--yes")
     assert proxy.stats.resets == 1, "the fault did not fire"

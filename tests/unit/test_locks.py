@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from sqsidem.errors import UsageError
-from sqsidem.locks import ClearSelection, LockFilter, deserialize, explain, make_lock
+from sqsidem.locks import (
+    ClearSelection,
+    LockFilter,
+    clear_action,
+    deserialize,
+    explain,
+    make_lock,
+)
 
 NOW_MS = 1_800_000_000_000
 NOW_S = NOW_MS // 1000
@@ -90,3 +97,30 @@ def test_bad_clear_selection_is_usage_error(selection: ClearSelection) -> None:
     """No selection, conflicting selections, unknown states: exit 2."""
     with pytest.raises(UsageError):
         selection.check()
+
+
+def test_deserialize_other_types() -> None:
+    """Non-integral numbers become float; sets, maps and booleans go through boto3."""
+    item = deserialize(
+        {"a": {"N": "1.5"}, "b": {"N": "2.0"}, "c": {"BOOL": True}, "d": {"M": {"x": {"S": "y"}}}}
+    )
+    assert item == {"a": 1.5, "b": 2, "c": True, "d": {"x": "y"}}
+    assert type(item["b"]) is int
+
+
+@pytest.mark.parametrize(
+    ("fields", "force", "action"),
+    [
+        ({"status": "COMPLETED", "expiration": NOW_S + 86400}, False, "batch"),
+        ({}, False, "batch"),  # a tutorial item never expires
+        # Expiring within the margin: it could be re-acquired before the delete lands.
+        ({"status": "COMPLETED", "expiration": NOW_S + 60}, False, "conditional"),
+        ({"status": "IN_PROGRESS", "in_progress_expiration": NOW_MS + 9000}, False, "skip"),
+        ({"status": "IN_PROGRESS", "in_progress_expiration": NOW_MS + 9000}, True, "conditional"),
+        ({"status": "IN_PROGRESS", "in_progress_expiration": NOW_MS - 1}, False, "conditional"),
+        ({"status": "COMPLETED", "expiration": NOW_S - 1}, False, "conditional"),
+    ],
+)
+def test_clear_action_per_state(fields: dict[str, object], force: bool, action: str) -> None:
+    """Only final records go unconditionally in batches; live ones need --force."""
+    assert clear_action(make_lock(lock_item(**fields), NOW_MS), force=force) == action
