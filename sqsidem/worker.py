@@ -1,9 +1,11 @@
 """``sqsidem worker``: poll the queue ourselves with the event source mapping's semantics.
 
 For when the mapping cannot be used (e.g. messages must come through a VPC endpoint) or to
-run the consumer without Lambda. Each thread long-polls a batch, builds the exact Lambda
-event, runs the same :class:`~sqsidem.consumer.batch.Consumer` as the function, deletes what
-was acknowledged and leaves the rest to reappear after the visibility timeout. Library code:
+run the consumer without Lambda. Pollers long-poll batches and build the exact Lambda event;
+a pool of ``concurrency`` threads runs the batch's message groups in parallel (each group in
+order) through the same :class:`~sqsidem.consumer.batch.Consumer` as the function; what was
+acknowledged is deleted as its group ends and the rest reappears after the visibility
+timeout (worker_batch.py). Library code:
 it prints nothing but the decision lines (to an injected stream, stderr by default);
 counters go to a callback and come back in a :class:`WorkerStats`.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import queue
 import signal
 import sys
 import threading
@@ -24,13 +27,14 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from sqsidem.consumer import decisions as d
-from sqsidem.consumer.batch import Consumer
+from sqsidem.consumer.batch import Consumer, independent_units, is_fifo
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.failpoints import Failpoints
 from sqsidem.consumer.keys import parse_key_spec
 from sqsidem.consumer.lock import LockTable, wall_clock_ms
 from sqsidem.consumer.processor import BoundProcessor, Processor, bind_processor, load_processor
 from sqsidem.errors import SqsidemError, UsageError
+from sqsidem.worker_batch import Deleter, InFlightBatch
 from sqsidem.worker_event import WorkerContext, lambda_event
 from sqsidem.worker_heartbeat import Heartbeat
 
@@ -94,6 +98,7 @@ class WorkerStats:
     delete_failures: int = 0
     heartbeats: int = 0
     batches: int = 0
+    delete_calls: int = 0
     elapsed_s: float = 0.0
     stop_reason: str | None = None
 
@@ -104,18 +109,20 @@ class WorkerStats:
 
 @dataclass
 class _Run:
-    """State shared by the worker threads; every field is guarded by ``mutex``."""
+    """State shared by the worker threads; every field is guarded by ``changed``."""
 
     started: float
     last_activity: float
-    mutex: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(default_factory=threading.Condition)
     counts: dict[str, int] = field(default_factory=dict)
-    reserved: int = 0
+    reserved: int = 0  # asked for by receives still in progress
+    received: int = 0
+    in_flight: int = 0  # batches received and not ended
     stop_reason: str | None = None
     error: BaseException | None = None
 
     def add(self, name: str, amount: int = 1) -> None:
-        with self.mutex:
+        with self.changed:
             self.counts[name] = self.counts.get(name, 0) + amount
 
 
@@ -246,8 +253,21 @@ def run_worker(
     return poller.run()
 
 
+_Unit = tuple[InFlightBatch, list[int]]
+
+
 @dataclass
 class _Poller:
+    """``concurrency`` pollers feed ``concurrency`` processing threads and one deleter.
+
+    A poller takes a batch slot (at most ``concurrency`` batches in flight, so we never
+    hold many more messages invisible than we can work on), long-polls, and queues the
+    batch's units for the processing threads; the slot is freed when the batch ends. While
+    earlier batches run, the other pollers keep long polling: on AWS a FIFO receive hides
+    the groups in flight, so they get other groups' messages; on a backend that does not
+    hide them, the groups' messages come back once deleted, which happens per group.
+    """
+
     clients: WorkerClients
     options: WorkerOptions
     queue_arn: str
@@ -263,32 +283,61 @@ class _Poller:
     on_progress: Callable[[WorkerStats], None] | None
     halt: threading.Event = field(default_factory=threading.Event)
     state: _Run = field(init=False)
+    slots: threading.BoundedSemaphore = field(init=False)
+    work: queue.SimpleQueue[_Unit | None] = field(init=False)
+    deleter: Deleter = field(init=False)
 
     def run(self) -> WorkerStats:
         now = self.clock()
         self.state = _Run(started=now, last_activity=now)
-        threads = [
-            threading.Thread(target=self._thread_main, name=f"sqsidem-worker-{i}", daemon=True)
-            for i in range(self.options.concurrency)
-        ]
-        for thread in threads:
-            thread.start()
+        count = self.options.concurrency
+        self.slots = threading.BoundedSemaphore(count)
+        self.work = queue.SimpleQueue()
+        self.deleter = Deleter(
+            self.clients.sqs,
+            self.options.queue_url,
+            on_call=self._deleted,
+            on_error=self._fail,
+        )
+        self.deleter.start()
+        pollers = self._threads(self._poller_main, "poller", count)
+        processors = self._threads(self._processor_main, "processor", count)
         # join with a timeout so the main thread stays responsive to signals.
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)
+        self._join(pollers)
+        # No batch comes any more; the ones in flight run to their end (graceful stop).
+        for _ in processors:
+            self.work.put(None)
+        self._join(processors)
+        self.deleter.close()
         if self.state.error is not None:
             raise self.state.error
         return self.snapshot()
 
+    @staticmethod
+    def _threads(target: Callable[[], None], role: str, count: int) -> list[threading.Thread]:
+        threads = [
+            threading.Thread(target=target, name=f"sqsidem-{role}-{i}", daemon=True)
+            for i in range(count)
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
+
+    @staticmethod
+    def _join(threads: list[threading.Thread]) -> None:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)
+
     def snapshot(self) -> WorkerStats:
-        with self.state.mutex:
+        with self.state.changed:
             c = dict(self.state.counts)
             reason = self.state.stop_reason
+            received = self.state.received
         if reason is None and self.stop.is_set():
             reason = "stopped"
         return WorkerStats(
-            received=c.get("received", 0),
+            received=received,
             processed=c.get("processed", 0),
             duplicates=c.get("duplicates", 0),
             failed=c.get("failed", 0),
@@ -297,43 +346,84 @@ class _Poller:
             delete_failures=c.get("delete_failures", 0),
             heartbeats=c.get("heartbeats", 0),
             batches=c.get("batches", 0),
+            delete_calls=c.get("delete_calls", 0),
             elapsed_s=max(0.0, self.clock() - self.state.started),
             stop_reason=reason,
         )
 
+    def _stopping(self) -> bool:
+        return self.stop.is_set() or self.halt.is_set()
+
     def _finish(self, reason: str) -> None:
-        with self.state.mutex:
+        with self.state.changed:
             if self.state.stop_reason is None:
                 self.state.stop_reason = reason
+            self.state.changed.notify_all()
         self.halt.set()
 
-    def _thread_main(self) -> None:
+    def _fail(self, exc: BaseException) -> None:
+        """Surfaced by run() in the calling thread, once the threads have ended."""
+        with self.state.changed:
+            if self.state.error is None:
+                self.state.error = exc
+            self.state.changed.notify_all()
+        self.halt.set()
+
+    def _poller_main(self) -> None:
         try:
-            while not (self.stop.is_set() or self.halt.is_set()):
+            while not self._stopping():
+                if not self.slots.acquire(timeout=0.2):
+                    continue
                 if not self._poll_once():
                     return
-        except BaseException as exc:  # surfaced by run() in the calling thread
-            with self.state.mutex:
-                if self.state.error is None:
-                    self.state.error = exc
-            self.halt.set()
+        except BaseException as exc:
+            self._fail(exc)
+
+    def _processor_main(self) -> None:
+        while True:
+            item = self.work.get()
+            if item is None:
+                return
+            batch, unit = item
+            try:
+                to_delete = batch.run_unit(unit)
+            except BaseException as exc:  # our bug: the unit's messages simply reappear
+                self._fail(exc)
+                to_delete = []
+            if to_delete:
+                self.deleter.submit(batch, to_delete)
 
     def _reserve(self) -> int:
-        """How many messages this thread may ask for (max_messages is shared)."""
-        with self.state.mutex:
-            if self.options.max_messages is None:
-                return self.options.batch_size
-            left = self.options.max_messages - self.state.reserved
-            wanted = max(0, min(self.options.batch_size, left))
-            self.state.reserved += wanted
-            return wanted
+        """How many messages this poller may ask for; 0 ends the poller.
+
+        ``max_messages`` is shared: messages asked for by receives still in progress are
+        reserved, so the run never receives more than the limit. A poller left nothing
+        waits until those receives are answered, because they may come back short; the
+        run ends when the messages actually *received* reach the limit (in _settle).
+        """
+        state = self.state
+        with state.changed:
+            while not self._stopping():
+                if self.options.max_messages is None:
+                    return self.options.batch_size
+                left = self.options.max_messages - state.received - state.reserved
+                if left > 0:
+                    wanted = min(self.options.batch_size, left)
+                    state.reserved += wanted
+                    return wanted
+                if state.received >= self.options.max_messages:
+                    return 0
+                state.changed.wait(0.2)
+            return 0
 
     def _settle(self, reserved: int, got: int) -> None:
-        if self.options.max_messages is None:
-            return
-        with self.state.mutex:
-            self.state.reserved -= reserved - got
-            reached = self.state.reserved >= self.options.max_messages
+        with self.state.changed:
+            self.state.received += got
+            if self.options.max_messages is None:
+                return
+            self.state.reserved -= reserved
+            reached = self.state.received >= self.options.max_messages
+            self.state.changed.notify_all()
         if reached:
             self._finish("max-messages")
 
@@ -345,43 +435,54 @@ class _Poller:
         return wait
 
     def _poll_once(self) -> bool:
-        """One receive and its batch; False when max_messages leaves this thread nothing to do.
-
-        Other threads may still hold reservations they do not fill, so only the thread whose
-        receive reaches the limit ends the run (in _settle).
-        """
+        """One receive (holding a slot); False when this poller has nothing left to do."""
         wanted = self._reserve()
         if wanted == 0:
+            self.slots.release()
             return False
-        response = self.clients.sqs.receive_message(
-            QueueUrl=self.options.queue_url,
-            MaxNumberOfMessages=wanted,
-            WaitTimeSeconds=self._wait_time(),
-            VisibilityTimeout=self.visibility_s,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
+        wait = self._wait_time()
+        try:
+            response = self.clients.sqs.receive_message(
+                QueueUrl=self.options.queue_url,
+                MaxNumberOfMessages=wanted,
+                WaitTimeSeconds=wait,
+                VisibilityTimeout=self.visibility_s,
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+        except BaseException:
+            self._settle(wanted, 0)
+            self.slots.release()
+            raise
         received_ms = self.now_ms()
         messages: list[Any] = list(response.get("Messages", []))
+        if messages:
+            with self.state.changed:
+                self.state.last_activity = self.clock()
+                self.state.in_flight += 1
         self._settle(wanted, len(messages))
         if not messages:
-            self._check_idle()
+            self.slots.release()
+            self._after_empty(wait)
             return True
-        with self.state.mutex:
-            self.state.last_activity = self.clock()
-        self.state.add("received", len(messages))
-        self._run_batch(messages, received_ms)
+        self._dispatch(messages, received_ms)  # the batch frees the slot when it ends
         return True
 
-    def _check_idle(self) -> None:
-        if self.options.idle_exit_s is None:
-            return
-        with self.state.mutex:
-            idle = self.clock() - self.state.last_activity
-        if idle >= self.options.idle_exit_s:
+    def _after_empty(self, wait: int) -> None:
+        state = self.state
+        with state.changed:
+            busy = state.in_flight > 0
+            if busy and wait == 0 and not self._stopping():
+                # A zero-wait receive returns at once: do not spin while our batches run.
+                state.changed.wait(0.05)
+            idle = self.clock() - state.last_activity
+        # Batches still running are activity: the run is idle only with nothing in flight.
+        if not busy and self.options.idle_exit_s is not None and idle >= self.options.idle_exit_s:
             self._finish("idle")
 
-    def _run_batch(self, messages: list[Mapping[str, Any]], received_ms: int) -> None:
+    def _dispatch(self, messages: list[Mapping[str, Any]], received_ms: int) -> None:
+        records = lambda_event(messages, queue_arn=self.queue_arn)["Records"]
+        fifo = is_fifo(records)
         context = WorkerContext(received_ms + self.visibility_s * 1000, self.now_ms)
         heartbeat = Heartbeat(
             self.clients.sqs,
@@ -402,36 +503,45 @@ class _Poller:
             failpoints=self.failpoints,
             observer=heartbeat,
         )
-        with heartbeat:
-            result = consumer.handle_event(
-                lambda_event(messages, queue_arn=self.queue_arn), context
-            )
-        acked = {o.message_id for o in result.outcomes if o.acked}
-        self._delete([m for m in messages if m["MessageId"] in acked])
-        for outcome in result.outcomes:
+        batch = InFlightBatch(
+            messages,
+            records,
+            independent_units(records, fifo=fifo),
+            fifo=fifo,
+            consumer=consumer,
+            context=context,
+            heartbeat=heartbeat,
+            # With one slot no other receive can use a group freed early: delete the
+            # batch's successes in one call at its end. With more, delete each group as it
+            # ends, so a FIFO group's next message can be received while the rest runs.
+            eager_delete=self.options.concurrency > 1,
+            on_done=self._batch_done,
+        )
+        heartbeat.start()
+        for unit in batch.units:
+            self.work.put((batch, unit))
+
+    def _deleted(self, failed: int) -> None:
+        self.state.add("delete_calls")
+        if failed:
+            self.state.add("delete_failures", failed)
+
+    def _batch_done(self, batch: InFlightBatch) -> None:
+        batch.heartbeat.stop()
+        for outcome in batch.final_outcomes():
             self.state.add(_COUNTER_OF.get(outcome.decision, "failed"))
             if not outcome.acked and outcome.decision != d.FAILED:
                 self.state.add("failed")
             if outcome.decision == d.LOST_OWNERSHIP:
                 self.state.add("lost_ownership")
         self.state.add("batches")
+        with self.state.changed:
+            self.state.in_flight -= 1
+            self.state.last_activity = self.clock()
+            self.state.changed.notify_all()
+        self.slots.release()
         if self.on_progress is not None:
             self.on_progress(self.snapshot())
-
-    def _delete(self, messages: list[Mapping[str, Any]]) -> None:
-        for start in range(0, len(messages), MAX_BATCH):
-            chunk = messages[start : start + MAX_BATCH]
-            response = self.clients.sqs.delete_message_batch(
-                QueueUrl=self.options.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": str(m["ReceiptHandle"])}
-                    for i, m in enumerate(chunk)
-                ],
-            )
-            # A message we could not delete comes back and is then a harmless duplicate.
-            failed = len(response.get("Failed", []))
-            if failed:
-                self.state.add("delete_failures", failed)
 
 
 _COUNTER_OF = {

@@ -3,7 +3,9 @@
 Every half visibility timeout while a batch runs, the messages still being worked on get
 their visibility extended and every lock currently held gets its in-progress deadline moved
 to the new visibility deadline (owner-checked), so neither a redelivery nor a takeover can
-start the same work a second time.
+start the same work a second time. The batch's message groups finish at different times:
+a message is forgotten once it is deleted, or when its group ends without acknowledging it
+(it must reappear after the visibility timeout, as under the event source mapping).
 """
 
 from __future__ import annotations
@@ -58,12 +60,20 @@ class Heartbeat:
         with self._mutex:
             self._held.discard((key, owner))
 
+    def forget(self, receipt_handles: list[str]) -> None:
+        """Stop extending these messages (deleted, or left to reappear)."""
+        gone = set(receipt_handles)
+        with self._mutex:
+            self.receipt_handles = [h for h in self.receipt_handles if h not in gone]
+
     def beat(self) -> None:
         """Extend visibility of the batch and the deadline of every held lock, now."""
         deadline_ms = self.now_ms() + self.visibility_timeout_s * 1000
+        with self._mutex:
+            handles = list(self.receipt_handles)
         entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
             {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": self.visibility_timeout_s}
-            for i, h in enumerate(self.receipt_handles)
+            for i, h in enumerate(handles)
         ]
         try:
             for start in range(0, len(entries), 10):
@@ -88,15 +98,22 @@ class Heartbeat:
         while not self._done.wait(interval):
             self.beat()
 
-    def __enter__(self) -> Heartbeat:
+    def start(self) -> None:
         if self.visibility_timeout_s > 0:
             self._thread = threading.Thread(
                 target=self._loop, name="sqsidem-heartbeat", daemon=True
             )
             self._thread.start()
+
+    def stop(self) -> None:
+        """Ends the beats; returns once a beat in progress is over."""
+        self._done.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __enter__(self) -> Heartbeat:
+        self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._done.set()
-        if self._thread is not None:
-            self._thread.join()
+        self.stop()

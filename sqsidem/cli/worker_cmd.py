@@ -28,7 +28,10 @@ def worker(
         str | None, typer.Option(help="Queue name or URL (default: the stack's queue).")
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Messages per batch, 1..10.")] = 10,
-    concurrency: Annotated[int, typer.Option(help="Polling threads.")] = 1,
+    concurrency: Annotated[
+        int,
+        typer.Option(help="Records processed at once (message groups in order) and batches held."),
+    ] = 1,
     wait_time: Annotated[int, typer.Option(help="Long-poll seconds, 0..20.")] = 20,
     visibility_timeout: Annotated[
         int | None, typer.Option(help="Seconds a received batch stays hidden (default: queue's).")

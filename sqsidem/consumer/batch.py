@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -100,9 +100,24 @@ class Consumer:
         self, event: Mapping[str, Any], context: InvocationContext | None
     ) -> BatchResult:
         records = event.get("Records") or []
-        fifo = is_fifo(records)
+        return BatchResult(self.handle_records(records, context, fifo=is_fifo(records)))
+
+    def handle_records(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        context: InvocationContext | None,
+        *,
+        fifo: bool,
+    ) -> list[RecordOutcome]:
+        """Records in order under the DESIGN 6.4 rule; one outcome per record, same order.
+
+        The Lambda handler passes its whole batch; the worker passes one unit of
+        :func:`independent_units` per thread (a FIFO group's records), so both apply the
+        same rule: on a FIFO queue a record that is not acknowledged stops the rest of its
+        group (reported failed without running).
+        """
         stopped: dict[str, str | None] = {}  # group -> the message that stopped it
-        result = BatchResult()
+        outcomes: list[RecordOutcome] = []
         for record in records:
             meta = record_meta(record)
             if fifo and meta.group_id is not None and meta.group_id in stopped:
@@ -111,8 +126,8 @@ class Consumer:
                 outcome = self._handle_safely(record, meta, context)
             if fifo and not outcome.acked and meta.group_id is not None:
                 stopped.setdefault(meta.group_id, meta.message_id)
-            result.outcomes.append(outcome)
-        return result
+            outcomes.append(outcome)
+        return outcomes
 
     def _handle_safely(
         self, record: Mapping[str, Any], meta: RecordMeta, context: InvocationContext | None
@@ -240,7 +255,7 @@ class Consumer:
             self._emit_line(line)
 
 
-def is_fifo(records: list[Mapping[str, Any]]) -> bool:
+def is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
     """FIFO by the queue ARN; SequenceNumber exists only on FIFO records (fair standard
     queues also carry MessageGroupId, so that attribute proves nothing)."""
     for record in records:
@@ -250,6 +265,29 @@ def is_fifo(records: list[Mapping[str, Any]]) -> bool:
         if "SequenceNumber" in (record.get("attributes") or {}):
             return True
     return False
+
+
+def independent_units(records: Sequence[Mapping[str, Any]], *, fifo: bool) -> list[list[int]]:
+    """Indexes of ``records`` split into units that may run in parallel, each in order.
+
+    FIFO: one unit per message group in first-seen order (a group's records keep their
+    order and the 6.4 rule applies within the unit); a record without a group is on its
+    own, as the rule never links it to another. Standard queue: every record alone.
+    """
+    if not fifo:
+        return [[i] for i in range(len(records))]
+    units: list[list[int]] = []
+    by_group: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        group = record_meta(record).group_id
+        if group is None:
+            units.append([i])
+        elif group in by_group:
+            by_group[group].append(i)
+        else:
+            by_group[group] = [i]
+            units.append(by_group[group])
+    return units
 
 
 def record_meta(record: Mapping[str, Any]) -> RecordMeta:

@@ -328,7 +328,7 @@ def test_processor_spec_from_a_file(tmp_path: Any) -> None:
     """--processor path/to/file.py:function loads the user's file."""
     path = tmp_path / "proc.py"
     path.write_text("SEEN = []\ndef handle(record):\n    SEEN.append(record)\n", encoding="utf-8")
-    processor = load_processor_spec(f"{path}:handle")
+    processor: Any = load_processor_spec(f"{path}:handle")  # the one-parameter form
     processor({"body": "x"})
     with pytest.raises(UsageError, match="no function"):
         load_processor_spec(f"{path}:missing")
@@ -358,3 +358,23 @@ def test_max_messages_is_shared_by_concurrent_threads(moto_aws: Aws, queue: str)
     )
     assert (stats.received, stats.processed, stats.stop_reason) == (7, 7, "max-messages")
     assert counts(moto_aws, queue) == (5, 0)
+
+
+def test_max_messages_counts_received_not_reserved_messages(moto_aws: Aws, queue: str) -> None:
+    """Threads whose receive comes back empty (the group is in flight) must not end the run:
+    all N of N messages are processed (the run used to stop when the *asked-for* count
+    reached N)."""
+    for i in range(6):
+        send(moto_aws, queue, f"m{i}", group="g1", key=f"k{i}")
+    processor = Recorder()
+    stats = run_worker(
+        WorkerClients.from_aws(moto_aws),
+        CONFIG,
+        options(queue, force=True, batch_size=2, concurrency=3, max_messages=6, idle_exit_s=None),
+        processor=processor,
+        decision_stream=io.StringIO(),
+        clock=TickClock(),
+    )
+    assert processor.calls == [f"m{i}" for i in range(6)]
+    assert (stats.received, stats.processed, stats.stop_reason) == (6, 6, "max-messages")
+    assert counts(moto_aws, queue) == (0, 0)
