@@ -42,6 +42,9 @@ class ClientOptions:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_pool_connections: int = 32
+    # Bulk paths whose requests our own code builds may skip botocore's client-side
+    # checks (about 0.5 ms of CPU per call, a real share of a clear on loopback).
+    parameter_validation: bool = True
 
 
 class Aws:
@@ -112,6 +115,7 @@ class Aws:
             connect_timeout=self.options.connect_timeout,
             read_timeout=self.options.read_timeout,
             max_pool_connections=self.options.max_pool_connections,
+            parameter_validation=self.options.parameter_validation,
             user_agent_extra=f"sqsidem/{__version__}",
         )
         made = self.session.client(  # type: ignore[call-overload]

@@ -173,6 +173,7 @@ def clear(
         render.confirm("delete lock records", assume_yes=False)  # refuses before any call
     aws = app.aws()
     table = require_table(aws, app.names)
+    aws = aws.with_options(parameter_validation=False)  # requests built by sqsidem.locks
     if dry_run or selection.ids:
         _clear_planned(app.render, aws, table, selection, force, dry_run, yes, segments or 1)
     else:
