@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
-
-
-def wait_until(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
-    end = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < end, f"timed out waiting for {what}"
-        time.sleep(0.1)  # polling interval, not a wait for a fixed duration
+from tests.waiting import wait_until
 
 
 def test_poison_message_dead_lettered_listed_and_redriven(local_aws: Aws, stack_name: str) -> None:

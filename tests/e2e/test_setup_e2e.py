@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +14,7 @@ from sqsidem.names import names_for
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.retry import instant
 from sqsidem.stack.setup import plan_setup, prepare, run_setup
+from tests.waiting import wait_until
 
 FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
 MUTATING_PREFIXES = (
@@ -55,13 +55,6 @@ def count_mutations(aws: Aws) -> list[str]:
     ):
         client.meta.events.register("before-call", seen)
     return calls
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)  # polling a condition with a deadline, not waiting blindly
 
 
 def gone(call: Callable[[], object]) -> bool:
@@ -118,7 +111,7 @@ def test_full_life_cycle(local_aws: Aws, stack_name: str) -> None:
         ).get("Item")
         return item is not None and item.get("status", {}).get("S") == "COMPLETED"
 
-    wait_for(completed, 20, "the deployed function to complete the lock")
+    wait_until(completed, 20, "the deployed function to complete the lock")
 
     tuned = ["--timeout", "3", "--visibility-timeout", "6", "--batch-size", "4", "--memory", "256"]
     changed = cli(stack_name, "setup", "--max-receive-count", "2", *tuned)

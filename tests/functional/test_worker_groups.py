@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from sqsidem.consumer.lock import LockTable
 from sqsidem.worker import WorkerClients, WorkerOptions, WorkerStats, run_worker
 from sqsidem.worker_event import WorkerContext
 from sqsidem.worker_heartbeat import Heartbeat
+from tests.waiting import poll
 
 CONFIG = ConsumerConfig(table=TABLE)
 STANDARD_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:plain"
@@ -40,17 +39,6 @@ class TickClock:
     def __call__(self) -> float:
         self.now += 1.0
         return self.now
-
-
-def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
-    """Poll a condition with a deadline (a processor thread waiting on another thread)."""
-    deadline = time.monotonic() + timeout_s
-    event = threading.Event()
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        event.wait(0.01)
-    return False
 
 
 def make_queue(aws: Aws, *, fifo: bool = True, visibility_s: int = 30) -> str:
@@ -111,7 +99,7 @@ class Overlap:
             self.calls.append(record["body"])
         try:
             # Hold this record until enough others run alongside it (or give up).
-            wait_for(lambda: self.peak >= self.want, 5.0)
+            poll(lambda: self.peak >= self.want, 5.0, interval_s=0.01)
         finally:
             with self.mutex:
                 self.running -= 1
@@ -166,7 +154,7 @@ def test_a_finished_group_is_deleted_while_another_still_runs(moto_aws: Aws) -> 
 
     def process(record: dict[str, Any]) -> None:
         if record["body"] == "b1":
-            seen_alone.append(wait_for(lambda: in_flight(moto_aws, url) == 1))
+            seen_alone.append(poll(lambda: in_flight(moto_aws, url) == 1, 10.0, interval_s=0.01))
 
     stats = work(moto_aws, url, process, concurrency=2, max_messages=2, idle_exit_s=None)
     assert seen_alone == [True]
@@ -201,7 +189,7 @@ def test_heartbeat_extends_a_slow_record_while_others_finish(moto_aws: Aws) -> N
             assert item is not None
             return bool(item["in_progress_expiration"] > first["in_progress_expiration"])
 
-        extended.append(wait_for(moved))
+        extended.append(poll(moved, 10.0, interval_s=0.01))
 
     stats = work(moto_aws, url, process, concurrency=2, max_messages=2, idle_exit_s=None)
     assert extended == [True]

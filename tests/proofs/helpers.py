@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,21 +18,6 @@ def report(title: str, text: str) -> None:
     """Keep a block of figures for the terminal summary (shown with or without -s)."""
     FIGURES.append((title, text))
     print(f"\n== {title}\n{text}")
-
-
-def wait_until(
-    condition: Callable[[], bool],
-    deadline_s: float,
-    what: str,
-    *,
-    interval_s: float = 0.2,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` after ``deadline_s``."""
-    end = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < end, f"timed out after {deadline_s:.0f} s waiting for {what}"
-        sleep(interval_s)  # the polling interval of a deadline-bounded wait
 
 
 @dataclass(frozen=True)

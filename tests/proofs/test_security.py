@@ -32,7 +32,8 @@ from sqsidem.stack.iam_policy import (
     log_stream_arn,
 )
 from tests.conftest import REGION, Ministack
-from tests.proofs.helpers import run_cli, wait_until
+from tests.proofs.helpers import run_cli
+from tests.waiting import wait_until
 
 FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
 SECRET = "sqsidemProofSecret/7Hq2+ZkW9vNx4RtY0bLmCdEfGhIjK"  # distinctive, 40 characters
