@@ -82,24 +82,7 @@ def diff(desired: DesiredAlarm, observed: ObservedAlarm) -> tuple[Change, ...]:
 
 def put(aws: Aws, desired: DesiredAlarm, *, with_tags: bool) -> None:
     """Create or overwrite (PutMetricAlarm replaces the whole definition; tags only at birth)."""
-    if with_tags:
-        aws.cloudwatch.put_metric_alarm(
-            AlarmName=desired.name,
-            AlarmDescription=DESCRIPTION,
-            Namespace="AWS/SQS",
-            MetricName="ApproximateNumberOfMessagesVisible",
-            Dimensions=[{"Name": "QueueName", "Value": desired.dlq_name}],
-            Statistic="Maximum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1.0,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-            AlarmActions=[desired.topic_arn],
-            ActionsEnabled=True,
-            Tags=tag_list(desired.tags),
-        )
-        return
+    extra: dict[str, Any] = {"Tags": tag_list(desired.tags)} if with_tags else {}
     aws.cloudwatch.put_metric_alarm(
         AlarmName=desired.name,
         AlarmDescription=DESCRIPTION,
@@ -114,6 +97,7 @@ def put(aws: Aws, desired: DesiredAlarm, *, with_tags: bool) -> None:
         TreatMissingData="notBreaching",
         AlarmActions=[desired.topic_arn],
         ActionsEnabled=True,
+        **extra,
     )
 
 
