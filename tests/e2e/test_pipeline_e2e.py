@@ -32,9 +32,9 @@ from tests.proofs.helpers import (
     lock_states,
     queue_total,
     run_cli,
-    wait_until,
     write_effects_processor,
 )
+from tests.waiting import wait_until
 
 FAST = [
     "--timeout",
