@@ -171,9 +171,9 @@ def clear(
     check_scan_options(1 if segments is None else segments, None)
     if not dry_run and not yes and not render.interactive:
         render.confirm("delete lock records", assume_yes=False)  # refuses before any call
-    aws = app.aws()
+    # Every request of a clear is built by sqsidem.locks: skip botocore's client-side checks.
+    aws = app.aws().with_options(parameter_validation=False)
     table = require_table(aws, app.names)
-    aws = aws.with_options(parameter_validation=False)  # requests built by sqsidem.locks
     if dry_run or selection.ids:
         _clear_planned(app.render, aws, table, selection, force, dry_run, yes, segments or 1)
     else:
