@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqsidem.consumer.keys import KEY_ATTRIBUTE
+from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq_locks import BLOCKING_STATES, LockLookup, read_locks, release_lock
 from sqsidem.dlq_peek import (
     DEFAULT_PEEK_LIMIT,
@@ -127,7 +128,7 @@ def list_dlq(
     names: StackNames,
     *,
     limit: int = DEFAULT_PEEK_LIMIT,
-    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    now_ms: Callable[[], int] = wall_clock_ms,
 ) -> DlqListing:
     """The DLQ's messages with their keys' lock states; every message stays in the DLQ."""
     link = find_link(aws, names)

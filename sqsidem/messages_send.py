@@ -59,6 +59,27 @@ class SendResult:
     sequence_number: str | None = None
     error: str | None = None
 
+    @classmethod
+    def of(
+        cls,
+        message: OutgoingMessage,
+        *,
+        message_id: str | None = None,
+        sequence_number: str | None = None,
+        error: str | None = None,
+    ) -> SendResult:
+        """The result for ``message``: sent when it has a message id, else failed with ``error``."""
+        return cls(
+            index=message.index,
+            ok=error is None,
+            group_id=message.group_id,
+            dedup_id=message.dedup_id,
+            key=message.key,
+            message_id=message_id,
+            sequence_number=sequence_number,
+            error=error,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "message_id": self.message_id,
@@ -257,12 +278,8 @@ class _Sender:
             for entry in response.get("Successful", []):
                 message = pending.pop(entry["Id"])
                 self._report(
-                    SendResult(
-                        index=message.index,
-                        ok=True,
-                        group_id=message.group_id,
-                        dedup_id=message.dedup_id,
-                        key=message.key,
+                    SendResult.of(
+                        message,
                         message_id=entry.get("MessageId"),
                         sequence_number=entry.get("SequenceNumber"),
                     )
@@ -274,28 +291,16 @@ class _Sender:
                 if _retryable(failure) and attempt + 1 < self.retry.max_attempts:
                     retryable[failure["Id"]] = message
                     continue
-                self._report(
-                    SendResult(
-                        index=message.index,
-                        ok=False,
-                        group_id=message.group_id,
-                        dedup_id=message.dedup_id,
-                        key=message.key,
-                        error=f"{code}: {failure.get('Message', '')}".strip(": "),
-                    )
-                )
+                error = f"{code}: {failure.get('Message', '')}".strip(": ")
+                self._report(SendResult.of(message, error=error or "failed"))
             # Entries the answer did not mention cannot be judged; treat them as retryable.
             retryable.update(pending)
             pending = retryable
             if pending and attempt + 1 >= self.retry.max_attempts:
                 for message in pending.values():
                     self._report(
-                        SendResult(
-                            index=message.index,
-                            ok=False,
-                            group_id=message.group_id,
-                            dedup_id=message.dedup_id,
-                            key=message.key,
+                        SendResult.of(
+                            message,
                             error=f"not confirmed after {self.retry.max_attempts} attempts",
                         )
                     )

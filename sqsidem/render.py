@@ -132,9 +132,8 @@ class Renderer:
         self.stdout.flush()
 
     def emit_line(self, obj: Mapping[str, Any]) -> None:
-        """One JSON Lines record (streaming commands in json mode)."""
-        self.stdout.write(to_json(obj) + "\n")
-        self.stdout.flush()
+        """One JSON Lines record (streaming commands in json mode): the same compact line."""
+        self.emit(obj)
 
     def line(self, text: str = "", style: str | None = None) -> None:
         """Plain human output on stdout (no markup interpretation)."""

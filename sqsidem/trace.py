@@ -6,16 +6,16 @@ The log side reads the function's decision lines (DESIGN 6.5) through the shared
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq_peek import QueueMessage, peek
 from sqsidem.errors import NotFoundError, UsageError, error_code
 from sqsidem.locks import Lock, find_lock
-from sqsidem.logtail import EventFilter, log_group_for, read_events
+from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events
 from sqsidem.resolve import queue_url
 
 if TYPE_CHECKING:
@@ -48,10 +48,7 @@ class LogDecision:
 
 
 def iso(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if ms is None else iso_ms(ms)
 
 
 def fetch_decisions(
@@ -221,7 +218,7 @@ def trace(
     *,
     since_s: float = DEFAULT_SINCE_S,
     peek_queue: bool = True,
-    now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+    now_ms: Callable[[], int] = wall_clock_ms,
     fetch: Callable[[Aws, str, str, int, int], list[LogDecision] | None] = fetch_decisions,
 ) -> Trace:
     """Gather the lock, the queues and the logs for one transaction id."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sqsidem.names import STACK_TAG
 
@@ -21,20 +21,9 @@ ResourceKind = Literal[
     "subscription",
     "alarm",
 ]
-# Dependency order for creation; teardown walks a different (reverse-dependency) order.
-CREATE_ORDER: tuple[ResourceKind, ...] = (
-    "key",
-    "dlq",
-    "queue",
-    "table",
-    "log_group",
-    "role",
-    "function",
-    "mapping",
-    "topic",
-    "subscription",
-    "alarm",
-)
+# Dependency order for creation (the order of ResourceKind); teardown walks a different
+# (reverse-dependency) order.
+CREATE_ORDER: tuple[ResourceKind, ...] = get_args(ResourceKind)
 # blocked: the resource carries our name but not our tag (or cannot be fixed in place);
 # setup refuses, --adopt turns the tag case into "adopt".
 Action = Literal["create", "update", "unchanged", "replace", "adopt", "blocked"]

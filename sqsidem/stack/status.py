@@ -8,12 +8,12 @@ always decides (encryption, redrive target, permissions, TTL, tags, ...) is comp
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqsidem.aws import Aws
+from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.names import StackNames
 from sqsidem.packaging import build_function_zip
 from sqsidem.stack import iam_policy, mapping
@@ -231,7 +231,7 @@ def count_locks(aws: Aws, table_name: str, now_ms: int | None = None) -> LockCou
     """Lock records by derived state (DESIGN 6.3), the same rules the consumer applies."""
     from sqsidem.consumer.lock import derive_state, deserialize_item
 
-    now = now_ms if now_ms is not None else time.time_ns() // 1_000_000
+    now = now_ms if now_ms is not None else wall_clock_ms()
     counts: Counter[str] = Counter()
     seen = 0
     pages = aws.dynamodb.get_paginator("scan").paginate(
