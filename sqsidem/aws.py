@@ -7,8 +7,9 @@ tests hand it moto-backed clients and retry code gets its sleep injected.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from sqsidem import __version__
 from sqsidem.settings import DEFAULT_REGION, Settings
@@ -47,6 +48,10 @@ class ClientOptions:
     parameter_validation: bool = True
 
 
+# Called with each client as it is made: where tests attach botocore event hooks or a Stubber.
+ClientHook = Callable[[str, Any], None]
+
+
 class Aws:
     """Builds (and caches) the clients of one set of settings. Thread-safe."""
 
@@ -56,11 +61,13 @@ class Aws:
         options: ClientOptions | None = None,
         *,
         endpoint_url: str | None = None,
+        on_client: ClientHook | None = None,
     ) -> None:
         self.settings = settings
         self.options = options or ClientOptions()
         # --local resolves its endpoint once, when the first client is needed (see cli).
         self.endpoint_url = endpoint_url or settings.endpoint_url
+        self.on_client = on_client
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
@@ -68,7 +75,12 @@ class Aws:
 
     def with_options(self, **changes: Any) -> Aws:
         """A sibling factory with other transport settings (e.g. no retries for probes)."""
-        return Aws(self.settings, replace(self.options, **changes), endpoint_url=self.endpoint_url)
+        return Aws(
+            self.settings,
+            replace(self.options, **changes),
+            endpoint_url=self.endpoint_url,
+            on_client=self.on_client,
+        )
 
     @property
     def session(self) -> boto3.Session:
@@ -122,7 +134,12 @@ class Aws:
             service, endpoint_url=self.endpoint_url, config=config
         )
         with self._lock:
-            return self._clients.setdefault(service, made)
+            if service in self._clients:
+                return self._clients[service]
+            if self.on_client is not None:
+                self.on_client(service, made)
+            self._clients[service] = made
+            return made
 
     @property
     def sqs(self) -> SQSClient:
@@ -171,3 +188,9 @@ class Aws:
             return "local backend dummy credentials (test/test)"
         credentials = self.session.get_credentials()
         return None if credentials is None else str(getattr(credentials, "method", "unknown"))
+
+
+class AwsFactory(Protocol):
+    """What builds the :class:`Aws` of a command; :class:`Aws` itself is the default."""
+
+    def __call__(self, settings: Settings, *, endpoint_url: str | None = None) -> Aws: ...

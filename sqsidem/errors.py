@@ -63,18 +63,35 @@ _ACCESS_DENIED = {
     "AuthorizationErrorException",
     "KMSAccessDeniedException",
 }
-_THROTTLED = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ProvisionedThroughputExceededException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-    "LimitExceededException",
-}
+# The error-code vocabulary the rest of the code uses (never spell these sets elsewhere).
+THROTTLED = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "LimitExceededException",
+        "KmsThrottled",
+        "KMS.ThrottlingException",
+    }
+)
+# "It is not there (any more)": each service's spelling of a missing resource.
+GONE = frozenset(
+    {
+        "ResourceNotFoundException",
+        "ResourceNotFound",
+        "NotFound",
+        "NotFoundException",
+        "NoSuchEntity",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+    }
+)
 _BAD_CREDENTIALS = {
     "InvalidClientTokenId",
     "UnrecognizedClientException",
@@ -153,7 +170,7 @@ def _explain_client_error(exc: object) -> Explained:
             f"(AWS said: {message or code})",
             FAILURE_EXIT,
         )
-    if code in _THROTTLED:
+    if code in THROTTLED:
         return Explained(
             f"throttled by AWS on {operation} even after retries: slow down "
             "(lower --concurrency) or try again later",
@@ -173,6 +190,14 @@ def _origin(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
+
+
+def is_throttled(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLED
+
+
+def is_gone(exc: BaseException) -> bool:
+    return error_code(exc) in GONE
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from sqsidem import __version__
-from sqsidem.cli.context import AppContext
+from sqsidem.cli.context import AppContext, Seam
 from sqsidem.errors import USAGE_EXIT, explain
 from sqsidem.render import Renderer, one_line
 from sqsidem.settings import GlobalFlags, resolve_settings
@@ -209,7 +209,8 @@ def root(
         debug=debug,
     )
     settings = resolve_settings(flags)
-    ctx.obj = AppContext(settings=settings, render=Renderer(settings.output))
+    seam = ctx.obj if isinstance(ctx.obj, Seam) else Seam()
+    ctx.obj = AppContext(settings=settings, render=Renderer(settings.output), seam=seam)
 
 
 for _module in _COMMAND_MODULES:

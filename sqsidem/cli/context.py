@@ -11,14 +11,26 @@ from sqsidem.render import Renderer
 from sqsidem.settings import Settings
 
 if TYPE_CHECKING:
-    from sqsidem.aws import Aws
+    from sqsidem.aws import Aws, AwsFactory
     from sqsidem.names import StackNames
+
+
+@dataclass(frozen=True)
+class Seam:
+    """What a caller may inject through the Click context object (``invoke(..., obj=Seam())``).
+
+    The root callback keeps it, so tests hand every command a client factory of theirs
+    (moto, a Stubber, botocore event hooks) instead of patching botocore.
+    """
+
+    aws_factory: AwsFactory | None = None
 
 
 @dataclass
 class AppContext:
     settings: Settings
     render: Renderer
+    seam: Seam = field(default_factory=Seam)
     _aws: Aws | None = field(default=None, repr=False)
 
     @property
@@ -35,7 +47,8 @@ class AppContext:
                 from sqsidem import local
 
                 endpoint = local.require_endpoint()
-            self._aws = Aws(self.settings, endpoint_url=endpoint)
+            factory: AwsFactory = self.seam.aws_factory or Aws
+            self._aws = factory(self.settings, endpoint_url=endpoint)
         return self._aws
 
 

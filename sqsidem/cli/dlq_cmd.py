@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.render.consent import confirm
 
 if TYPE_CHECKING:
     from sqsidem.dlq import DlqListing, RedriveResult
@@ -174,7 +175,7 @@ def redrive(
     question = f"move {plan.count} message(s) from {app.names.dlq} back to {app.names.queue}"
     if clear_locks and plan.blocking:
         question += f" and release {len(plan.blocking)} lock(s)"
-    render.confirm(question + "?", assume_yes=yes)
+    confirm(render, question + "?", yes=yes)
     if clear_locks and plan.blocking:
         released, changed = dlq.clear_locks(aws, app.names, plan.blocking)
         render.info(f"released {released} lock(s)")
@@ -198,7 +199,7 @@ def purge(ctx: typer.Context, yes: YesOption = False) -> None:
     app = app_context(ctx)
     aws = app.aws()
     url, count = count_dlq(aws, app.names)
-    app.render.confirm(f"delete all {count} message(s) in {app.names.dlq}?", assume_yes=yes)
+    confirm(app.render, f"delete all {count} message(s) in {app.names.dlq}?", yes=yes)
     purge_dlq(aws, url, app.names)
     if app.render.json:
         app.render.emit({"queue": app.names.dlq, "removed": count})

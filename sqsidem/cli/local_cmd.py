@@ -9,6 +9,7 @@ import typer
 from sqsidem.cli.context import app_context
 from sqsidem.local import DEFAULT_PORT, LocalBackend, LocalStatus
 from sqsidem.render import Renderer
+from sqsidem.render.consent import confirm
 
 local_app = typer.Typer(
     help="Run the embedded AWS emulator (ministack) on 127.0.0.1, no AWS account needed.",
@@ -87,7 +88,7 @@ def reset(
     """Delete every resource of the local backend (it must be stopped)."""
     render = app_context(ctx).render
     backend = LocalBackend()
-    render.confirm(f"delete all local state in {backend.data_dir}?", assume_yes=yes)
+    confirm(render, f"delete all local state in {backend.data_dir}?", yes=yes)
     backend.wipe()
     render.info("local state wiped")
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.render.consent import confirm
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -170,7 +171,7 @@ def clear(
     selection.check()
     check_scan_options(1 if segments is None else segments, None)
     if not dry_run and not yes and not render.interactive:
-        render.confirm("delete lock records", assume_yes=False)  # refuses before any call
+        confirm(render, "delete lock records", yes=False)  # refuses before any call
     # Every request of a clear is built by sqsidem.locks: skip botocore's client-side checks.
     aws = app.aws().with_options(parameter_validation=False)
     table = require_table(aws, app.names)
@@ -205,7 +206,7 @@ def _clear_planned(
         show_locks(render, targets)
         return
     if targets:
-        render.confirm(f"delete {len(targets)} lock(s) from {table}?", assume_yes=yes)
+        confirm(render, f"delete {len(targets)} lock(s) from {table}?", yes=yes)
         with render.progress("clearing", total=len(targets)) as progress:
             result = execute_clear(aws.dynamodb, table, plan, progress=progress)
     else:
@@ -247,7 +248,7 @@ def _clear_streamed(
             render.info(f"0 lock(s) to clear in {table}")
             _report(render, table, ClearResult(skipped_live=count.skipped_live), [])
             return
-        render.confirm(question, assume_yes=False)
+        confirm(render, question, yes=False)
         total = count.to_delete
     with render.progress("clearing", total=total) as progress:
         result = clear_locks(

@@ -8,6 +8,7 @@ import typer
 
 from sqsidem.cli.context import app_context
 from sqsidem.render import Renderer
+from sqsidem.render.consent import confirm
 
 if TYPE_CHECKING:
     from sqsidem.stack.model import Plan, Step
@@ -313,7 +314,7 @@ def teardown(
     validate_pending_days(key_pending_days)
     question = f"delete the resources of stack {app.names.stack!r}?"
     if not render.interactive:
-        render.confirm(question, assume_yes=yes)  # refuses (exit 2) before any AWS call
+        confirm(render, question, yes=yes)  # refuses (exit 2) before any AWS call
     with render.spinner(f"reading stack {app.names.stack}"):
         plan = plan_teardown(app.aws(), app.names, keep_logs=keep_logs, keep_table=keep_table)
     if not render.json:
@@ -321,9 +322,7 @@ def teardown(
     for item in plan.not_ours:
         render.warn(f"{item.kind} {item.name}: {item.note}")
     if plan.to_delete:
-        render.confirm(
-            f"Delete {len(plan.to_delete)} resource(s) of stack {plan.stack}?", assume_yes=yes
-        )
+        confirm(render, f"Delete {len(plan.to_delete)} resource(s) of stack {plan.stack}?", yes=yes)
 
     def on_item(item: TeardownItem, phase: str) -> None:
         if phase == "start":

@@ -15,8 +15,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from sqsidem.errors import Aborted, UsageError
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
@@ -117,6 +115,10 @@ class Renderer:
             else:
                 self._out_console = cached
         return cached
+
+    def err_console(self) -> Console:
+        """The stderr console (prompts, live views)."""
+        return self._console(err=True)
 
     @property
     def interactive(self) -> bool:
@@ -251,18 +253,3 @@ class Renderer:
             return
         with self._console(err=True).status(description):
             yield
-
-    # -- questions ---------------------------------------------------------------------
-    def confirm(self, question: str, *, assume_yes: bool) -> None:
-        """Ask before destroying data; refuse in a non-interactive shell unless --yes."""
-        if assume_yes:
-            return
-        if not self.interactive:
-            raise UsageError(
-                f"{question.rstrip('?')}: refusing without --yes in a non-interactive shell",
-                "pass --yes to confirm",
-            )
-        from rich.prompt import Confirm
-
-        if not Confirm.ask(question, console=self._console(err=True), default=False):
-            raise Aborted("nothing done: not confirmed")
