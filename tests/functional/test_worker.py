@@ -378,3 +378,61 @@ def test_max_messages_counts_received_not_reserved_messages(moto_aws: Aws, queue
     assert processor.calls == [f"m{i}" for i in range(6)]
     assert (stats.received, stats.processed, stats.stop_reason) == (6, 6, "max-messages")
     assert counts(moto_aws, queue) == (0, 0)
+
+
+def test_worker_command_keeps_its_output_contract(moto_aws: Aws, queue: str, tmp_path: Any) -> None:
+    """`sqsidem -o json worker`: the note, the decision lines and the summary on stderr, the
+    stats as one JSON object on stdout."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from sqsidem.cli.app import app
+    from sqsidem.cli.context import Seam
+    from sqsidem.settings import Settings
+
+    def factory(_settings: Settings, *, endpoint_url: str | None = None) -> Aws:
+        return moto_aws
+
+    send(moto_aws, queue, "m1", key="k1")
+    path = tmp_path / "proc.py"
+    path.write_text("def process(record):\n    return None\n", encoding="utf-8")
+    args = ["-o", "json", "worker", "--force", "--queue", queue, "--processor", f"{path}:process"]
+    result = CliRunner().invoke(
+        app, [*args, "--wait-time", "0", "--idle-exit", "0"], obj=Seam(aws_factory=factory)
+    )
+    assert result.exit_code == 0, result.output
+    (summary,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(summary) == {*WorkerStats.__dataclass_fields__, "msgs_per_s"}
+    expected = {"received": 1, "processed": 1, "duplicates": 0, "failed": 0, "busy": 0}
+    assert {name: summary[name] for name in expected} == expected
+    assert (summary["batches"], summary["delete_calls"], summary["stop_reason"]) == (1, 1, "idle")
+    first, *decisions, last = result.stderr.splitlines()
+    assert first == (f"polling {queue}; Ctrl-C stops after the batches in flight (twice aborts)")
+    assert [json.loads(line)["decision"] for line in decisions] == ["acquired", "completed"]
+    pattern = r"worker stopped \(idle\): received 1, processed 1, duplicates 0, failed 0, "
+    assert re.fullmatch(pattern + r"\d+\.\d msgs/s", last)
+
+
+def test_worker_command_in_human_mode_prints_nothing_on_stdout(moto_aws: Aws, queue: str) -> None:
+    """An empty queue: the note and the summary line on stderr, stdout stays empty."""
+    from typer.testing import CliRunner
+
+    from sqsidem.cli.app import app
+    from sqsidem.cli.context import Seam
+    from sqsidem.settings import Settings
+
+    def factory(_settings: Settings, *, endpoint_url: str | None = None) -> Aws:
+        return moto_aws
+
+    args = ["worker", "--force", "--queue", queue, "--wait-time", "0", "--idle-exit", "0"]
+    result = CliRunner().invoke(app, args, obj=Seam(aws_factory=factory))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"polling {queue}; Ctrl-C stops after the batches in flight (twice aborts)",
+        "worker stopped (idle): received 0, processed 0, duplicates 0, failed 0, 0.0 msgs/s",
+    ]
+    refused = CliRunner().invoke(app, [*args, "--batch-size", "11"], obj=Seam(aws_factory=factory))
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == ["error: batch size must be 1..10, not 11"]
