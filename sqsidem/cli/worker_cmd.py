@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.render.worker import WorkerView
 
 
 def worker(
@@ -47,8 +46,7 @@ def worker(
     ] = False,
 ) -> None:
     """Poll the stack's queue and run the consumer here (the VPC-endpoint case of the tutorial)."""
-    from sqsidem.worker import stop_on_signals
-    from sqsidem.worker_run import WorkerRequest, run_for_stack
+    from sqsidem.worker.run import WorkerRequest, run_until_interrupted
 
     app = app_context(ctx)
     request = WorkerRequest(
@@ -64,21 +62,8 @@ def worker(
         idle_exit_s=idle_exit,
         force=force,
     )
-    stop = threading.Event()
-    render = app.render
-
-    def on_start(url: str) -> None:
-        render.note(f"polling {url}; Ctrl-C stops after the batches in flight (twice aborts)")
-
-    with stop_on_signals(stop):
-        stats = run_for_stack(app.aws(), app.names, request, stop=stop, on_start=on_start)
-    if render.json:
-        render.emit({**asdict(stats), "msgs_per_s": round(stats.msgs_per_s, 1)})
-    render.info(
-        f"worker stopped ({stats.stop_reason}): received {stats.received}, processed "
-        f"{stats.processed}, duplicates {stats.duplicates}, failed {stats.failed}, "
-        f"{stats.msgs_per_s:.1f} msgs/s"
-    )
+    view = WorkerView(app.render)
+    view.stopped(run_until_interrupted(app.aws(), app.names, request, view))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 from tests.bench.core import (
     Report,
@@ -20,9 +19,9 @@ from tests.bench.core import (
     wait_until,
 )
 from tests.bench.setup_bench import setup_stack
+from tests.bench.worker_bench import keyed_entries
 
 MESSAGES = 100
-GROUPS = 10
 TIMEOUT_S = 3
 
 
@@ -69,20 +68,9 @@ def run(report: Report) -> None:
         url = aws.sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
         sent_ms: dict[str, int] = {}
         for start in range(0, MESSAGES, 10):
-            entries: list[Any] = []
-            for seq in range(start, start + 10):
-                key = f"lat-{seq:03d}-{uuid.uuid4().hex[:8]}"
-                entries.append(
-                    {
-                        "Id": str(seq - start),
-                        "MessageBody": f'{{"transaction_id": "{key}", "seq": {seq}}}',
-                        "MessageGroupId": f"g{seq % GROUPS}",
-                        "MessageDeduplicationId": key,
-                        "MessageAttributes": {
-                            "sqsidem-key": {"DataType": "String", "StringValue": key}
-                        },
-                    }
-                )
+            entries = keyed_entries(
+                range(start, start + 10), lambda seq: f"lat-{seq:03d}-{uuid.uuid4().hex[:8]}"
+            )
             before = int(time.time() * 1000)
             answer = aws.sqs.send_message_batch(QueueUrl=url, Entries=entries)
             if answer.get("Failed"):

@@ -2,16 +2,17 @@
 10 ms link, next to a bare receive + delete drain; DynamoDB writes per message.
 
 The worker runs in this process through the library function `sqsidem worker` calls
-(:func:`sqsidem.worker.run_worker`) with a no-op processor, so its clients can count every
+(:func:`sqsidem.worker.poller.run_worker`) with a no-op processor, so its clients can count every
 DynamoDB call (botocore events) and the figure is the worker's own overhead.
 """
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tests.bench.core import (
@@ -32,6 +33,24 @@ VISIBILITY_S = 30
 _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
+def keyed_entries(seqs: range, key_of: Callable[[int], str]) -> list[Any]:
+    """SendMessageBatch entries: message ``seq`` in group ``g<seq % 10>``, keyed (and
+    deduplicated) by ``key_of(seq)``."""
+    entries: list[Any] = []
+    for index, seq in enumerate(seqs):
+        key = key_of(seq)
+        entries.append(
+            {
+                "Id": str(index),
+                "MessageBody": f'{{"transaction_id": "{key}", "seq": {seq}}}',
+                "MessageGroupId": f"g{seq % GROUPS}",
+                "MessageDeduplicationId": key,
+                "MessageAttributes": {"sqsidem-key": {"DataType": "String", "StringValue": key}},
+            }
+        )
+    return entries
+
+
 def fill_queue(endpoint: str, count: int) -> str:
     """A fresh FIFO queue holding ``count`` messages over 10 groups, each with its key."""
     aws = make_aws(endpoint)
@@ -40,20 +59,7 @@ def fill_queue(endpoint: str, count: int) -> str:
         Attributes={"FifoQueue": "true", "VisibilityTimeout": str(VISIBILITY_S)},
     )["QueueUrl"]
     for start in range(0, count, 10):
-        entries: list[Any] = []
-        for seq in range(start, min(count, start + 10)):
-            key = uuid.uuid4().hex
-            entries.append(
-                {
-                    "Id": str(seq - start),
-                    "MessageBody": f'{{"transaction_id": "{key}", "seq": {seq}}}',
-                    "MessageGroupId": f"g{seq % GROUPS}",
-                    "MessageDeduplicationId": key,
-                    "MessageAttributes": {
-                        "sqsidem-key": {"DataType": "String", "StringValue": key}
-                    },
-                }
-            )
+        entries = keyed_entries(range(start, min(count, start + 10)), lambda _: uuid.uuid4().hex)
         aws.sqs.send_message_batch(QueueUrl=url, Entries=entries)
     return url
 
@@ -89,11 +95,9 @@ def bare_drain(endpoint: str, url: str, count: int, threads: int) -> float:
                     done[0] += len(got)
 
     started = time.perf_counter()
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    with ThreadPoolExecutor(threads) as pool:
+        for running in [pool.submit(run) for _ in range(threads)]:
+            running.result()
     if done[0] < count:
         raise RuntimeError(f"bare drain got {done[0]} of {count}")
     return time.perf_counter() - started
@@ -105,10 +109,11 @@ def run_sqsidem_worker(
     """(seconds, received, processed, decision lines, stop reason) of one worker run."""
     try:
         from sqsidem.consumer.config import ConsumerConfig
-        from sqsidem.worker import WorkerClients, WorkerOptions, run_worker
+        from sqsidem.worker.model import WorkerClients, WorkerOptions
+        from sqsidem.worker.poller import run_worker
     except ImportError as exc:
         raise Unavailable(f"worker library not importable: {exc}") from exc
-    decisions = io.StringIO()
+    decisions: list[str] = []
     options = WorkerOptions(
         queue_url=url,
         concurrency=concurrency,
@@ -124,11 +129,10 @@ def run_sqsidem_worker(
         ConsumerConfig(table=table),
         options,
         processor=lambda _record: None,
-        decision_stream=decisions,
+        emit=decisions.append,
     )
     elapsed = time.perf_counter() - started
-    lines = decisions.getvalue().count("\n")
-    return elapsed, stats.received, stats.processed, lines, str(stats.stop_reason)
+    return elapsed, stats.received, stats.processed, len(decisions), str(stats.stop_reason)
 
 
 def run(report: Report) -> None:

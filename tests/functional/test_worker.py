@@ -4,77 +4,51 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import zipfile
 from typing import Any
 
 import pytest
-from conftest_consumer import TABLE, FakeClock, Recorder, create_lock_table, get_lock
+from conftest_consumer import TABLE, FakeClock, Lines, Recorder, get_lock
+from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
-from sqsidem.consumer.config import ConsumerConfig
+from sqsidem.cli.app import app
+from sqsidem.cli.context import Seam
 from sqsidem.consumer.lock import LockAttempt, LockTable
 from sqsidem.errors import SqsidemError, UsageError
-from sqsidem.worker import (
-    WorkerClients,
-    WorkerOptions,
-    WorkerStats,
-    load_processor_spec,
-    run_worker,
+from sqsidem.settings import Settings
+from sqsidem.worker.config import load_processor_spec
+from sqsidem.worker.event import WorkerContext
+from sqsidem.worker.heartbeat import Heartbeat
+from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
+from sqsidem.worker.poller import run_worker
+from tests.functional.support_worker import (
+    CONFIG,
+    counts,
+    make_queue,
+    options,
+    send,
+    ticking,
+    work,
 )
-from sqsidem.worker_event import WorkerContext
-from sqsidem.worker_heartbeat import Heartbeat
 
-CONFIG = ConsumerConfig(table=TABLE)
-
-
-class TickClock:
-    """Monotonic seconds that advance by one on every read: idle exits without waiting."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
+NOTE = "polling {}; Ctrl-C stops after the batches in flight (twice aborts)"
 
 
 @pytest.fixture
 def queue(moto_aws: Aws) -> str:
-    create_lock_table(moto_aws.dynamodb)
-    return moto_aws.sqs.create_queue(
-        QueueName="test-queue.fifo",
-        Attributes={"FifoQueue": "true", "VisibilityTimeout": "30"},
-    )["QueueUrl"]
+    return make_queue(moto_aws)
 
 
-def send(aws: Aws, queue_url: str, body: str, *, group: str = "g1", key: str | None = None) -> None:
-    attributes: dict[str, Any] = {}
-    if key is not None:
-        attributes["sqsidem-key"] = {"DataType": "String", "StringValue": key}
-    aws.sqs.send_message(
-        QueueUrl=queue_url,
-        MessageBody=body,
-        MessageGroupId=group,
-        MessageDeduplicationId=f"d-{body}",
-        MessageAttributes=attributes,
-    )
+def invoke(aws: Aws, args: list[str]) -> Any:
+    """`sqsidem <args>` with every client from ``aws`` (moto)."""
 
+    def factory(_settings: Settings, *, endpoint_url: str | None = None) -> Aws:
+        return aws
 
-def counts(aws: Aws, queue_url: str) -> tuple[int, int]:
-    attrs = aws.sqs.get_queue_attributes(
-        QueueUrl=queue_url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessages"]), int(
-        attrs["ApproximateNumberOfMessagesNotVisible"]
-    )
-
-
-def options(queue_url: str, **changes: Any) -> WorkerOptions:
-    values: dict[str, Any] = {"queue_url": queue_url, "wait_time_s": 0, "idle_exit_s": 0}
-    values.update(changes)
-    return WorkerOptions(**values)
+    return CliRunner().invoke(app, args, obj=Seam(aws_factory=factory))
 
 
 def test_worker_processes_deletes_successes_and_leaves_failures(moto_aws: Aws, queue: str) -> None:
@@ -84,24 +58,17 @@ def test_worker_processes_deletes_successes_and_leaves_failures(moto_aws: Aws, q
     send(moto_aws, queue, "p1", group="p", key="kp1")  # poison in its own group
     send(moto_aws, queue, "b1", group="b", key="kb1")
     processor = Recorder(fail_bodies={"p1"})
-    stream = io.StringIO()
+    lines = Lines()
     progress: list[WorkerStats] = []
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, visibility_timeout_s=30),
-        processor=processor,
-        decision_stream=stream,
-        on_progress=progress.append,
-        clock=TickClock(),
+    stats = work(
+        moto_aws, queue, processor, emit=lines, on_progress=progress.append, visibility_timeout_s=30
     )
     assert sorted(processor.calls) == ["a1", "b1", "p1"]
     assert (stats.received, stats.processed, stats.duplicates, stats.failed) == (4, 2, 1, 1)
     assert stats.stop_reason == "idle"
     assert progress and progress[-1].received == stats.received
     assert counts(moto_aws, queue) == (0, 1)  # only the poison is left (in flight)
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert {line["decision"] for line in lines} == {
+    assert set(lines.kinds()) == {
         "acquired",
         "completed",
         "duplicate",
@@ -116,14 +83,7 @@ def test_worker_record_has_the_lambda_event_shape(moto_aws: Aws, queue: str) -> 
     """The processor sees exactly the fields Lambda would give it."""
     send(moto_aws, queue, "m1", key="k1")
     seen: list[dict[str, Any]] = []
-    run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True),
-        processor=seen.append,
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
+    work(moto_aws, queue, seen.append)
     (record,) = seen
     assert list(record) == [
         "messageId",
@@ -156,14 +116,7 @@ def test_fifo_failure_in_a_batch_keeps_the_rest_of_the_group(moto_aws: Aws, queu
     for body in ("m1", "m2", "m3"):
         send(moto_aws, queue, body)
     processor = Recorder(fail_bodies={"m2"})
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, batch_size=3, max_messages=3),
-        processor=processor,
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
+    stats = work(moto_aws, queue, processor, batch_size=3, max_messages=3)
     assert processor.calls == ["m1", "m2"]
     assert (stats.processed, stats.failed, stats.stop_reason) == (1, 2, "max-messages")
     assert counts(moto_aws, queue) == (0, 2)
@@ -180,15 +133,7 @@ def test_worker_honours_the_stop_event_after_the_batch_in_flight(moto_aws: Aws, 
         calls.append(record["body"])
         stop.set()
 
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, batch_size=2, idle_exit_s=None),
-        processor=process,
-        stop=stop,
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
+    stats = work(moto_aws, queue, process, stop=stop, batch_size=2, idle_exit_s=None)
     assert stats.received == 2 and len(calls) == 2
     assert stats.stop_reason == "stopped"
     assert counts(moto_aws, queue) == (3, 0)
@@ -196,15 +141,7 @@ def test_worker_honours_the_stop_event_after_the_batch_in_flight(moto_aws: Aws, 
 
 def test_idle_exit_on_an_empty_queue(moto_aws: Aws, queue: str) -> None:
     """No messages: exits once idle_exit_s has passed on the injected clock."""
-    clock = TickClock()
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, idle_exit_s=5, concurrency=2),
-        processor=Recorder(),
-        decision_stream=io.StringIO(),
-        clock=clock,
-    )
+    stats = work(moto_aws, queue, Recorder(), idle_exit_s=5, concurrency=2)
     assert stats.received == 0 and stats.stop_reason == "idle"
 
 
@@ -249,28 +186,14 @@ def test_worker_refuses_while_an_enabled_mapping_consumes_the_queue(
     _enabled_mapping(moto_aws, queue)
     clients = WorkerClients.from_aws(moto_aws)
     with pytest.raises(SqsidemError, match="event source mapping"):
-        run_worker(clients, CONFIG, options(queue), processor=Recorder(), clock=TickClock())
-    stats = run_worker(
-        clients,
-        CONFIG,
-        options(queue, force=True),
-        processor=Recorder(),
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
+        run_worker(clients, CONFIG, options(queue), processor=Recorder(), pacing=ticking())
+    stats = work(moto_aws, queue, Recorder())
     assert stats.stop_reason == "idle"
 
 
 def test_worker_starts_when_no_mapping_exists(moto_aws: Aws, queue: str) -> None:
     """Without force, the mapping check passes on a queue nobody consumes."""
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue),
-        processor=Recorder(),
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
+    stats = work(moto_aws, queue, Recorder(), force=False)
     assert stats.received == 0
 
 
@@ -348,13 +271,8 @@ def test_max_messages_is_shared_by_concurrent_threads(moto_aws: Aws, queue: str)
     """Three threads, limit 7 of 12 messages: exactly 7 received, the rest untouched."""
     for i in range(12):
         send(moto_aws, queue, f"m{i}", group=f"g{i}")
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, batch_size=3, concurrency=3, max_messages=7, idle_exit_s=None),
-        processor=Recorder(),
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
+    stats = work(
+        moto_aws, queue, Recorder(), batch_size=3, concurrency=3, max_messages=7, idle_exit_s=None
     )
     assert (stats.received, stats.processed, stats.stop_reason) == (7, 7, "max-messages")
     assert counts(moto_aws, queue) == (5, 0)
@@ -367,14 +285,45 @@ def test_max_messages_counts_received_not_reserved_messages(moto_aws: Aws, queue
     for i in range(6):
         send(moto_aws, queue, f"m{i}", group="g1", key=f"k{i}")
     processor = Recorder()
-    stats = run_worker(
-        WorkerClients.from_aws(moto_aws),
-        CONFIG,
-        options(queue, force=True, batch_size=2, concurrency=3, max_messages=6, idle_exit_s=None),
-        processor=processor,
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
+    stats = work(
+        moto_aws, queue, processor, batch_size=2, concurrency=3, max_messages=6, idle_exit_s=None
     )
     assert processor.calls == [f"m{i}" for i in range(6)]
     assert (stats.received, stats.processed, stats.stop_reason) == (6, 6, "max-messages")
     assert counts(moto_aws, queue) == (0, 0)
+
+
+def test_worker_command_keeps_its_output_contract(moto_aws: Aws, queue: str, tmp_path: Any) -> None:
+    """`sqsidem -o json worker`: the note, the decision lines and the summary on stderr, the
+    stats as one JSON object on stdout."""
+    send(moto_aws, queue, "m1", key="k1")
+    path = tmp_path / "proc.py"
+    path.write_text("def process(record):\n    return None\n", encoding="utf-8")
+    args = ["-o", "json", "worker", "--force", "--queue", queue, "--processor", f"{path}:process"]
+    result = invoke(moto_aws, [*args, "--wait-time", "0", "--idle-exit", "0"])
+    assert result.exit_code == 0, result.output
+    (summary,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(summary) == {*WorkerStats.__dataclass_fields__, "msgs_per_s"}
+    expected = {"received": 1, "processed": 1, "duplicates": 0, "failed": 0, "busy": 0}
+    assert {name: summary[name] for name in expected} == expected
+    assert (summary["batches"], summary["delete_calls"], summary["stop_reason"]) == (1, 1, "idle")
+    first, *decisions, last = result.stderr.splitlines()
+    assert first == NOTE.format(queue)
+    assert [json.loads(line)["decision"] for line in decisions] == ["acquired", "completed"]
+    pattern = r"worker stopped \(idle\): received 1, processed 1, duplicates 0, failed 0, "
+    assert re.fullmatch(pattern + r"\d+\.\d msgs/s", last)
+
+
+def test_worker_command_in_human_mode_prints_nothing_on_stdout(moto_aws: Aws, queue: str) -> None:
+    """An empty queue: the note and the summary line on stderr, stdout stays empty."""
+    args = ["worker", "--force", "--queue", queue, "--wait-time", "0", "--idle-exit", "0"]
+    result = invoke(moto_aws, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        NOTE.format(queue),
+        "worker stopped (idle): received 0, processed 0, duplicates 0, failed 0, 0.0 msgs/s",
+    ]
+    refused = invoke(moto_aws, [*args, "--batch-size", "11"])
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines() == ["error: batch size must be 1..10, not 11"]

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from sqsidem.worker import stop_on_signals
-from sqsidem.worker_event import WorkerContext, lambda_event, lambda_record
+from sqsidem.worker.event import WorkerContext, lambda_event, lambda_record
+from sqsidem.worker.signals import stop_on_signals
 
 ARN = "arn:aws:sqs:us-east-2:123456789012:orders"
 

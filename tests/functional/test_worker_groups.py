@@ -3,7 +3,6 @@ deletes a group's successes as the group ends, and the Lambda path keeps its beh
 
 from __future__ import annotations
 
-import io
 import threading
 from typing import Any
 
@@ -21,65 +20,13 @@ from conftest_consumer import (
 
 from sqsidem.aws import Aws
 from sqsidem.consumer.batch import independent_units
-from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.lock import LockTable
-from sqsidem.worker import WorkerClients, WorkerOptions, WorkerStats, run_worker
-from sqsidem.worker_event import WorkerContext
-from sqsidem.worker_heartbeat import Heartbeat
+from sqsidem.worker.event import WorkerContext
+from sqsidem.worker.heartbeat import Heartbeat
+from tests.functional.support_worker import in_flight, make_queue, send, work
 from tests.waiting import poll
 
-CONFIG = ConsumerConfig(table=TABLE)
 STANDARD_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:plain"
-
-
-class TickClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
-def make_queue(aws: Aws, *, fifo: bool = True, visibility_s: int = 30) -> str:
-    create_lock_table(aws.dynamodb)
-    attributes: dict[Any, str] = {"VisibilityTimeout": str(visibility_s)}
-    if fifo:
-        attributes["FifoQueue"] = "true"
-    name = "test-queue.fifo" if fifo else "test-plain"
-    return aws.sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-
-
-def send(aws: Aws, url: str, body: str, *, group: str | None = "g1") -> None:
-    extra: dict[str, Any] = {}
-    if group is not None:
-        extra = {"MessageGroupId": group, "MessageDeduplicationId": f"d-{body}"}
-    aws.sqs.send_message(
-        QueueUrl=url,
-        MessageBody=body,
-        MessageAttributes={"sqsidem-key": {"DataType": "String", "StringValue": f"k-{body}"}},
-        **extra,
-    )
-
-
-def in_flight(aws: Aws, url: str) -> int:
-    attrs = aws.sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-    )["Attributes"]
-    return int(attrs["ApproximateNumberOfMessagesNotVisible"])
-
-
-def work(aws: Aws, url: str, processor: Any, **changes: Any) -> WorkerStats:
-    values: dict[str, Any] = {"queue_url": url, "wait_time_s": 0, "idle_exit_s": 0, "force": True}
-    values.update(changes)
-    return run_worker(
-        WorkerClients.from_aws(aws),
-        CONFIG,
-        WorkerOptions(**values),
-        processor=processor,
-        decision_stream=io.StringIO(),
-        clock=TickClock(),
-    )
 
 
 class Overlap:
@@ -110,7 +57,7 @@ def test_groups_of_one_batch_run_in_parallel_in_order(moto_aws: Aws) -> None:
     url = make_queue(moto_aws)
     for n in range(2):
         for group in ("a", "b", "c"):
-            send(moto_aws, url, f"{group}{n}", group=group)
+            send(moto_aws, url, f"{group}{n}", group=group, key=f"k-{group}{n}")
     processor = Overlap(want=3)
     stats = work(moto_aws, url, processor, concurrency=3, max_messages=6, idle_exit_s=None)
     assert processor.peak == 3
@@ -124,7 +71,7 @@ def test_standard_queue_records_all_run_in_parallel(moto_aws: Aws) -> None:
     """No groups on a standard queue: every record of the batch is independent."""
     url = make_queue(moto_aws, fifo=False)
     for n in range(3):
-        send(moto_aws, url, f"m{n}", group=None)
+        send(moto_aws, url, f"m{n}", group=None, key=f"k-m{n}")
     processor = Overlap(want=3)
     stats = work(moto_aws, url, processor, concurrency=3, max_messages=3, idle_exit_s=None)
     assert processor.peak == 3
@@ -135,7 +82,7 @@ def test_failure_stops_only_the_rest_of_its_group(moto_aws: Aws) -> None:
     """a1 ok, a2 fails -> a3 not attempted; group b goes on; only a2 and a3 stay."""
     url = make_queue(moto_aws)
     for body, group in (("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b"), ("a3", "a")):
-        send(moto_aws, url, body, group=group)
+        send(moto_aws, url, body, group=group, key=f"k-{body}")
     processor = Recorder(fail_bodies={"a2"})
     stats = work(moto_aws, url, processor, concurrency=2, max_messages=5, idle_exit_s=None)
     assert sorted(processor.calls) == ["a1", "a2", "b1", "b2"]
@@ -148,8 +95,8 @@ def test_a_finished_group_is_deleted_while_another_still_runs(moto_aws: Aws) -> 
     """FIFO: group a's message leaves the queue before slow group b ends, so a's next
     message could be received meanwhile."""
     url = make_queue(moto_aws)
-    send(moto_aws, url, "a1", group="a")
-    send(moto_aws, url, "b1", group="b")
+    send(moto_aws, url, "a1", group="a", key="k-a1")
+    send(moto_aws, url, "b1", group="b", key="k-b1")
     seen_alone: list[bool] = []
 
     def process(record: dict[str, Any]) -> None:
@@ -166,7 +113,7 @@ def test_one_slot_deletes_a_batch_in_one_call(moto_aws: Aws) -> None:
     """Concurrency 1: nothing could use an early delete, so one DeleteMessageBatch."""
     url = make_queue(moto_aws)
     for group in ("a", "b", "c"):
-        send(moto_aws, url, f"{group}1", group=group)
+        send(moto_aws, url, f"{group}1", group=group, key=f"k-{group}1")
     stats = work(moto_aws, url, Recorder(), concurrency=1, max_messages=3, idle_exit_s=None)
     assert (stats.processed, stats.batches, stats.delete_calls) == (3, 1, 1)
 
@@ -174,8 +121,8 @@ def test_one_slot_deletes_a_batch_in_one_call(moto_aws: Aws) -> None:
 def test_heartbeat_extends_a_slow_record_while_others_finish(moto_aws: Aws) -> None:
     """Visibility 1 s: a record running longer has its lock deadline extended."""
     url = make_queue(moto_aws, visibility_s=1)
-    send(moto_aws, url, "slow", group="a")
-    send(moto_aws, url, "fast", group="b")
+    send(moto_aws, url, "slow", group="a", key="k-slow")
+    send(moto_aws, url, "fast", group="b", key="k-fast")
     extended: list[bool] = []
 
     def process(record: dict[str, Any]) -> None:
@@ -200,8 +147,8 @@ def test_heartbeat_extends_a_slow_record_while_others_finish(moto_aws: Aws) -> N
 def test_heartbeat_forgets_messages_that_left(moto_aws: Aws) -> None:
     """A forgotten receipt handle is not extended any more; the beat still works."""
     url = make_queue(moto_aws)
-    send(moto_aws, url, "m1", group="a")
-    send(moto_aws, url, "m2", group="b")
+    send(moto_aws, url, "m1", group="a", key="k-m1")
+    send(moto_aws, url, "m2", group="b", key="k-m2")
     handles = [
         m["ReceiptHandle"]
         for m in moto_aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]

@@ -6,51 +6,51 @@ to the new visibility deadline (owner-checked), so neither a redelivery nor a ta
 start the same work a second time. The batch's message groups finish at different times:
 a message is forgotten once it is deleted, or when its group ends without acknowledging it
 (it must reappear after the visibility timeout, as under the event source mapping).
+
+The beats are a timer, not a retry: the thread waits on its own stop event, so a batch that
+ends stops its heartbeat at once instead of after the rest of an interval.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING
 
 from sqsidem.consumer.lock import LockTable
-from sqsidem.worker_event import WorkerContext
+from sqsidem.worker.event import WorkerContext
+from sqsidem.worker.model import sqs_batches
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
 
+MIN_INTERVAL_S = 0.05
 
+
+@dataclass(eq=False)
 class Heartbeat:
     """Per batch; also the consumer's AttemptObserver (it learns which locks are held)."""
 
-    def __init__(
-        self,
-        sqs: SQSClient,
-        queue_url: str,
-        receipt_handles: list[str],
-        lock: LockTable,
-        context: WorkerContext,
-        *,
-        visibility_timeout_s: int,
-        now_ms: Callable[[], int],
-        on_beat: Callable[[int], None] | None = None,
-    ) -> None:
-        self.sqs = sqs
-        self.queue_url = queue_url
-        self.receipt_handles = list(receipt_handles)
-        self.lock = lock
-        self.context = context
-        self.visibility_timeout_s = visibility_timeout_s
-        self.now_ms = now_ms
-        self.on_beat = on_beat
-        self.beats = 0
-        self.errors = 0
-        self._held: set[tuple[str, str]] = set()
-        self._mutex = threading.Lock()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+    sqs: SQSClient
+    queue_url: str
+    receipt_handles: list[str]
+    lock: LockTable
+    context: WorkerContext
+    _: KW_ONLY
+    visibility_timeout_s: int
+    now_ms: Callable[[], int]
+    on_beat: Callable[[int], None] | None = None
+    beats: int = field(init=False, default=0)
+    errors: int = field(init=False, default=0)
+    _held: set[tuple[str, str]] = field(init=False, default_factory=set)
+    _mutex: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _done: threading.Event = field(init=False, default_factory=threading.Event)
+    _thread: threading.Thread | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.receipt_handles = list(self.receipt_handles)
 
     def lock_held(self, key: str, owner: str) -> None:
         with self._mutex:
@@ -76,10 +76,9 @@ class Heartbeat:
             for i, h in enumerate(handles)
         ]
         try:
-            for start in range(0, len(entries), 10):
+            for chunk in sqs_batches(entries):
                 self.sqs.change_message_visibility_batch(
-                    QueueUrl=self.queue_url,
-                    Entries=entries[start : start + 10],
+                    QueueUrl=self.queue_url, Entries=list(chunk)
                 )
             self.context.deadline_ms = deadline_ms
             with self._mutex:
@@ -94,7 +93,7 @@ class Heartbeat:
             self.on_beat(self.beats)
 
     def _loop(self) -> None:
-        interval = max(self.visibility_timeout_s / 2, 0.05)
+        interval = max(self.visibility_timeout_s / 2, MIN_INTERVAL_S)
         while not self._done.wait(interval):
             self.beat()
 

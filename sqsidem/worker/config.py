@@ -1,0 +1,107 @@
+"""What a run's consumer does: the deployed function's settings overridden by flags, and the
+processor (``--processor``, else the deployed function's)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqsidem.consumer.config import (
+    ENV_FAILPOINT,
+    ENV_FAILPOINT_SEED,
+    ENV_KEY,
+    ENV_LOCK_TTL_S,
+    ConfigError,
+    ConsumerConfig,
+)
+from sqsidem.consumer.processor import Processor, load_processor
+from sqsidem.errors import UsageError, is_gone
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda import LambdaClient
+
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
+
+DEPLOYED_PROCESSOR_PREFIX = "sqsidem_processor:"
+
+
+def config_from_function(lambda_client: LambdaClient, function_name: str) -> ConsumerConfig:
+    """The deployed function's consumer settings, the worker's defaults."""
+    configuration = lambda_client.get_function_configuration(FunctionName=function_name)
+    env = configuration.get("Environment", {}).get("Variables", {})
+    return ConsumerConfig.from_env(env)
+
+
+def consumer_config(
+    aws: Aws,
+    names: StackNames,
+    env: Mapping[str, str],
+    *,
+    key: str | None = None,
+    lock_ttl_s: int | None = None,
+) -> ConsumerConfig:
+    """The function's environment if it is deployed, else the stack's defaults; flags win."""
+    from botocore.exceptions import ClientError
+
+    try:
+        config = config_from_function(aws.lambda_, names.function)
+    except ClientError as exc:
+        if not is_gone(exc):
+            raise
+        config = ConsumerConfig(table=names.table)
+    except ConfigError as exc:
+        raise UsageError(f"the deployed function's settings are unusable: {exc}") from exc
+    merged = config.to_env()
+    if key is not None:
+        merged[ENV_KEY] = key
+    if lock_ttl_s is not None:
+        merged[ENV_LOCK_TTL_S] = str(lock_ttl_s)
+    # Crash points for the chaos tests come from this process's environment.
+    for name in (ENV_FAILPOINT, ENV_FAILPOINT_SEED):
+        if env.get(name):
+            merged[name] = env[name]
+    try:
+        return ConsumerConfig.from_env(merged)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def load_processor_spec(spec: str) -> Processor:
+    """``path/to/file.py:function`` or ``module:function``; empty: the default processor."""
+    if not spec:
+        return load_processor("")
+    target, sep, function_name = spec.rpartition(":")
+    if not sep or not target or not function_name.isidentifier():
+        raise UsageError(f"invalid processor {spec!r}", "use path/to/file.py:function")
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise UsageError(f"processor file {path} does not exist")
+        module_spec = importlib.util.spec_from_file_location("sqsidem_processor", path)
+        if module_spec is None or module_spec.loader is None:
+            raise UsageError(f"cannot load {path} as a Python module")
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise UsageError(f"{target} has no function {function_name!r}")
+    processor: Processor = function
+    return processor
+
+
+def resolve_processor(config: ConsumerConfig, spec: str | None) -> Processor:
+    """``--processor`` if given, else what the deployed function runs (when we can load it)."""
+    if spec is not None:
+        return load_processor_spec(spec)
+    if config.processor.startswith(DEPLOYED_PROCESSOR_PREFIX):
+        raise UsageError(
+            "the deployed function runs a processor file that only exists in its zip",
+            "pass the same file with --processor path/to/file.py:function",
+        )
+    return load_processor_spec(config.processor)

@@ -1,0 +1,91 @@
+"""What a worker run talks to, what it was asked to do, and what it counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from sqsidem.errors import UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
+
+    from sqsidem.aws import Aws
+
+# ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch all stop at 10.
+MAX_BATCH = 10
+T = TypeVar("T")
+
+
+def sqs_batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``items`` in slices an SQS batch call accepts."""
+    for start in range(0, len(items), MAX_BATCH):
+        yield items[start : start + MAX_BATCH]
+
+
+@dataclass(frozen=True)
+class WorkerClients:
+    sqs: SQSClient
+    dynamodb: DynamoDBClient
+    lambda_: LambdaClient | None = None
+
+    @classmethod
+    def from_aws(cls, aws: Aws) -> WorkerClients:
+        return cls(aws.sqs, aws.dynamodb, aws.lambda_)
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    queue_url: str
+    batch_size: int = MAX_BATCH
+    wait_time_s: int = 20
+    # None: the queue's own VisibilityTimeout.
+    visibility_timeout_s: int | None = None
+    concurrency: int = 1
+    max_messages: int | None = None
+    idle_exit_s: float | None = None
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise UsageError(f"batch size must be 1..{MAX_BATCH}, not {self.batch_size}")
+        if not 0 <= self.wait_time_s <= 20:
+            raise UsageError("wait time must be 0..20 seconds")
+        if self.concurrency < 1:
+            raise UsageError("concurrency must be at least 1")
+        if self.max_messages is not None and self.max_messages < 1:
+            raise UsageError("max messages must be at least 1")
+        if self.idle_exit_s is not None and self.idle_exit_s < 0:
+            raise UsageError("idle exit must be 0 or more seconds")
+
+    @property
+    def receive_wait_s(self) -> int:
+        """Long-poll seconds: never sit in a 20 s poll when we are to give up sooner."""
+        if self.idle_exit_s is None:
+            return self.wait_time_s
+        return min(self.wait_time_s, int(self.idle_exit_s + 0.999))
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """Counters; ``failed`` counts every record reported failed (``busy`` is a subset)."""
+
+    received: int = 0
+    processed: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    busy: int = 0
+    lost_ownership: int = 0
+    delete_failures: int = 0
+    heartbeats: int = 0
+    batches: int = 0
+    delete_calls: int = 0
+    elapsed_s: float = 0.0
+    stop_reason: str | None = None
+
+    @property
+    def msgs_per_s(self) -> float:
+        return self.received / self.elapsed_s if self.elapsed_s > 0 else 0.0

@@ -1,0 +1,114 @@
+"""A worker run for a stack, as ``sqsidem worker`` asks for it: the deployed function's
+settings overridden by flags, the stack's queue (or the one named), interrupts handled."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqsidem.aws import Aws
+from sqsidem.names import StackNames
+from sqsidem.resolve import main_queue_url, queue_url
+from sqsidem.worker.config import consumer_config, load_processor_spec, resolve_processor
+from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
+from sqsidem.worker.poller import Emit, run_worker
+from sqsidem.worker.signals import stop_on_signals
+
+
+@dataclass(frozen=True)
+class WorkerRequest:
+    """What the user asked for; None means 'as the deployed function does'."""
+
+    queue: str | None = None
+    processor: str | None = None
+    key: str | None = None
+    lock_ttl_s: int | None = None
+    batch_size: int = 10
+    concurrency: int = 1
+    wait_time_s: int = 20
+    visibility_timeout_s: int | None = None
+    max_messages: int | None = None
+    idle_exit_s: float | None = None
+    force: bool = False
+
+    def options(self, url: str) -> WorkerOptions:
+        """The run's options for the queue at ``url`` (validated: UsageError)."""
+        return WorkerOptions(
+            queue_url=url,
+            batch_size=self.batch_size,
+            wait_time_s=self.wait_time_s,
+            visibility_timeout_s=self.visibility_timeout_s,
+            concurrency=self.concurrency,
+            max_messages=self.max_messages,
+            idle_exit_s=self.idle_exit_s,
+            force=self.force,
+        )
+
+
+def _resolve_queue_url(aws: Aws, names: StackNames, queue: str | None) -> str:
+    if queue is None:
+        return main_queue_url(aws, names)
+    if queue.startswith(("http://", "https://")):
+        return queue
+    return queue_url(aws, queue)
+
+
+def run_for_stack(
+    aws: Aws,
+    names: StackNames,
+    request: WorkerRequest,
+    *,
+    stop: threading.Event,
+    emit: Emit | None = None,
+    on_progress: Callable[[WorkerStats], None] | None = None,
+    on_start: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> WorkerStats:
+    """Run until ``stop`` (or the request's limits); ``emit`` gets the decision lines."""
+    request.options("pending")  # validates the numbers before any AWS call
+    if request.processor is not None:
+        load_processor_spec(request.processor)
+    config = consumer_config(
+        aws,
+        names,
+        os.environ if env is None else env,
+        key=request.key,
+        lock_ttl_s=request.lock_ttl_s,
+    )
+    processor = resolve_processor(config, request.processor)
+    options = request.options(_resolve_queue_url(aws, names, request.queue))
+    # More threads than connections would queue on the pool.
+    aws = aws.with_options(max_pool_connections=max(10, 2 * request.concurrency))
+    return run_worker(
+        WorkerClients.from_aws(aws),
+        config,
+        options,
+        processor=processor,
+        stop=stop,
+        emit=emit,
+        on_progress=on_progress,
+        on_start=on_start,
+    )
+
+
+class RunWatcher(Protocol):
+    """Who is told about a run (the command's view)."""
+
+    def started(self, queue_url: str) -> None: ...
+
+    def decision(self, line: str) -> None: ...
+
+
+def run_until_interrupted(
+    aws: Aws, names: StackNames, request: WorkerRequest, watcher: RunWatcher
+) -> WorkerStats:
+    """``sqsidem worker``: the first SIGINT/SIGTERM ends the run after the batches in
+    flight, a second aborts (KeyboardInterrupt). Main thread only."""
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        return run_for_stack(
+            aws, names, request, stop=stop, emit=watcher.decision, on_start=watcher.started
+        )
