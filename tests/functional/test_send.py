@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 from sqsidem.aws import Aws
 from sqsidem.errors import NotFoundError
 from sqsidem.messages import KEY_ATTRIBUTE, MessageSpec, OutgoingMessage
-from sqsidem.messages_send import RetryPolicy, SendResult, send, send_messages
+from sqsidem.messages.send import SendResult, send, send_messages
 from sqsidem.names import names_for
 
 
@@ -156,7 +156,5 @@ def test_retries_give_up_after_max_attempts(moto_aws: Aws) -> None:
                 "send_message_batch",
                 {"Successful": [], "Failed": [{"Id": "0", "SenderFault": False, "Code": "X"}]},
             )
-        summary = send_messages(
-            client, "u", _messages(1), sleep=lambda _: None, retry=RetryPolicy(max_attempts=3)
-        )
+        summary = send_messages(client, "u", _messages(1), sleep=lambda _: None, max_attempts=3)
     assert (summary.failed, summary.api_calls) == (1, 3)
