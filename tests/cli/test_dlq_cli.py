@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
-from tests.functional.test_dlq import build_stack, dead_letter, drain, put_lock, visible
+from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
+from tests.support_seam import ClientSpy
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -69,7 +70,7 @@ def test_redrive_empty_dlq(moto_aws: Aws) -> None:
     assert code == 0 and "empty" in err
 
 
-def test_redrive_partial_failure_exits_1(moto_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redrive_partial_failure_exits_1(moto_aws: Aws) -> None:
     """A failed send: exit 1 with one error line; the message stays in the DLQ."""
     from botocore.exceptions import ClientError
 
@@ -79,22 +80,35 @@ def test_redrive_partial_failure_exits_1(moto_aws: Aws, monkeypatch: pytest.Monk
     def fail(**_: object) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "SendMessageBatch")
 
-    # The CLI builds its own clients: hook every new SQS client (botocore's, not our code).
-    from botocore.session import Session
-
-    original = Session.create_client
-
-    def create_client(self: Session, *args: object, **kwargs: object) -> object:
-        client = original(self, *args, **kwargs)  # type: ignore[arg-type]
-        if client.meta.service_model.service_name == "sqs":
-            client.meta.events.register("before-call.sqs.SendMessageBatch", fail)
-        return client
-
-    monkeypatch.setattr(Session, "create_client", create_client)
-    code, _, err = run("dlq", "redrive", "--yes")
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert code == 1 and len(errors) == 1 and "1 send(s) failed" in errors[0]
+    # The CLI builds its own clients: the seam hooks each of them.
+    spy = ClientSpy(handlers=[("before-call.sqs.SendMessageBatch", fail)])
+    result = spy.invoke(["--stack", "t1", "dlq", "redrive", "--yes"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "1 send(s) failed" in errors[0]
     assert visible(moto_aws, stack.dlq_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "action"),
+    [
+        (["redrive"], "move the messages of t1-queue-dlq.fifo back to t1-queue.fifo"),
+        (
+            ["redrive", "--clear-locks"],
+            "move the messages of t1-queue-dlq.fifo back to t1-queue.fifo",
+        ),
+        (["purge"], "delete every message in t1-queue-dlq.fifo"),
+    ],
+)
+def test_destructive_without_yes_refuses_before_any_call(command: list[str], action: str) -> None:
+    """No --yes, no terminal: exit 2 and one refusal line, with no client even made."""
+    spy = ClientSpy()
+    args = ["--stack", "t1", "--endpoint-url", "http://127.0.0.1:9", "dlq", *command]
+    result = spy.invoke(args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {action}: refusing without --yes in a non-interactive shell: pass --yes to confirm"
+    ]
+    assert spy.clients == [] and spy.counts == {}
 
 
 def test_purge(moto_aws: Aws) -> None:
