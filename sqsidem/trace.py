@@ -15,7 +15,7 @@ from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq.peek import QueueMessage, peek
 from sqsidem.errors import NotFoundError, UsageError, is_gone
 from sqsidem.locks import Lock, find_lock
-from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events
+from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events, start_ms_for
 from sqsidem.resolve import queue_url
 
 if TYPE_CHECKING:
@@ -264,16 +264,6 @@ def trace(
     )
 
 
-def since_seconds(since: str, now_s: float | None = None) -> float:
-    """How far back ``--since`` (1h, 2d or an ISO time) reaches, in seconds (exit 2 if bad)."""
-    import time
-
-    from sqsidem.timeparse import parse_since
-
-    now = time.time() if now_s is None else now_s
-    return now - parse_since(since, now)
-
-
 def trace_known(
     aws: Callable[[], Aws],
     names: StackNames,
@@ -286,7 +276,9 @@ def trace_known(
 
     ``aws`` is a factory, called only once ``since`` is known to be valid (exit 2 first).
     """
-    since_s = since_seconds(since)
+    import time
+
+    since_s = time.time() - start_ms_for(since) / 1000
     result = trace(aws(), names, transaction_id, since_s=since_s, peek_queue=peek_queue)
     if not result.found_anything:
         raise NotFoundError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -37,9 +38,14 @@ def test_list_human(moto_aws: Aws) -> None:
     stack = build_stack(moto_aws)
     dead_letter(moto_aws, stack, "body", "g1", "d1", key="k1")
     put_lock(moto_aws, stack, "k1", "COMPLETED")
-    code, out, _ = run("dlq", "list")
+    code, out, err = run("dlq", "list")
     assert code == 0
-    assert "k1" in out and "completed" in out
+    row = r"│ [0-9a-f-]{36} │ g1    │ k1  │ 0        │ \d+ s │ completed │ body │"
+    assert [line for line in out.splitlines() if re.fullmatch(row, line)], out
+    assert err.splitlines() == [
+        "1 message(s) shown, all left in the DLQ",
+        "age = time since sent, an upper bound for the time in the DLQ",
+    ]
 
 
 def test_redrive_needs_yes_when_not_interactive(moto_aws: Aws) -> None:
@@ -59,7 +65,16 @@ def test_redrive_warns_and_clears_locks(moto_aws: Aws) -> None:
     code, out, err = run("dlq", "redrive", "--yes", "--clear-locks", "--output", "json")
     assert code == 0, err
     assert "skipped as a duplicate" in err and "released 1 lock" in err
-    assert json.loads(out)["moved"] == 1 and json.loads(out)["method"] == "copy"
+    assert json.loads(out) == {
+        "method": "copy",
+        "moved": 1,
+        "failed": [],
+        "held_back": 0,
+        "not_deleted": [],
+        "left_in_dlq": 0,
+        "task_status": None,
+        "failure_reason": None,
+    }
     assert [m["Body"] for m in drain(moto_aws, stack.queue_url)] == ["a"]
 
 

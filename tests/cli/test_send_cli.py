@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,8 +74,12 @@ def test_human_output_lists_small_sends(run: Run) -> None:
     """A few messages are listed one line each with their ids and key."""
     result = run("hello", "--repeat-key", "K1")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("sent ") and "key=K1" in result.stdout
-    assert "group=sqsidem" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert re.fullmatch(r"sent [0-9a-f-]{36}  group=sqsidem  dedup=[0-9a-f-]{36}  key=K1", line)
+    assert re.fullmatch(
+        r"sent 1 of 1 message\(s\) in \d+\.\d\d s \(\d+ msgs/s, 1 SendMessageBatch call\(s\)\)",
+        result.stderr.strip(),
+    )
 
 
 def test_jsonl_from_stdin_and_attributes(run: Run, moto_aws: Aws) -> None:
