@@ -36,6 +36,14 @@ def move_task_unsupported(exc: BaseException) -> bool:
     return error_code(exc) in _NO_MOVE_TASK_CODES
 
 
+def move_task_timeout_s(count: int, rate: int | None) -> float:
+    """How long to watch a task moving ``count`` messages: an hour, or twice what ``rate``
+    needs if that is longer."""
+    if rate is None:
+        return MOVE_TASK_TIMEOUT_S
+    return max(MOVE_TASK_TIMEOUT_S, 2.0 * count / rate)
+
+
 def start_move_task(aws: Aws, link: DlqLink, *, rate: int | None) -> bool:
     """Start a message move task DLQ -> source; False where the backend has none."""
     from botocore.exceptions import ClientError

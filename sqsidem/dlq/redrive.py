@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Protocol
 from sqsidem.dlq.copy import copy_redrive
 from sqsidem.dlq.link import DlqLink, find_link
 from sqsidem.dlq.listing import DlqListing, list_dlq
-from sqsidem.dlq.move_task import cancel_move_task, start_move_task, wait_for_move_task
+from sqsidem.dlq.move_task import (
+    MOVE_TASK_TIMEOUT_S,
+    cancel_move_task,
+    move_task_timeout_s,
+    start_move_task,
+    wait_for_move_task,
+)
 from sqsidem.dlq.result import ProgressFn, RedriveResult
 from sqsidem.dlq_locks import BLOCKING_STATES, release_lock
 from sqsidem.errors import UsageError
@@ -59,12 +65,20 @@ def redrive(
     rate: int | None = None,
     on_progress: ProgressFn | None = None,
     pacing: Pacing | None = None,
+    timeout_s: float = MOVE_TASK_TIMEOUT_S,
 ) -> RedriveResult:
-    """Move every DLQ message back to the source: a move task if possible, else by copying."""
+    """Move every DLQ message back to the source: a move task if possible, else by copying.
+
+    ``timeout_s`` bounds the wait for a move task (the task itself goes on in AWS).
+    """
     if not start_move_task(aws, link, rate=rate):
         return copy_redrive(aws, link, on_progress=on_progress)
     return wait_for_move_task(
-        aws.sqs, link.dlq_arn, on_progress=on_progress, pacing=pacing or Pacing()
+        aws.sqs,
+        link.dlq_arn,
+        on_progress=on_progress,
+        pacing=pacing or Pacing(),
+        timeout_s=timeout_s,
     )
 
 
@@ -93,8 +107,10 @@ def run_redrive(
     watch.planned(plan)
     if clear_locks and plan.blocking:
         watch.released(*release_locks(aws, names, plan.blocking))
+    timeout_s = move_task_timeout_s(plan.count, rate)
     with watch.moving(plan.count) as progress:
-        return redrive(aws, plan.listing.link, rate=rate, on_progress=progress)
+        link = plan.listing.link
+        return redrive(aws, link, rate=rate, on_progress=progress, timeout_s=timeout_s)
 
 
 def cancel_redrive(aws: Aws, names: StackNames) -> int | None:

@@ -10,7 +10,7 @@ from botocore.stub import Stubber
 
 from sqsidem import dlq
 from sqsidem.aws import Aws
-from sqsidem.dlq.move_task import cancel_move_task, wait_for_move_task
+from sqsidem.dlq.move_task import cancel_move_task, move_task_timeout_s, wait_for_move_task
 from sqsidem.errors import SqsidemError
 from sqsidem.retry import Pacing
 from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
@@ -187,6 +187,13 @@ def test_move_task_wait_has_a_deadline(moto_aws: Aws) -> None:
             )
         stub.assert_no_pending_responses()
     assert now[0] == 5 and "--cancel" in raised.value.one_line()
+
+
+def test_move_task_deadline_grows_with_a_slow_rate() -> None:
+    """An hour by default; a slow --rate gets twice the time it needs."""
+    assert move_task_timeout_s(100, None) == 3600
+    assert move_task_timeout_s(100, 500) == 3600
+    assert move_task_timeout_s(100_000, 10) == 20_000
 
 
 def test_cancel_move_task(moto_aws: Aws) -> None:
