@@ -86,8 +86,10 @@ class RedriveView:
         question = f"move {plan.count} message(s) from {names.dlq} back to {names.queue}"
         if self.clear_locks and plan.blocking:
             question += f" and release {len(plan.blocking)} lock(s)"
-        shown = f"{len(plan.listing.peek.messages)} of them listed by `sqsidem dlq list`"
-        confirm(render, question + "?", yes=self.yes, plan=[f"{plan.count} message(s): {shown}"])
+        seen = (
+            f"{plan.count} message(s) in {names.dlq}, {len(plan.blocking)} with a lock in the way"
+        )
+        confirm(render, question + "?", yes=self.yes, plan=[seen])
 
     def released(self, released: int, changed: int) -> None:
         self.render.info(f"released {released} lock(s)")

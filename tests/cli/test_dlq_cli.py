@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -10,6 +11,11 @@ from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
+from sqsidem.dlq.purge import purge
+from sqsidem.dlq.redrive import run_redrive
+from sqsidem.errors import Aborted
+from sqsidem.render import Renderer
+from sqsidem.render.dlq import RedriveView, confirm_purge
 from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
 from tests.support_seam import ClientSpy
 
@@ -145,3 +151,59 @@ def test_cancel_conflicts_with_rate(moto_aws: Aws) -> None:
     """--cancel with --rate is a usage error (exit 2)."""
     code, _, err = run("dlq", "redrive", "--cancel", "--rate", "5")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("answer", "left"), [("y\n", 0), ("n\n", 2)])
+def test_interactive_purge_shows_the_count_then_asks(
+    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, left: int
+) -> None:
+    """A person without --yes sees the observed count, then the question; "n" purges nothing."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g1", "d2")
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    render = Renderer(stdout=io.StringIO(), stderr=err, interactive=True)
+
+    def ask(count: int) -> None:
+        confirm_purge(render, stack.names, count, yes=False)
+
+    if answer == "y\n":
+        assert purge(moto_aws, stack.names, confirm=ask) == 2
+    else:
+        with pytest.raises(Aborted):
+            purge(moto_aws, stack.names, confirm=ask)
+    assert err.getvalue().splitlines()[:2] == [
+        "t1-queue-dlq.fifo: about 2 message(s), gone for good once purged",
+        "delete all 2 message(s) in t1-queue-dlq.fifo? [y/n] (n): ",
+    ]
+    assert visible(moto_aws, stack.dlq_url) == left
+
+
+@pytest.mark.parametrize(("answer", "moved"), [("y\n", 1), ("n\n", 0)])
+def test_interactive_redrive_warns_then_asks(
+    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, moved: int
+) -> None:
+    """Lock warnings and the observed plan come before the question; "n" moves nothing."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1", key="k1")
+    put_lock(moto_aws, stack, "k1", "COMPLETED")
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    render = Renderer(stdout=io.StringIO(), stderr=err, interactive=True)
+    view = RedriveView(render, stack.names, yes=False, clear_locks=False)
+
+    if answer == "y\n":
+        result = run_redrive(moto_aws, stack.names, rate=None, clear_locks=False, watch=view)
+        assert result is not None and result.ok
+    else:
+        with pytest.raises(Aborted):
+            run_redrive(moto_aws, stack.names, rate=None, clear_locks=False, watch=view)
+    assert err.getvalue().splitlines()[:4] == [
+        "warning: key k1 has a completed lock: its redriven message would be skipped as a "
+        "duplicate",
+        "pass --clear-locks to release those locks before redriving",
+        "1 message(s) in t1-queue-dlq.fifo, 1 with a lock in the way",
+        "move 1 message(s) from t1-queue-dlq.fifo back to t1-queue.fifo? [y/n] (n): ",
+    ]
+    assert len(drain(moto_aws, stack.queue_url)) == moved
