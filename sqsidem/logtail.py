@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.errors import NotFoundError, UsageError, is_gone, is_throttled
+from sqsidem.retry import Backoff
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_logs import CloudWatchLogsClient
+
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
 
 PLATFORM_PREFIXES = (
     "START",
@@ -33,7 +37,6 @@ PLATFORM_PREFIXES = (
     "EXTENSION",
     "TELEMETRY",
 )
-_THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException"}
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,7 @@ def log_group_for(client: LambdaClient, function: str) -> str:
     try:
         config = client.get_function_configuration(FunctionName=function)
     except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
+        if is_gone(exc):
             return default
         raise
     return str(config.get("LoggingConfig", {}).get("LogGroup") or default)
@@ -189,7 +192,7 @@ def read_events(
             if where.matches(event):
                 yield event
     except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
+        if is_gone(exc):
             raise NotFoundError(
                 f"log group {group} does not exist",
                 "the function has not logged yet; `logs --follow` waits for it",
@@ -242,28 +245,29 @@ def follow_events(
     state = state or FollowState(cursor_ms=start_ms)
     newest = start_ms
     seen: dict[str, int] = {}  # event id -> timestamp, pruned to the re-read window
-    backoff = poll_s
+    # Throttled: wait twice the poll interval, then twice that, up to max_backoff_s.
+    backoff = Backoff(first_s=poll_s * 2, factor=2.0, max_s=max_backoff_s)
+    throttled_in_a_row = 0
     while not stop.is_set():
         query_from = max(start_ms, newest - overlap_ms)
         state.polls += 1
         try:
             fresh = [to_event(raw) for raw in _pages(client, group, query_from, None)]
         except ClientError as exc:
-            code = error_code(exc)
-            if code == "ResourceNotFoundException":
+            if is_gone(exc):
                 if not state.waiting_for_group and on_waiting is not None:
                     on_waiting(f"waiting for log group {group} to appear")
                 state.waiting_for_group = True
                 sleep(poll_s)
                 continue
-            if code in _THROTTLED:
+            if is_throttled(exc):
                 state.throttled += 1
-                backoff = min(max_backoff_s, backoff * 2)
-                sleep(backoff)
+                backoff.pause(throttled_in_a_row, sleep)
+                throttled_in_a_row += 1
                 continue
             raise
         state.waiting_for_group = False
-        backoff = poll_s
+        throttled_in_a_row = 0
         fresh.sort(key=lambda event: event.timestamp)  # stable: keeps the server's order
         for event in fresh:
             if event.event_id in seen:
@@ -288,3 +292,38 @@ def start_ms_for(since: str, now_s: float | None = None) -> int:
     from sqsidem.timeparse import parse_since
 
     return int(parse_since(since, time.time() if now_s is None else now_s) * 1000)
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """What `logs` shows: the group read, whether it is followed, and its events (lazy)."""
+
+    group: str
+    follow: bool
+    events: Iterator[LogEvent]
+
+
+def open_logs(
+    aws: Callable[[], Aws],
+    names: StackNames,
+    *,
+    where: EventFilter,
+    since: str,
+    follow: bool = False,
+    log_group: str | None = None,
+    on_waiting: Callable[[str], None] | None = None,
+) -> LogRead:
+    """The events `logs` asked for. The filter and ``since`` are checked before ``aws()``
+    makes the clients (exit 2 first); reading starts when the events are iterated."""
+    where.terms()
+    start_ms = start_ms_for(since)
+    client = aws()
+    group = log_group or log_group_for(client.lambda_, names.function)
+    if not follow:
+        return LogRead(
+            group, False, read_events(client.logs, group, start_ms=start_ms, where=where)
+        )
+    events = follow_events(
+        client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting
+    )
+    return LogRead(group, True, events)

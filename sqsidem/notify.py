@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.errors import NotFoundError, UsageError, is_gone
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
@@ -51,7 +51,7 @@ def topic_arn(aws: Aws, names: StackNames) -> str:
     try:
         aws.sns.get_topic_attributes(TopicArn=arn)
     except ClientError as exc:
-        if error_code(exc) in {"NotFound", "NotFoundException"}:
+        if is_gone(exc):
             raise NotFoundError(
                 f"topic {names.topic} of stack {names.stack!r} does not exist",
                 f"run `sqsidem --stack {names.stack} setup` first",

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from sqsidem.aws import Aws
-from sqsidem.errors import NotFoundError, error_code
+from sqsidem.errors import NotFoundError, is_gone
 from sqsidem.names import StackNames
-
-_MISSING_QUEUE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
 
 
 def queue_url(aws: Aws, queue_name: str, *, stack: str | None = None) -> str:
@@ -16,7 +14,7 @@ def queue_url(aws: Aws, queue_name: str, *, stack: str | None = None) -> str:
     try:
         return aws.sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
     except ClientError as exc:
-        if error_code(exc) in _MISSING_QUEUE:
+        if is_gone(exc):
             where = f" of stack {stack!r}" if stack else ""
             raise NotFoundError(
                 f"queue {queue_name}{where} does not exist",
@@ -45,7 +43,7 @@ def require_table(aws: Aws, names: StackNames) -> str:
     try:
         aws.dynamodb.describe_table(TableName=names.table)
     except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
+        if is_gone(exc):
             raise NotFoundError(
                 f"lock table {names.table} of stack {names.stack!r} does not exist",
                 f"run `sqsidem --stack {names.stack} setup` first",

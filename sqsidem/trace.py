@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.consumer.lock import wall_clock_ms
-from sqsidem.dlq_peek import QueueMessage, peek
-from sqsidem.errors import NotFoundError, UsageError, error_code
+from sqsidem.dlq.peek import QueueMessage, peek
+from sqsidem.errors import NotFoundError, UsageError, is_gone
 from sqsidem.locks import Lock, find_lock
-from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events
+from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events, start_ms_for
 from sqsidem.resolve import queue_url
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ def trace(
     try:
         lock = find_lock(aws.dynamodb, names.table, transaction_id, now_ms=now)
     except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
+        if not is_gone(exc):
             raise
         table_missing = True
         notes.append(f"lock table {names.table} does not exist")
@@ -262,3 +262,27 @@ def trace(
         now_ms=now,
         notes=notes,
     )
+
+
+def trace_known(
+    aws: Callable[[], Aws],
+    names: StackNames,
+    transaction_id: str,
+    *,
+    since: str,
+    peek_queue: bool = True,
+) -> Trace:
+    """:func:`trace`, or NotFoundError (exit 1) when nothing anywhere knows the id.
+
+    ``aws`` is a factory, called only once ``since`` is known to be valid (exit 2 first).
+    """
+    import time
+
+    since_s = time.time() - start_ms_for(since) / 1000
+    result = trace(aws(), names, transaction_id, since_s=since_s, peek_queue=peek_queue)
+    if not result.found_anything:
+        raise NotFoundError(
+            f"nothing known about transaction {transaction_id!r} in stack {names.stack!r}",
+            f"check the id, or search further back with --since (searched {since})",
+        )
+    return result

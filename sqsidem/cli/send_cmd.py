@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from sqsidem.cli.context import app_context
-
-_SHOW_EACH_UP_TO = 20  # human mode lists every message only for small sends
-_PROGRESS_FROM = 10
+from sqsidem.render.send import SendView
 
 
 def send(
@@ -66,20 +64,14 @@ def send(
     concurrency: Annotated[int, typer.Option(help="Parallel senders (1..32).")] = 8,
 ) -> None:
     """Send messages with SendMessageBatch; every one carries its sqsidem-key attribute."""
-    from sqsidem.errors import PartialFailure
-    from sqsidem.messages import MessageSpec, read_text_input
-    from sqsidem.messages_send import SendResult, check_concurrency, prepare, resolve_queue
-    from sqsidem.messages_send import send_messages as send_batches
-    from sqsidem.render import to_json
+    from sqsidem.messages import MessageSpec
+    from sqsidem.messages.send import send as send_spec
 
     app = app_context(ctx)
-    render = app.render
-    check_concurrency(concurrency)
-    spec = MessageSpec(
+    spec = MessageSpec.with_files(
         body=body,
-        body_file_text=read_text_input(body_file, "--body-file") if body_file else None,
-        jsonl_text=read_text_input(file, "--file") if file else None,
-        jsonl_name="stdin" if file == "-" else (file or "--file"),
+        body_file=body_file,
+        jsonl_file=file,
         count=count,
         template=template,
         group_id=group_id,
@@ -89,39 +81,10 @@ def send(
         repeat_dedup_id=repeat_dedup_id,
         attrs=attr or (),
     )
-    messages = prepare(spec, queue, app.names)
-    aws = app.aws()
-    url = resolve_queue(aws, queue, app.names)
-    show_each = len(messages) <= _SHOW_EACH_UP_TO
-
-    def on_result(result: SendResult) -> None:
-        if render.json:
-            render.emit_line(result.as_dict())
-        elif not result.ok:
-            render.warn(f"message {result.index + 1} (key {result.key}) failed: {result.error}")
-        elif show_each:
-            render.line(
-                f"sent {result.message_id}  group={result.group_id or '-'}  "
-                f"dedup={result.dedup_id or '-'}  key={result.key}"
-            )
-
-    total = len(messages) if len(messages) > _PROGRESS_FROM else None
-    with render.progress("sending", total=total) as progress:
-        summary = send_batches(
-            aws.sqs, url, messages, concurrency=concurrency, on_result=on_result, progress=progress
-        )
-    line = (
-        f"sent {summary.sent} of {len(messages)} message(s) in {summary.elapsed_s:.2f} s "
-        f"({summary.msgs_per_s:.0f} msgs/s, {summary.api_calls} SendMessageBatch call(s))"
-    )
-    if render.json:
-        render.info(to_json(summary.as_dict()))
-    else:
-        render.info(line)
-    if summary.failed:
-        raise PartialFailure(
-            f"{summary.failed} of {len(messages)} message(s) failed; first: {summary.errors[0]}"
-        )
+    view = SendView(app.render)
+    summary = send_spec(app.aws, app.names, spec, queue=queue, concurrency=concurrency, watch=view)
+    view.summary(summary)
+    summary.check()
 
 
 def register(app: typer.Typer) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
-from tests.functional.test_dlq import build_stack, dead_letter, drain, put_lock, visible
+from sqsidem.dlq.purge import purge
+from sqsidem.dlq.redrive import run_redrive
+from sqsidem.errors import Aborted
+from sqsidem.render import Renderer
+from sqsidem.render.dlq import RedriveView, confirm_purge
+from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
+from tests.support_seam import ClientSpy
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -36,9 +44,14 @@ def test_list_human(moto_aws: Aws) -> None:
     stack = build_stack(moto_aws)
     dead_letter(moto_aws, stack, "body", "g1", "d1", key="k1")
     put_lock(moto_aws, stack, "k1", "COMPLETED")
-    code, out, _ = run("dlq", "list")
+    code, out, err = run("dlq", "list")
     assert code == 0
-    assert "k1" in out and "completed" in out
+    row = r"│ [0-9a-f-]{36} │ g1    │ k1  │ 0        │ \d+ s │ completed │ body │"
+    assert [line for line in out.splitlines() if re.fullmatch(row, line)], out
+    assert err.splitlines() == [
+        "1 message(s) shown, all left in the DLQ",
+        "age = time since sent, an upper bound for the time in the DLQ",
+    ]
 
 
 def test_redrive_needs_yes_when_not_interactive(moto_aws: Aws) -> None:
@@ -58,7 +71,16 @@ def test_redrive_warns_and_clears_locks(moto_aws: Aws) -> None:
     code, out, err = run("dlq", "redrive", "--yes", "--clear-locks", "--output", "json")
     assert code == 0, err
     assert "skipped as a duplicate" in err and "released 1 lock" in err
-    assert json.loads(out)["moved"] == 1 and json.loads(out)["method"] == "copy"
+    assert json.loads(out) == {
+        "method": "copy",
+        "moved": 1,
+        "failed": [],
+        "held_back": 0,
+        "not_deleted": [],
+        "left_in_dlq": 0,
+        "task_status": None,
+        "failure_reason": None,
+    }
     assert [m["Body"] for m in drain(moto_aws, stack.queue_url)] == ["a"]
 
 
@@ -69,7 +91,7 @@ def test_redrive_empty_dlq(moto_aws: Aws) -> None:
     assert code == 0 and "empty" in err
 
 
-def test_redrive_partial_failure_exits_1(moto_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_redrive_partial_failure_exits_1(moto_aws: Aws) -> None:
     """A failed send: exit 1 with one error line; the message stays in the DLQ."""
     from botocore.exceptions import ClientError
 
@@ -79,22 +101,35 @@ def test_redrive_partial_failure_exits_1(moto_aws: Aws, monkeypatch: pytest.Monk
     def fail(**_: object) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "SendMessageBatch")
 
-    # The CLI builds its own clients: hook every new SQS client (botocore's, not our code).
-    from botocore.session import Session
-
-    original = Session.create_client
-
-    def create_client(self: Session, *args: object, **kwargs: object) -> object:
-        client = original(self, *args, **kwargs)  # type: ignore[arg-type]
-        if client.meta.service_model.service_name == "sqs":
-            client.meta.events.register("before-call.sqs.SendMessageBatch", fail)
-        return client
-
-    monkeypatch.setattr(Session, "create_client", create_client)
-    code, _, err = run("dlq", "redrive", "--yes")
-    errors = [line for line in err.splitlines() if line.startswith("error:")]
-    assert code == 1 and len(errors) == 1 and "1 send(s) failed" in errors[0]
+    # The CLI builds its own clients: the seam hooks each of them.
+    spy = ClientSpy(handlers=[("before-call.sqs.SendMessageBatch", fail)])
+    result = spy.invoke(["--stack", "t1", "dlq", "redrive", "--yes"])
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(errors) == 1 and "1 send(s) failed" in errors[0]
     assert visible(moto_aws, stack.dlq_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "action"),
+    [
+        (["redrive"], "move the messages of t1-queue-dlq.fifo back to t1-queue.fifo"),
+        (
+            ["redrive", "--clear-locks"],
+            "move the messages of t1-queue-dlq.fifo back to t1-queue.fifo",
+        ),
+        (["purge"], "delete every message in t1-queue-dlq.fifo"),
+    ],
+)
+def test_destructive_without_yes_refuses_before_any_call(command: list[str], action: str) -> None:
+    """No --yes, no terminal: exit 2 and one refusal line, with no client even made."""
+    spy = ClientSpy()
+    args = ["--stack", "t1", "--endpoint-url", "http://127.0.0.1:9", "dlq", *command]
+    result = spy.invoke(args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: {action}: refusing without --yes in a non-interactive shell: pass --yes to confirm"
+    ]
+    assert spy.clients == [] and spy.counts == {}
 
 
 def test_purge(moto_aws: Aws) -> None:
@@ -116,3 +151,59 @@ def test_cancel_conflicts_with_rate(moto_aws: Aws) -> None:
     """--cancel with --rate is a usage error (exit 2)."""
     code, _, err = run("dlq", "redrive", "--cancel", "--rate", "5")
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("answer", "left"), [("y\n", 0), ("n\n", 2)])
+def test_interactive_purge_shows_the_count_then_asks(
+    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, left: int
+) -> None:
+    """A person without --yes sees the observed count, then the question; "n" purges nothing."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g1", "d2")
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    render = Renderer(stdout=io.StringIO(), stderr=err, interactive=True)
+
+    def ask(count: int) -> None:
+        confirm_purge(render, stack.names, count, yes=False)
+
+    if answer == "y\n":
+        assert purge(moto_aws, stack.names, confirm=ask) == 2
+    else:
+        with pytest.raises(Aborted):
+            purge(moto_aws, stack.names, confirm=ask)
+    assert err.getvalue().splitlines()[:2] == [
+        "t1-queue-dlq.fifo: about 2 message(s), gone for good once purged",
+        "delete all 2 message(s) in t1-queue-dlq.fifo? [y/n] (n): ",
+    ]
+    assert visible(moto_aws, stack.dlq_url) == left
+
+
+@pytest.mark.parametrize(("answer", "moved"), [("y\n", 1), ("n\n", 0)])
+def test_interactive_redrive_warns_then_asks(
+    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, answer: str, moved: int
+) -> None:
+    """Lock warnings and the observed plan come before the question; "n" moves nothing."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1", key="k1")
+    put_lock(moto_aws, stack, "k1", "COMPLETED")
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO(answer))
+    render = Renderer(stdout=io.StringIO(), stderr=err, interactive=True)
+    view = RedriveView(render, stack.names, yes=False, clear_locks=False)
+
+    if answer == "y\n":
+        result = run_redrive(moto_aws, stack.names, rate=None, clear_locks=False, watch=view)
+        assert result is not None and result.ok
+    else:
+        with pytest.raises(Aborted):
+            run_redrive(moto_aws, stack.names, rate=None, clear_locks=False, watch=view)
+    assert err.getvalue().splitlines()[:4] == [
+        "warning: key k1 has a completed lock: its redriven message would be skipped as a "
+        "duplicate",
+        "pass --clear-locks to release those locks before redriving",
+        "1 message(s) in t1-queue-dlq.fifo, 1 with a lock in the way",
+        "move 1 message(s) from t1-queue-dlq.fifo back to t1-queue.fifo? [y/n] (n): ",
+    ]
+    assert len(drain(moto_aws, stack.queue_url)) == moved

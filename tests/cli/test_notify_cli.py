@@ -27,7 +27,7 @@ def test_notify_round_trip(moto_aws: Aws) -> None:
     subscriptions = json.loads(out)["subscriptions"]
     assert code == 0 and [s["endpoint"] for s in subscriptions] == ["ops@example.com"]
     code, out, _ = run("notify", "list")
-    assert code == 0 and "ops@example.com" in out and "confirmed" in out
+    assert code == 0 and "│ email    │ ops@example.com │ confirmed │" in out.splitlines()
 
 
 def test_bad_email_is_exit_2(moto_aws: Aws) -> None:

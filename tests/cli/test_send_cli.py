@@ -3,46 +3,45 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
 from sqsidem.aws import Aws
-from sqsidem.cli.app import app
 from sqsidem.names import names_for
+from tests.support_seam import ClientSpy
 
-runner = CliRunner()
+Run = Callable[..., Result]
 STACK = "clisend"
 
 
 @pytest.fixture
-def calls(moto_aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
-    """Counts every API call of sessions created from now on (the CLI builds its own)."""
-    from botocore import handlers
-
-    counted: dict[str, int] = {}
-
-    def count(model: Any, **_: Any) -> None:
-        counted[model.name] = counted.get(model.name, 0) + 1
-
-    monkeypatch.setattr(
-        handlers, "BUILTIN_HANDLERS", [*handlers.BUILTIN_HANDLERS, ("before-call", count)]
-    )
+def spy(moto_aws: Aws) -> ClientSpy:
+    """Counts every API call the CLI's own clients make (through the seam)."""
     moto_aws.sqs.create_queue(QueueName=names_for(STACK).queue, Attributes={"FifoQueue": "true"})
     moto_aws.sqs.create_queue(QueueName="plain")
-    yield counted
+    return ClientSpy()
 
 
-def _run(*args: str, stdin: str | None = None) -> Any:
-    return runner.invoke(app, ["--stack", STACK, "send", *args], input=stdin)
+@pytest.fixture
+def calls(spy: ClientSpy) -> dict[str, int]:
+    return spy.counts
 
 
-def test_count_95_is_ten_batch_calls(calls: dict[str, int]) -> None:
+@pytest.fixture
+def run(spy: ClientSpy) -> Run:
+    def invoke(*args: str, stdin: str | None = None) -> Result:
+        return spy.invoke(["--stack", STACK, "send", *args], stdin=stdin)
+
+    return invoke
+
+
+def test_count_95_is_ten_batch_calls(run: Run, calls: dict[str, int]) -> None:
     """The done-when figure: 95 messages -> 10 SendMessageBatch calls, no SendMessage."""
-    result = _run("--count", "95")
+    result = run("--count", "95")
     assert result.exit_code == 0, result.output
     assert calls.get("SendMessageBatch") == 10
     assert "SendMessage" not in calls
@@ -51,9 +50,9 @@ def test_count_95_is_ten_batch_calls(calls: dict[str, int]) -> None:
     assert result.stdout == ""  # more than 20: only failures would be listed
 
 
-def test_json_output_is_one_line_per_message(calls: dict[str, int]) -> None:
+def test_json_output_is_one_line_per_message(run: Run) -> None:
     """--output json: JSON Lines on stdout with the DESIGN 6.6 keys; summary on stderr."""
-    result = _run("--count", "3", "--group-id", "g", "-o", "json")
+    result = run("--count", "3", "--group-id", "g", "-o", "json")
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 3
@@ -71,18 +70,22 @@ def test_json_output_is_one_line_per_message(calls: dict[str, int]) -> None:
     assert json.loads(result.stderr)["sent"] == 3
 
 
-def test_human_output_lists_small_sends(calls: dict[str, int]) -> None:
+def test_human_output_lists_small_sends(run: Run) -> None:
     """A few messages are listed one line each with their ids and key."""
-    result = _run("hello", "--repeat-key", "K1")
+    result = run("hello", "--repeat-key", "K1")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("sent ") and "key=K1" in result.stdout
-    assert "group=sqsidem" in result.stdout
+    [line] = result.stdout.splitlines()
+    assert re.fullmatch(r"sent [0-9a-f-]{36}  group=sqsidem  dedup=[0-9a-f-]{36}  key=K1", line)
+    assert re.fullmatch(
+        r"sent 1 of 1 message\(s\) in \d+\.\d\d s \(\d+ msgs/s, 1 SendMessageBatch call\(s\)\)",
+        result.stderr.strip(),
+    )
 
 
-def test_jsonl_from_stdin_and_attributes(calls: dict[str, int], moto_aws: Aws) -> None:
+def test_jsonl_from_stdin_and_attributes(run: Run, moto_aws: Aws) -> None:
     """--file - reads JSON Lines from stdin; --attr adds attributes."""
     stdin = '{"body": "a", "dedup_id": "d1"}\n{"body": "b", "group_id": "g2"}\n'
-    result = _run("--file", "-", "--attr", "env=dev", "-o", "json", stdin=stdin)
+    result = run("--file", "-", "--attr", "env=dev", "-o", "json", stdin=stdin)
     assert result.exit_code == 0, result.output
     first = json.loads(result.stdout.splitlines()[0])
     assert first["dedup_id"] == "d1" and first["key"] == "d1"
@@ -91,11 +94,11 @@ def test_jsonl_from_stdin_and_attributes(calls: dict[str, int], moto_aws: Aws) -
     assert got[0]["MessageAttributes"]["env"]["StringValue"] == "dev"
 
 
-def test_body_file_and_standard_queue(calls: dict[str, int], tmp_path: Path) -> None:
+def test_body_file_and_standard_queue(run: Run, tmp_path: Path) -> None:
     """--body-file sends the file's text; --queue picks a standard queue by name."""
     body = tmp_path / "body.json"
     body.write_text('{"a": 1}', encoding="utf-8")
-    result = _run("--body-file", str(body), "--queue", "plain", "-o", "json")
+    result = run("--body-file", str(body), "--queue", "plain", "-o", "json")
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout)
     assert line["group_id"] is None and line["ok"]
@@ -124,20 +127,19 @@ def test_body_file_and_standard_queue(calls: dict[str, int], tmp_path: Path) -> 
     ],
 )
 def test_validation_errors_exit_2_before_any_call(
-    calls: dict[str, int], args: list[str], stdin: str | None, fragment: str
+    run: Run, spy: ClientSpy, args: list[str], stdin: str | None, fragment: str
 ) -> None:
-    """Bad input: exit 2, one stderr line, and not a single API call."""
-    calls.clear()
-    result = _run(*args, stdin=stdin)
+    """Bad input: exit 2, one stderr line, and not a single API call (not even a client)."""
+    result = run(*args, stdin=stdin)
     assert result.exit_code == 2, result.output
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    assert calls == {}
+    assert spy.counts == {} and spy.clients == []
 
 
-def test_missing_queue_exits_1(calls: dict[str, int]) -> None:
+def test_missing_queue_exits_1(spy: ClientSpy) -> None:
     """A queue that does not exist is learned from AWS: exit 1, one line."""
-    result = runner.invoke(app, ["--stack", "nosuch", "send", "x"])
+    result = spy.invoke(["--stack", "nosuch", "send", "x"])
     assert result.exit_code == 1
     assert "does not exist" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

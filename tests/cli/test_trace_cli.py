@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
-from tests.functional.test_dlq import build_stack, dead_letter
-from tests.functional.test_trace import line, write_logs
+from tests.support_dlq import build_stack, dead_letter
+from tests.support_logs import decision_line, write_logs
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -26,7 +26,10 @@ def test_trace_json_and_human(moto_aws: Aws) -> None:
     write_logs(
         moto_aws,
         stack.names.log_group,
-        [(now - 2000, line("acquired", "tx-1", 1)), (now - 2000, line("failed", "tx-1", 1, "E"))],
+        [
+            (now - 2000, decision_line("acquired", "tx-1", 1)),
+            (now - 2000, decision_line("failed", "tx-1", 1, "E")),
+        ],
     )
     code, out, err = run("trace", "tx-1", "--output", "json")
     assert code == 0, err

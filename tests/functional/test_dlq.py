@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,90 +10,10 @@ from botocore.stub import Stubber
 
 from sqsidem import dlq
 from sqsidem.aws import Aws
+from sqsidem.dlq.move_task import cancel_move_task, move_task_timeout_s, wait_for_move_task
 from sqsidem.errors import SqsidemError
-from sqsidem.names import StackNames, names_for
-
-
-@dataclass(frozen=True)
-class Stack:
-    names: StackNames
-    queue_url: str
-    dlq_url: str
-
-
-def build_stack(aws: Aws, stack: str = "t1") -> Stack:
-    """The pieces of a stack these commands touch: FIFO DLQ, source queue, lock table."""
-    names = names_for(stack)
-    dlq_url = aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})[
-        "QueueUrl"
-    ]
-    dlq_arn = aws.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
-    queue_url = aws.sqs.create_queue(
-        QueueName=names.queue, Attributes={"FifoQueue": "true", "RedrivePolicy": policy}
-    )["QueueUrl"]
-    aws.dynamodb.create_table(
-        TableName=names.table,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return Stack(names, queue_url, dlq_url)
-
-
-def dead_letter(
-    aws: Aws, stack: Stack, body: str, group: str, dedup: str, key: str | None = None
-) -> None:
-    attributes: dict[str, Any] = {}
-    if key is not None:
-        attributes["sqsidem-key"] = {"DataType": "String", "StringValue": key}
-    aws.sqs.send_message(
-        QueueUrl=stack.dlq_url,
-        MessageBody=body,
-        MessageGroupId=group,
-        MessageDeduplicationId=dedup,
-        MessageAttributes=attributes,
-    )
-
-
-def drain(aws: Aws, url: str) -> list[dict[str, Any]]:
-    """Receive (and delete) everything; FIFO order within a group is kept."""
-    found: list[dict[str, Any]] = []
-    for _ in range(50):
-        batch = aws.sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            break
-        found.extend(dict(message) for message in batch)
-        for message in batch:
-            aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
-
-
-def put_lock(aws: Aws, stack: Stack, key: str, status: str, owner: str = "o1") -> None:
-    aws.dynamodb.put_item(
-        TableName=stack.names.table,
-        Item={
-            "transaction_id": {"S": key},
-            "status": {"S": status},
-            "owner": {"S": owner},
-            "in_progress_expiration": {"N": str(4_102_444_800_000)},
-            "expiration": {"N": str(4_102_444_800)},
-        },
-    )
-
-
-def visible(aws: Aws, url: str) -> int:
-    attributes = aws.sqs.get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"])
+from sqsidem.retry import Pacing
+from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
 
 
 def test_list_shows_messages_and_leaves_them_visible(moto_aws: Aws) -> None:
@@ -206,7 +124,7 @@ def test_redrive_plan_finds_blocking_locks_and_clears_them(moto_aws: Aws) -> Non
     assert sorted(lock.transaction_id for lock in plan.blocking) == ["busy", "done"]
     put_lock(moto_aws, stack, "busy", "IN_PROGRESS", owner="someone-else")
 
-    released, changed = dlq.clear_locks(moto_aws, stack.names, plan.blocking)
+    released, changed = dlq.release_locks(moto_aws, stack.names, plan.blocking)
 
     assert (released, changed) == (1, 1)
     table = stack.names.table
@@ -234,11 +152,48 @@ def test_move_task_progress_until_done(moto_aws: Aws) -> None:
             stub.add_response("list_message_move_tasks", {"Results": [task]})
         seen: list[tuple[int, int | None]] = []
         sleeps: list[float] = []
-        result = dlq.wait_for_move_task(
-            sqs, arn, on_progress=lambda m, t: seen.append((m, t)), sleep=sleeps.append, poll_s=2
+        result = wait_for_move_task(
+            sqs,
+            arn,
+            on_progress=lambda m, t: seen.append((m, t)),
+            pacing=Pacing(sleep=sleeps.append),
+            poll_s=2,
         )
     assert result.ok and result.moved == 3 and result.method == "move-task"
     assert seen == [(1, 3), (3, 3)] and sleeps == [2]
+
+
+def test_move_task_wait_has_a_deadline(moto_aws: Aws) -> None:
+    """A move task that never ends: the wait gives up at its deadline with a hint (Stubber)."""
+    sqs = moto_aws.sqs
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue-dlq.fifo"
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    task = {"TaskHandle": "h", "Status": "RUNNING", "SourceArn": arn}
+    with Stubber(sqs) as stub:
+        for _ in range(4):
+            stub.add_response("list_message_move_tasks", {"Results": [task]})
+        with pytest.raises(SqsidemError, match="gave up after 5s") as raised:
+            wait_for_move_task(
+                sqs,
+                arn,
+                on_progress=None,
+                pacing=Pacing(sleep=sleep, clock=lambda: now[0]),
+                poll_s=2,
+                timeout_s=5,
+            )
+        stub.assert_no_pending_responses()
+    assert now[0] == 5 and "--cancel" in raised.value.one_line()
+
+
+def test_move_task_deadline_grows_with_a_slow_rate() -> None:
+    """An hour by default; a slow --rate gets twice the time it needs."""
+    assert move_task_timeout_s(100, None) == 3600
+    assert move_task_timeout_s(100, 500) == 3600
+    assert move_task_timeout_s(100_000, 10) == 20_000
 
 
 def test_cancel_move_task(moto_aws: Aws) -> None:
@@ -255,13 +210,13 @@ def test_cancel_move_task(moto_aws: Aws) -> None:
             {"ApproximateNumberOfMessagesMoved": 7},
             {"TaskHandle": "h1"},
         )
-        assert dlq.cancel_move_task(sqs, arn) == 7
+        assert cancel_move_task(sqs, arn) == 7
 
 
 def test_cancel_without_move_tasks_is_a_clear_error(moto_aws: Aws) -> None:
     """moto raises NotImplementedError for the move-task calls: a one-line error."""
     with pytest.raises(SqsidemError, match="no message move tasks"):
-        dlq.cancel_move_task(moto_aws.sqs, "arn:aws:sqs:ap-northeast-1:123456789012:x.fifo")
+        cancel_move_task(moto_aws.sqs, "arn:aws:sqs:ap-northeast-1:123456789012:x.fifo")
 
 
 def test_purge_counts_and_empties(moto_aws: Aws) -> None:

@@ -10,8 +10,9 @@ from botocore.stub import Stubber
 from sqsidem.aws import Aws
 from sqsidem.errors import NotFoundError
 from sqsidem.messages import KEY_ATTRIBUTE, MessageSpec, OutgoingMessage
-from sqsidem.messages_send import RetryPolicy, SendResult, send, send_messages
+from sqsidem.messages.send import SendResult, send, send_messages
 from sqsidem.names import names_for
+from tests.support_dlq import drain
 
 
 class CallCounter:
@@ -26,22 +27,6 @@ class CallCounter:
 
 def _fifo_queue(aws: Aws, name: str) -> str:
     return aws.sqs.create_queue(QueueName=name, Attributes={"FifoQueue": "true"})["QueueUrl"]
-
-
-def _receive_all(aws: Aws, url: str) -> list[Any]:
-    received: list[Any] = []
-    while True:
-        batch = aws.sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            MessageAttributeNames=["All"],
-            MessageSystemAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            return received
-        received.extend(batch)
-        for message in batch:
-            aws.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_count_95_makes_ten_batch_calls_and_no_single_sends(moto_aws: Aws) -> None:
@@ -63,7 +48,7 @@ def test_messages_arrive_with_key_attribute_in_group_order(moto_aws: Aws) -> Non
     names = names_for("s2")
     url = _fifo_queue(moto_aws, names.queue)
     send(moto_aws, names, MessageSpec(count=30, groups=3, template="{group}:{seq}"))
-    received = _receive_all(moto_aws, url)
+    received = drain(moto_aws, url)
     assert len(received) == 30
     by_group: dict[str, list[int]] = {}
     for message in received:
@@ -80,7 +65,7 @@ def test_repeat_dedup_id_copy_is_dropped_by_sqs(moto_aws: Aws) -> None:
     url = _fifo_queue(moto_aws, names.queue)
     send(moto_aws, names, MessageSpec(body="a", dedup_id="same"))
     send(moto_aws, names, MessageSpec(body="a", repeat_dedup_id="same"))
-    assert len(_receive_all(moto_aws, url)) == 1
+    assert len(drain(moto_aws, url)) == 1
 
 
 def test_queue_by_url_and_by_name(moto_aws: Aws) -> None:
@@ -89,7 +74,7 @@ def test_queue_by_url_and_by_name(moto_aws: Aws) -> None:
     url = _fifo_queue(moto_aws, "other.fifo")
     assert send(moto_aws, names, MessageSpec(body="x"), queue="other.fifo").sent == 1
     assert send(moto_aws, names, MessageSpec(body="y"), queue=url).sent == 1
-    assert len(_receive_all(moto_aws, url)) == 2
+    assert len(drain(moto_aws, url)) == 2
 
 
 def test_missing_queue_is_not_found(moto_aws: Aws) -> None:
@@ -156,7 +141,5 @@ def test_retries_give_up_after_max_attempts(moto_aws: Aws) -> None:
                 "send_message_batch",
                 {"Successful": [], "Failed": [{"Id": "0", "SenderFault": False, "Code": "X"}]},
             )
-        summary = send_messages(
-            client, "u", _messages(1), sleep=lambda _: None, retry=RetryPolicy(max_attempts=3)
-        )
+        summary = send_messages(client, "u", _messages(1), sleep=lambda _: None, max_attempts=3)
     assert (summary.failed, summary.api_calls) == (1, 3)

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from sqsidem.aws import Aws
 from sqsidem.trace import fetch_decisions, trace
-from tests.functional.test_dlq import build_stack, dead_letter, put_lock, visible
+from tests.support_dlq import build_stack, dead_letter, put_lock, visible
+from tests.support_logs import decision_line, write_logs
 
 NOW_MS = 1_795_900_000_000
-
-
-def line(decision: str, key: str, count: int, error: str | None = None) -> str:
-    return "START RequestId: x\n" + json.dumps(
-        {
-            "sqsidem": 1,
-            "decision": decision,
-            "transaction_id": key,
-            "message_id": "m1",
-            "group_id": "g1",
-            "receive_count": count,
-            "error": error,
-        }
-    )
-
-
-def write_logs(aws: Aws, group: str, messages: list[tuple[int, str]]) -> None:
-    aws.logs.create_log_group(logGroupName=group)
-    aws.logs.create_log_stream(logGroupName=group, logStreamName="s1")
-    aws.logs.put_log_events(
-        logGroupName=group,
-        logStreamName="s1",
-        logEvents=[{"timestamp": t, "message": m} for t, m in messages],
-    )
 
 
 def test_trace_tells_the_poison_story(moto_aws: Aws) -> None:
@@ -44,11 +19,11 @@ def test_trace_tells_the_poison_story(moto_aws: Aws) -> None:
         moto_aws,
         stack.names.log_group,
         [
-            (NOW_MS - 5000, line("acquired", "tx-1", 1)),
-            (NOW_MS - 5000, line("failed", "tx-1", 1, "ValueError: bad amount")),
-            (NOW_MS - 4000, line("acquired", "tx-10", 1)),
-            (NOW_MS - 3000, line("acquired", "tx-1", 2)),
-            (NOW_MS - 3000, line("failed", "tx-1", 2, "ValueError: bad amount")),
+            (NOW_MS - 5000, decision_line("acquired", "tx-1", 1)),
+            (NOW_MS - 5000, decision_line("failed", "tx-1", 1, "ValueError: bad amount")),
+            (NOW_MS - 4000, decision_line("acquired", "tx-10", 1)),
+            (NOW_MS - 3000, decision_line("acquired", "tx-1", 2)),
+            (NOW_MS - 3000, decision_line("failed", "tx-1", 2, "ValueError: bad amount")),
         ],
     )
 

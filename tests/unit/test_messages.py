@@ -19,9 +19,9 @@ from sqsidem.messages import (
     fill_placeholders,
     group_for,
     is_fifo_queue,
+    lanes_for,
     plan_batches,
 )
-from sqsidem.messages_send import lanes_for
 
 
 def build(spec: MessageSpec, fifo: bool = True) -> list[OutgoingMessage]:

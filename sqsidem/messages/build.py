@@ -1,9 +1,9 @@
-"""Building, validating and sending FIFO test messages (issue 5, DESIGN 6.3).
+"""Turning the `send` options (or a JSON Lines file) into validated messages (issue 5).
 
 Two phases on purpose: :func:`build_messages` turns every input into
 :class:`OutgoingMessage` objects and raises :class:`UsageError` for the first invalid one
-*before* any AWS call, so nothing is sent when any input is bad; :func:`send_messages`
-(in ``messages_send``) then ships them in SendMessageBatch calls.
+*before* any AWS call, so nothing is sent when any input is bad; :mod:`.send` then ships
+them in SendMessageBatch calls.
 """
 
 from __future__ import annotations
@@ -17,72 +17,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqsidem.errors import UsageError
+from sqsidem.messages.model import KEY_ATTRIBUTE, MAX_PAYLOAD_BYTES, Attribute, OutgoingMessage
+from sqsidem.messages.validate import validate_message
 
-KEY_ATTRIBUTE = "sqsidem-key"
-# SQS limits: message and batch payload (body + attribute names, types and values).
-MAX_PAYLOAD_BYTES = 1_048_576
-MAX_BATCH_ENTRIES = 10
-MAX_ID_CHARS = 128
-MAX_ATTRIBUTES = 10
-MAX_ATTRIBUTE_NAME_CHARS = 256
 DEFAULT_GROUP = "sqsidem"
 DEFAULT_TEMPLATE = (
     '{"transaction_id": "{uuid}", "seq": {seq}, "group": "{group}", "sent_at": "{ts}"}'
 )
-
-# Group and deduplication ids: alphanumerics and ASCII punctuation (SQS API reference).
-_ID_RE = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]+$")
-_ATTR_NAME_RE = re.compile(r"^[A-Za-z0-9_\-.]+$")
-# Characters SQS accepts in a body: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF.
-_BAD_BODY_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _PLACEHOLDER = re.compile(r"\{(seq|uuid|ts|group)\}")
 _JSONL_FIELDS = {"body", "group_id", "dedup_id", "attributes", "key"}
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """One message attribute; ``data_type`` is String or Number."""
-
-    value: str
-    data_type: str = "String"
-
-    def wire(self) -> dict[str, str]:
-        return {"DataType": self.data_type, "StringValue": self.value}
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """One validated message, ready to send. ``where`` names its input for errors."""
-
-    index: int
-    body: str
-    key: str
-    group_id: str | None = None
-    dedup_id: str | None = None
-    attributes: Mapping[str, Attribute] = field(default_factory=dict)
-    where: str = ""
-
-    @property
-    def size(self) -> int:
-        """Bytes SQS counts against the payload limit: body plus attribute names/types/values."""
-        total = len(self.body.encode("utf-8"))
-        for name, attribute in self.attributes.items():
-            total += len(name.encode("utf-8")) + len(attribute.data_type.encode("utf-8"))
-            total += len(attribute.value.encode("utf-8"))
-        return total
-
-    def entry(self) -> dict[str, Any]:
-        """The SendMessageBatch entry (``Id`` is the message's index in this run)."""
-        entry: dict[str, Any] = {
-            "Id": str(self.index),
-            "MessageBody": self.body,
-            "MessageAttributes": {name: a.wire() for name, a in self.attributes.items()},
-        }
-        if self.group_id is not None:
-            entry["MessageGroupId"] = self.group_id
-        if self.dedup_id is not None:
-            entry["MessageDeduplicationId"] = self.dedup_id
-        return entry
 
 
 @dataclass(frozen=True)
@@ -101,6 +44,18 @@ class MessageSpec:
     repeat_key: str | None = None
     repeat_dedup_id: str | None = None
     attrs: Sequence[str] = ()
+
+    @classmethod
+    def with_files(
+        cls, *, body_file: str | None, jsonl_file: str | None, **options: Any
+    ) -> MessageSpec:
+        """The spec with --body-file and --file read ('-' is stdin); unreadable is exit 2."""
+        return cls(
+            body_file_text=read_text_input(body_file, "--body-file") if body_file else None,
+            jsonl_text=read_text_input(jsonl_file, "--file") if jsonl_file else None,
+            jsonl_name="stdin" if jsonl_file == "-" else (jsonl_file or "--file"),
+            **options,
+        )
 
 
 def is_fifo_queue(queue: str) -> bool:
@@ -334,90 +289,6 @@ def _finish(
         attributes=attributes,
         where=where,
     )
-
-
-def validate_message(
-    message: OutgoingMessage, *, fifo: bool, max_payload: int = MAX_PAYLOAD_BYTES
-) -> None:
-    """What SQS would reject, as a UsageError naming the message."""
-    where = message.where or f"message {message.index + 1}"
-    if not message.body:
-        raise UsageError(f"{where}: empty body", "SQS needs at least one character")
-    bad = _BAD_BODY_CHAR.search(message.body)
-    if bad:
-        raise UsageError(
-            f"{where}: the body holds character U+{ord(bad.group()):04X}, which SQS rejects"
-        )
-    if message.size > max_payload:
-        raise UsageError(
-            f"{where}: {message.size} bytes (body and attributes) is over the "
-            f"{max_payload}-byte SQS limit"
-        )
-    if fifo:
-        validate_id(message.group_id or "", "group id", where)
-        validate_id(message.dedup_id or "", "dedup id", where)
-    if not message.key:
-        raise UsageError(f"{where}: empty idempotency key")
-    if len(message.attributes) > MAX_ATTRIBUTES:
-        raise UsageError(
-            f"{where}: {len(message.attributes)} attributes (with {KEY_ATTRIBUTE}); "
-            f"SQS allows {MAX_ATTRIBUTES}"
-        )
-    for name, attribute in message.attributes.items():
-        _validate_attribute(name, attribute, where)
-
-
-def validate_id(value: str, what: str, where: str) -> None:
-    if not value:
-        raise UsageError(f"{where}: empty {what}")
-    if len(value) > MAX_ID_CHARS:
-        raise UsageError(f"{where}: {what} is {len(value)} characters; SQS allows {MAX_ID_CHARS}")
-    if not _ID_RE.match(value):
-        raise UsageError(
-            f"{where}: {what} {value!r} has characters SQS rejects",
-            "use letters, digits and ASCII punctuation only",
-        )
-
-
-def _validate_attribute(name: str, attribute: Attribute, where: str) -> None:
-    lowered = name.lower()
-    if (
-        len(name) > MAX_ATTRIBUTE_NAME_CHARS
-        or not _ATTR_NAME_RE.match(name)
-        or name.startswith(".")
-        or name.endswith(".")
-        or ".." in name
-        or lowered.startswith(("aws.", "amazon."))
-    ):
-        raise UsageError(
-            f"{where}: invalid attribute name {name!r}",
-            "use up to 256 of A-Z a-z 0-9 _ - . (no AWS./Amazon. prefix, no '..')",
-        )
-    if attribute.value == "":
-        raise UsageError(f"{where}: attribute {name!r} has an empty value")
-    if attribute.data_type == "Number":
-        try:
-            float(attribute.value)
-        except ValueError:
-            raise UsageError(f"{where}: attribute {name!r} is not a number") from None
-
-
-def plan_batches(
-    messages: Sequence[OutgoingMessage], max_payload: int = MAX_PAYLOAD_BYTES
-) -> list[list[OutgoingMessage]]:
-    """Consecutive runs of up to 10 messages whose summed size stays within the limit."""
-    batches: list[list[OutgoingMessage]] = []
-    current: list[OutgoingMessage] = []
-    size = 0
-    for message in messages:
-        if current and (len(current) == MAX_BATCH_ENTRIES or size + message.size > max_payload):
-            batches.append(current)
-            current, size = [], 0
-        current.append(message)
-        size += message.size
-    if current:
-        batches.append(current)
-    return batches
 
 
 def read_text_input(path: str, option: str, *, stdin: Callable[[], str] | None = None) -> str:

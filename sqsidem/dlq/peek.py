@@ -1,4 +1,4 @@
-"""Look at a queue's messages without consuming them (used by `dlq list`, `dlq redrive`, `trace`).
+"""Look at a queue's messages without consuming them (`dlq list`, `dlq redrive`, `trace`).
 
 We receive with a short visibility timeout and hold everything we received until the look is
 over (releasing early would hand the same messages back on the next receive), then make each

@@ -1,30 +1,29 @@
 """Sending validated messages with SendMessageBatch from worker threads (issue 5).
 
 FIFO order holds per message group only if a group's batches go out one after another, so
-messages are dealt into *lanes* by group (a group always lands in the same lane) and each
-lane sends its batches in order; lanes run in parallel on one shared client (boto3 clients
-are thread-safe; the client's retry mode handles throttled calls). Failed entries that are
-retryable (not the sender's fault, or throttled) are resent with backoff; the rest are
-reported per entry.
+messages are dealt into *lanes* by group (:mod:`.lanes`: a group always lands in the same
+lane) and each lane sends its batches in order; lanes run in parallel on one shared client
+(boto3 clients are thread-safe; the client's retry mode handles throttled calls). Failed
+entries that are retryable (not the sender's fault, or throttled) are resent with the one
+backoff helper; the rest are reported per entry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqsidem.errors import UsageError, error_code
-from sqsidem.messages import (
-    MessageSpec,
-    OutgoingMessage,
-    build_messages,
-    is_fifo_queue,
-    plan_batches,
-)
+from sqsidem.errors import THROTTLED, NotFoundError, PartialFailure, UsageError, is_gone
+from sqsidem.messages.build import MessageSpec, build_messages, is_fifo_queue
+from sqsidem.messages.lanes import lanes_for
+from sqsidem.messages.model import OutgoingMessage
+from sqsidem.retry import Backoff, Pacing, Sleep, retry_call
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -35,15 +34,12 @@ if TYPE_CHECKING:
 
 MAX_CONCURRENCY = 32  # the client factory's connection pool size
 DEFAULT_CONCURRENCY = 8
-_THROTTLED_ENTRY_CODES = {
-    "ThrottlingException",
-    "Throttling",
-    "RequestThrottled",
-    "KmsThrottled",
-    "KMS.ThrottlingException",
-    "ServiceUnavailable",
-    "InternalError",
-}
+MAX_SEND_ATTEMPTS = 6
+# Resending unconfirmed entries: 0.05 s doubling, at most 2 s (about 1.6 s over 6 attempts).
+RESEND_BACKOFF = Backoff(first_s=0.05, factor=2.0, max_s=2.0)
+_RESEND_TIMEOUT_S = 60.0  # a bound on the resends of one batch; the attempts end sooner
+# Entry codes worth resending even when SQS calls them the sender's fault.
+_RESEND_ENTRY_CODES = THROTTLED | {"ServiceUnavailable", "InternalError"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +91,7 @@ class SendResult:
 @dataclass
 class SendSummary:
     queue_url: str
+    total: int = 0
     sent: int = 0
     failed: int = 0
     api_calls: int = 0
@@ -117,18 +114,38 @@ class SendSummary:
             "msgs_per_s": round(self.msgs_per_s, 1),
         }
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 6
-    base_delay_s: float = 0.05
-    max_delay_s: float = 2.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay_s, self.base_delay_s * 2**attempt))
+    def check(self) -> None:
+        """Exit 1 when any message failed (after the summary was shown)."""
+        if self.failed:
+            raise PartialFailure(
+                f"{self.failed} of {self.total} message(s) failed; first: {self.errors[0]}"
+            )
 
 
 ResultCallback = Callable[[SendResult], None]
+
+
+class SendWatch(Protocol):
+    """Who follows a send: told how many messages go out, then each result."""
+
+    def sending(self, count: int) -> AbstractContextManager[ProgressHandle | None]: ...
+
+    def result(self, result: SendResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class CallbackWatch:
+    """A :class:`SendWatch` from a plain result callback (library callers, the demo)."""
+
+    on_result: ResultCallback | None = None
+
+    @contextmanager
+    def sending(self, count: int) -> Iterator[ProgressHandle | None]:
+        yield None
+
+    def result(self, result: SendResult) -> None:
+        if self.on_result is not None:
+            self.on_result(result)
 
 
 def check_concurrency(concurrency: int) -> int:
@@ -163,45 +180,35 @@ def prepare(spec: MessageSpec, queue: str | None, names: StackNames) -> list[Out
 
 
 def send(
-    aws: Aws,
+    aws: Aws | Callable[[], Aws],
     names: StackNames,
     spec: MessageSpec,
     *,
     queue: str | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ResultCallback | None = None,
-    progress: ProgressHandle | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    watch: SendWatch | None = None,
+    sleep: Sleep = time.sleep,
 ) -> SendSummary:
-    """Build, validate (exit 2 before any call), resolve the queue, send. The one entry point."""
+    """Build, validate (exit 2 before any call), resolve the queue, send. The one entry point.
+
+    ``aws`` may be a factory: it is called only once the input is known to be valid.
+    """
     check_concurrency(concurrency)
     messages = prepare(spec, queue, names)
-    url = resolve_queue(aws, queue, names)
-    return send_messages(
-        aws.sqs,
-        url,
-        messages,
-        concurrency=concurrency,
-        on_result=on_result,
-        progress=progress,
-        sleep=sleep,
-    )
-
-
-def lanes_for(
-    messages: Sequence[OutgoingMessage], concurrency: int
-) -> list[list[list[OutgoingMessage]]]:
-    """Batches per lane. FIFO: a group's messages share a lane; standard: batches spread."""
-    if all(message.group_id is None for message in messages):
-        batches = plan_batches(messages)
-        spread = [batches[lane::concurrency] for lane in range(concurrency)]
-        return [lane for lane in spread if lane]
-    lane_of: dict[str | None, int] = {}
-    per_lane: list[list[OutgoingMessage]] = [[] for _ in range(concurrency)]
-    for message in messages:
-        lane = lane_of.setdefault(message.group_id, len(lane_of) % concurrency)
-        per_lane[lane].append(message)
-    return [plan_batches(lane) for lane in per_lane if lane]
+    client = aws() if callable(aws) else aws
+    url = resolve_queue(client, queue, names)
+    watch = watch or CallbackWatch(on_result)
+    with watch.sending(len(messages)) as progress:
+        return send_messages(
+            client.sqs,
+            url,
+            messages,
+            concurrency=concurrency,
+            on_result=watch.result,
+            progress=progress,
+            sleep=sleep,
+        )
 
 
 def send_messages(
@@ -212,13 +219,16 @@ def send_messages(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_result: ResultCallback | None = None,
     progress: ProgressHandle | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Sleep = time.sleep,
     clock: Callable[[], float] = time.monotonic,
-    retry: RetryPolicy | None = None,
+    max_attempts: int = MAX_SEND_ATTEMPTS,
+    backoff: Backoff = RESEND_BACKOFF,
 ) -> SendSummary:
     """Send in batches from ``concurrency`` lanes; a call-level error stops all lanes and is
     raised after the lanes drain (results already reported stay reported)."""
-    sender = _Sender(client, queue_url, on_result, progress, sleep, retry or RetryPolicy())
+    pacing = Pacing(sleep=sleep, clock=clock)
+    sender = _Sender(client, queue_url, on_result, progress, pacing, backoff, max_attempts)
+    sender.summary.total = len(messages)
     started = clock()
     lanes = lanes_for(messages, concurrency)
     with ThreadPoolExecutor(max_workers=max(1, len(lanes)), thread_name_prefix="send") as pool:
@@ -231,6 +241,10 @@ def send_messages(
     return sender.summary
 
 
+class _Unconfirmed(Exception):
+    """Some entries of a batch are still unconfirmed: resend them after a pause."""
+
+
 class _Sender:
     def __init__(
         self,
@@ -238,15 +252,17 @@ class _Sender:
         queue_url: str,
         on_result: ResultCallback | None,
         progress: ProgressHandle | None,
-        sleep: Callable[[float], None],
-        retry: RetryPolicy,
+        pacing: Pacing,
+        backoff: Backoff,
+        max_attempts: int,
     ) -> None:
         self.client = client
         self.queue_url = queue_url
         self.on_result = on_result
         self.progress = progress
-        self.sleep = sleep
-        self.retry = retry
+        self.pacing = pacing
+        self.backoff = backoff
+        self.max_attempts = max_attempts
         self.summary = SendSummary(queue_url)
         self.fatal: BaseException | None = None
         self._abort = threading.Event()
@@ -267,49 +283,61 @@ class _Sender:
 
     def _send_batch(self, batch: list[OutgoingMessage]) -> None:
         pending = {str(message.index): message for message in batch}
-        attempt = 0
-        while pending:
-            response = self.client.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[m.entry() for m in pending.values()],  # type: ignore[misc]
-            )
-            with self._lock:
-                self.summary.api_calls += 1
-            for entry in response.get("Successful", []):
-                message = pending.pop(entry["Id"])
-                self._report(
-                    SendResult.of(
-                        message,
-                        message_id=entry.get("MessageId"),
-                        sequence_number=entry.get("SequenceNumber"),
-                    )
-                )
-            retryable: dict[str, OutgoingMessage] = {}
-            for failure in response.get("Failed", []):
-                message = pending.pop(failure["Id"])
-                code = failure.get("Code", "")
-                if _retryable(failure) and attempt + 1 < self.retry.max_attempts:
-                    retryable[failure["Id"]] = message
-                    continue
-                error = f"{code}: {failure.get('Message', '')}".strip(": ")
-                self._report(SendResult.of(message, error=error or "failed"))
-            # Entries the answer did not mention cannot be judged; treat them as retryable.
-            retryable.update(pending)
-            pending = retryable
-            if pending and attempt + 1 >= self.retry.max_attempts:
-                for message in pending.values():
-                    self._report(
-                        SendResult.of(
-                            message,
-                            error=f"not confirmed after {self.retry.max_attempts} attempts",
-                        )
-                    )
-                return
-            if pending:
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal pending, attempts
+            attempts += 1
+            pending = self._send_once(pending, last=attempts >= self.max_attempts)
+            if pending and attempts < self.max_attempts:
                 with self._lock:
                     self.summary.retried_entries += len(pending)
-                self.sleep(self.retry.delay(attempt))
-                attempt += 1
+                raise _Unconfirmed
+
+        # Out of time (not of attempts): what is still pending is reported below.
+        with contextlib.suppress(_Unconfirmed):
+            retry_call(
+                attempt,
+                retryable=lambda exc: isinstance(exc, _Unconfirmed),
+                backoff=self.backoff,
+                timeout_s=_RESEND_TIMEOUT_S,
+                pacing=self.pacing,
+                what="resending unconfirmed messages",
+            )
+        for message in pending.values():
+            error = f"not confirmed after {attempts} attempts"
+            self._report(SendResult.of(message, error=error))
+
+    def _send_once(
+        self, pending: dict[str, OutgoingMessage], *, last: bool
+    ) -> dict[str, OutgoingMessage]:
+        """One SendMessageBatch; the entries to send again (all reported on the last try)."""
+        response = self.client.send_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[m.entry() for m in pending.values()],  # type: ignore[misc]
+        )
+        pending = dict(pending)
+        with self._lock:
+            self.summary.api_calls += 1
+        for entry in response.get("Successful", []):
+            message = pending.pop(entry["Id"])
+            self._report(
+                SendResult.of(
+                    message,
+                    message_id=entry.get("MessageId"),
+                    sequence_number=entry.get("SequenceNumber"),
+                )
+            )
+        retryable: dict[str, OutgoingMessage] = {}
+        for failure in response.get("Failed", []):
+            message = pending.pop(failure["Id"])
+            if _retryable(failure) and not last:
+                retryable[failure["Id"]] = message
+                continue
+            error = f"{failure.get('Code', '')}: {failure.get('Message', '')}".strip(": ")
+            self._report(SendResult.of(message, error=error or "failed"))
+        # Entries the answer did not mention cannot be judged; treat them as retryable.
+        return {**retryable, **pending}
 
     def _report(self, result: SendResult) -> None:
         # One lock around counters, callback and progress: callers print from here.
@@ -327,13 +355,11 @@ class _Sender:
 
 
 def _retryable(failure: Any) -> bool:
-    return not failure.get("SenderFault", False) or failure.get("Code") in _THROTTLED_ENTRY_CODES
+    return not failure.get("SenderFault", False) or failure.get("Code") in _RESEND_ENTRY_CODES
 
 
 def _explainable(exc: BaseException) -> BaseException:
     """A missing queue named as such; everything else goes to the error table unchanged."""
-    if error_code(exc) in {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}:
-        from sqsidem.errors import NotFoundError
-
+    if is_gone(exc):
         return NotFoundError("the queue does not exist", "check --queue or run setup first")
     return exc

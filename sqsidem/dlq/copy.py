@@ -1,0 +1,159 @@
+"""The redrive where there is no move task: receive, copy to the source, then delete.
+
+Receive -> send to the source (same group id, the ``sqsidem-key`` attribute kept, a new
+dedup id) -> delete from the DLQ only after the copy was accepted, so an interruption or a
+failed send can duplicate but never lose a message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqsidem.consumer.keys import KEY_ATTRIBUTE
+from sqsidem.dlq.link import DlqLink
+from sqsidem.dlq.peek import QueueMessage, approximate_total, parse_message, receive_batch, release
+from sqsidem.dlq.result import ProgressFn, RedriveResult
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
+
+_MAX_BATCH_BYTES = 256 * 1024  # the older, smaller SendMessageBatch payload limit: safe everywhere
+REDRIVE_VISIBILITY_S = 120
+
+
+def _copy_entry(message: QueueMessage) -> dict[str, Any]:
+    attributes = {
+        name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
+        for name, value in message.message_attributes.items()
+    }
+    if KEY_ATTRIBUTE not in attributes and message.key:
+        # Pin the key the consumer used (its dedup id) before the new dedup id replaces it.
+        attributes[KEY_ATTRIBUTE] = {"DataType": "String", "StringValue": message.key}
+    entry: dict[str, Any] = {"Id": "", "MessageBody": message.body}
+    if attributes:
+        entry["MessageAttributes"] = attributes
+    if message.group_id is not None:
+        entry["MessageGroupId"] = message.group_id
+        entry["MessageDeduplicationId"] = uuid.uuid4().hex
+    return entry
+
+
+def _entry_size(entry: dict[str, Any]) -> int:
+    size = len(entry["MessageBody"].encode("utf-8"))
+    for name, value in entry.get("MessageAttributes", {}).items():
+        payload = value.get("StringValue") or value.get("BinaryValue") or ""
+        size += len(name) + len(value.get("DataType", "")) + len(payload)
+    return size
+
+
+def _chunks(
+    entries: list[tuple[QueueMessage, dict[str, Any]]],
+) -> list[list[tuple[QueueMessage, dict[str, Any]]]]:
+    chunks: list[list[tuple[QueueMessage, dict[str, Any]]]] = [[]]
+    size = 0
+    for pair in entries:
+        entry_size = _entry_size(pair[1])
+        if chunks[-1] and (len(chunks[-1]) == 10 or size + entry_size > _MAX_BATCH_BYTES):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(pair)
+        size += entry_size
+    return [chunk for chunk in chunks if chunk]
+
+
+def copy_redrive(
+    aws: Aws,
+    link: DlqLink,
+    *,
+    on_progress: ProgressFn | None = None,
+    visibility_s: int = REDRIVE_VISIBILITY_S,
+) -> RedriveResult:
+    """Receive -> SendMessageBatch to the source -> delete what was accepted, until empty.
+
+    A message whose send failed stays in the DLQ (made visible again at the end), and so do
+    the later messages of its FIFO group: sending those would break the group's order.
+    """
+    sqs = aws.sqs
+    result = RedriveResult("copy")
+    total = approximate_total(sqs, link.dlq_url)
+    blocked_groups: set[str] = set()
+    # Received but not deleted: made visible again at the end, also on Ctrl-C.
+    pending: dict[str, str] = {}
+    empty_rounds = 0
+    try:
+        while empty_rounds < 2:
+            raws = receive_batch(sqs, link.dlq_url, max_messages=10, visibility_s=visibility_s)
+            batch = [parse_message(raw, peeked=False) for raw in raws]
+            if not batch:
+                empty_rounds += 1
+                continue
+            empty_rounds = 0
+            for message in batch:
+                pending[message.message_id] = message.receipt_handle
+            for chunk in _chunks([(m, _copy_entry(m)) for m in batch]):
+                sendable = []
+                for message, entry in chunk:
+                    if message.group_id is not None and message.group_id in blocked_groups:
+                        result.held_back += 1
+                    else:
+                        sendable.append((message, entry))
+                accepted = _send(aws, link, sendable, result, blocked_groups)
+                _delete(aws, link, accepted, result)
+                for message in accepted:
+                    pending.pop(message.message_id, None)
+                if on_progress is not None:
+                    on_progress(result.moved, total)
+    finally:
+        release(sqs, link.dlq_url, list(pending.values()))
+    result.left_in_dlq = approximate_total(sqs, link.dlq_url)
+    return result
+
+
+def _send(
+    aws: Aws,
+    link: DlqLink,
+    chunk: list[tuple[QueueMessage, dict[str, Any]]],
+    result: RedriveResult,
+    blocked_groups: set[str],
+) -> list[QueueMessage]:
+    """One SendMessageBatch; the messages the source accepted."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not chunk:
+        return []
+    entries = []
+    for index, (_, entry) in enumerate(chunk):
+        entries.append({**entry, "Id": str(index)})
+    try:
+        response = aws.sqs.send_message_batch(QueueUrl=link.source_url, Entries=entries)  # type: ignore[arg-type]
+        failed = {
+            f["Id"]: f"{f.get('Code')}: {f.get('Message', '')}".strip()
+            for f in response.get("Failed", [])
+        }
+    except (ClientError, BotoCoreError) as exc:
+        failed = {entry["Id"]: f"{type(exc).__name__}: {exc}" for entry in entries}
+    accepted = []
+    for index, (message, _) in enumerate(chunk):
+        reason = failed.get(str(index))
+        if reason is None:
+            accepted.append(message)
+            continue
+        result.failed.append((message.message_id, reason))
+        if message.group_id is not None:
+            blocked_groups.add(message.group_id)
+    return accepted
+
+
+def _delete(aws: Aws, link: DlqLink, accepted: list[QueueMessage], result: RedriveResult) -> None:
+    if not accepted:
+        return
+    response = aws.sqs.delete_message_batch(
+        QueueUrl=link.dlq_url,
+        Entries=[{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(accepted)],
+    )
+    undeleted = {int(f["Id"]) for f in response.get("Failed", [])}
+    for index, message in enumerate(accepted):
+        if index in undeleted:
+            result.not_deleted.append(message.message_id)
+        result.moved += 1

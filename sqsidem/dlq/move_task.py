@@ -1,0 +1,122 @@
+"""SQS's message move task: start it, follow it to its end (with a deadline), cancel it.
+
+The move-task calls are missing on ministack (InvalidAction) and moto (NotImplementedError);
+there the redrive copies instead (:mod:`.copy`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqsidem.dlq.link import DlqLink
+from sqsidem.dlq.result import ProgressFn, RedriveResult
+from sqsidem.errors import SqsidemError, error_code
+from sqsidem.retry import Pacing, poll_until
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+    from sqsidem.aws import Aws
+
+_NO_MOVE_TASK_CODES = {
+    "InvalidAction",
+    "UnsupportedOperation",
+    "NotImplemented",
+    "NotImplementedException",
+}
+MAX_MOVE_RATE = 500
+MOVE_TASK_POLL_S = 2.0
+# A bound on the wait, not on the task: AWS moves on after we stop watching.
+MOVE_TASK_TIMEOUT_S = 3600.0
+
+
+def move_task_unsupported(exc: BaseException) -> bool:
+    if isinstance(exc, NotImplementedError):
+        return True
+    return error_code(exc) in _NO_MOVE_TASK_CODES
+
+
+def move_task_timeout_s(count: int, rate: int | None) -> float:
+    """How long to watch a task moving ``count`` messages: an hour, or twice what ``rate``
+    needs if that is longer."""
+    if rate is None:
+        return MOVE_TASK_TIMEOUT_S
+    return max(MOVE_TASK_TIMEOUT_S, 2.0 * count / rate)
+
+
+def start_move_task(aws: Aws, link: DlqLink, *, rate: int | None) -> bool:
+    """Start a message move task DLQ -> source; False where the backend has none."""
+    from botocore.exceptions import ClientError
+
+    request: dict[str, Any] = {"SourceArn": link.dlq_arn, "DestinationArn": link.source_arn}
+    if rate is not None:
+        request["MaxNumberOfMessagesPerSecond"] = rate
+    # No retries: an emulator without the call answers 500 on some setups, and retrying
+    # that only delays the fallback.
+    probe = aws.with_options(max_attempts=1).sqs
+    try:
+        probe.start_message_move_task(**request)
+    except (ClientError, NotImplementedError) as exc:
+        if not move_task_unsupported(exc):
+            raise
+        return False
+    return True
+
+
+def wait_for_move_task(
+    sqs: SQSClient,
+    dlq_arn: str,
+    *,
+    on_progress: ProgressFn | None,
+    pacing: Pacing,
+    poll_s: float = MOVE_TASK_POLL_S,
+    timeout_s: float = MOVE_TASK_TIMEOUT_S,
+) -> RedriveResult:
+    """Poll the DLQ's move task until it ends, reporting progress; give up at the deadline."""
+
+    def ended() -> RedriveResult | None:
+        tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
+        results = tasks.get("Results", [])
+        if not results:
+            return RedriveResult("move-task", task_status="COMPLETED")
+        task = results[0]
+        moved = int(task.get("ApproximateNumberOfMessagesMoved", 0))
+        total = task.get("ApproximateNumberOfMessagesToMove")
+        if on_progress is not None:
+            on_progress(moved, int(total) if total is not None else None)
+        status = str(task.get("Status", ""))
+        if status in ("RUNNING", "CANCELLING"):
+            return None
+        return RedriveResult(
+            "move-task", moved=moved, task_status=status, failure_reason=task.get("FailureReason")
+        )
+
+    return poll_until(
+        ended,
+        timeout_s=timeout_s,
+        interval=poll_s,
+        pacing=pacing,
+        what="the message move task to finish",
+        hint="it goes on in AWS: follow it with `sqsidem dlq list`, "
+        "or stop it with `sqsidem dlq redrive --cancel`",
+    )
+
+
+def cancel_move_task(sqs: SQSClient, dlq_arn: str) -> int | None:
+    """Cancel the DLQ's running move task; the number moved so far, or None if none ran."""
+    from botocore.exceptions import ClientError
+
+    try:
+        tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
+    except (ClientError, NotImplementedError) as exc:
+        if move_task_unsupported(exc):
+            raise SqsidemError(
+                "this backend has no message move tasks, so there is nothing to cancel",
+                "a copying redrive stops with Ctrl-C and loses nothing",
+            ) from exc
+        raise
+    running = [t for t in tasks.get("Results", []) if t.get("Status") == "RUNNING"]
+    if not running:
+        return None
+    response = sqs.cancel_message_move_task(TaskHandle=running[0]["TaskHandle"])
+    return int(response.get("ApproximateNumberOfMessagesMoved", 0))

@@ -1,0 +1,119 @@
+"""`dlq redrive`: plan (what moves, which locks are in the way), then move the messages back.
+
+A move task where the backend has one (:mod:`.move_task`), else a copy (:mod:`.copy`).
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from sqsidem.dlq.copy import copy_redrive
+from sqsidem.dlq.link import DlqLink, find_link
+from sqsidem.dlq.listing import DlqListing, list_dlq
+from sqsidem.dlq.move_task import (
+    MOVE_TASK_TIMEOUT_S,
+    cancel_move_task,
+    move_task_timeout_s,
+    start_move_task,
+    wait_for_move_task,
+)
+from sqsidem.dlq.result import ProgressFn, RedriveResult
+from sqsidem.dlq_locks import BLOCKING_STATES, release_lock
+from sqsidem.errors import UsageError
+from sqsidem.locks import Lock
+from sqsidem.retry import Pacing
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
+    from sqsidem.names import StackNames
+
+
+@dataclass(frozen=True)
+class RedrivePlan:
+    """What a redrive would move, and the keys whose locks would get in the way."""
+
+    listing: DlqListing
+    blocking: list[Lock]
+
+    @property
+    def count(self) -> int:
+        return max(self.listing.peek.approximate_total, len(self.listing.peek.messages))
+
+
+def plan_redrive(aws: Aws, names: StackNames) -> RedrivePlan:
+    listing = list_dlq(aws, names)
+    blocking = [
+        lock
+        for lock in listing.locks.locks.values()
+        if lock is not None and lock.state in BLOCKING_STATES
+    ]
+    return RedrivePlan(listing, blocking)
+
+
+def release_locks(aws: Aws, names: StackNames, locks: list[Lock]) -> tuple[int, int]:
+    """Release the given locks if unchanged since read; (released, changed meanwhile)."""
+    released = sum(1 for lock in locks if release_lock(aws.dynamodb, names.table, lock))
+    return released, len(locks) - released
+
+
+def redrive(
+    aws: Aws,
+    link: DlqLink,
+    *,
+    rate: int | None = None,
+    on_progress: ProgressFn | None = None,
+    pacing: Pacing | None = None,
+    timeout_s: float = MOVE_TASK_TIMEOUT_S,
+) -> RedriveResult:
+    """Move every DLQ message back to the source: a move task if possible, else by copying.
+
+    ``timeout_s`` bounds the wait for a move task (the task itself goes on in AWS).
+    """
+    if not start_move_task(aws, link, rate=rate):
+        return copy_redrive(aws, link, on_progress=on_progress)
+    return wait_for_move_task(
+        aws.sqs,
+        link.dlq_arn,
+        on_progress=on_progress,
+        pacing=pacing or Pacing(),
+        timeout_s=timeout_s,
+    )
+
+
+class RedriveWatch(Protocol):
+    """Who follows a redrive: sees the plan (and may refuse it), the locks, the progress."""
+
+    def planned(self, plan: RedrivePlan) -> None: ...
+
+    def released(self, released: int, changed: int) -> None: ...
+
+    def moving(self, total: int) -> AbstractContextManager[ProgressFn]: ...
+
+
+def check_options(*, cancel: bool, rate: int | None, clear_locks: bool) -> None:
+    if cancel and (rate is not None or clear_locks):
+        raise UsageError("--cancel takes no --rate or --clear-locks")
+
+
+def run_redrive(
+    aws: Aws, names: StackNames, *, rate: int | None, clear_locks: bool, watch: RedriveWatch
+) -> RedriveResult | None:
+    """Plan, let ``watch`` confirm, release locks if asked, move. None: the DLQ was empty."""
+    plan = plan_redrive(aws, names)
+    if plan.count == 0:
+        return None
+    watch.planned(plan)
+    if clear_locks and plan.blocking:
+        watch.released(*release_locks(aws, names, plan.blocking))
+    timeout_s = move_task_timeout_s(plan.count, rate)
+    with watch.moving(plan.count) as progress:
+        link = plan.listing.link
+        return redrive(aws, link, rate=rate, on_progress=progress, timeout_s=timeout_s)
+
+
+def cancel_redrive(aws: Aws, names: StackNames) -> int | None:
+    """Cancel the DLQ's running move task; the number moved so far, or None if none ran."""
+    link = find_link(aws, names)
+    return cancel_move_task(aws.with_options(max_attempts=1).sqs, link.dlq_arn)
