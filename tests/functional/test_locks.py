@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -10,76 +9,28 @@ from botocore.stub import Stubber
 
 from sqsidem.aws import Aws
 from sqsidem.errors import NotFoundError
-from sqsidem.locks import (
+from sqsidem.locks.clear import clear_locks
+from sqsidem.locks.delete import execute_clear
+from sqsidem.locks.model import make_lock
+from sqsidem.locks.plan import (
     CLEAR_ATTRIBUTES,
     ClearCount,
     ClearPlan,
     ClearSelection,
-    LockFilter,
-    LockScan,
-    clear_locks,
     count_clear,
-    execute_clear,
-    get_lock,
-    make_lock,
     plan_clear,
 )
-
-TABLE = "Idempotent-locks"
-
-
-class CallCounter:
-    def __init__(self) -> None:
-        self.calls: dict[str, int] = {}
-
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-
-def make_table(aws: Aws, name: str = TABLE) -> None:
-    aws.dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def completed(tid: str, age_s: int = 10) -> dict[str, Any]:
-    t = now_ms()
-    return {
-        "transaction_id": {"S": tid},
-        "status": {"S": "COMPLETED"},
-        "owner": {"S": f"o-{tid}"},
-        "first_seen_ms": {"N": str(t - age_s * 1000)},
-        "completed_ms": {"N": str(t - age_s * 1000 + 5)},
-        "expiration": {"N": str(t // 1000 + 86400)},
-        "message_id": {"S": f"m-{tid}"},
-        "group_id": {"S": "g"},
-        "receive_count": {"N": "1"},
-    }
-
-
-def in_progress(tid: str, deadline_in_s: int, owner: str = "o1") -> dict[str, Any]:
-    t = now_ms()
-    return {
-        "transaction_id": {"S": tid},
-        "status": {"S": "IN_PROGRESS"},
-        "owner": {"S": owner},
-        "first_seen_ms": {"N": str(t - 1000)},
-        "in_progress_expiration": {"N": str(t + deadline_in_s * 1000)},
-        "expiration": {"N": str(t // 1000 + 86400)},
-    }
-
-
-def put_all(aws: Aws, items: list[dict[str, Any]], table: str = TABLE) -> None:
-    for start in range(0, len(items), 25):
-        requests: Any = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
-        aws.dynamodb.batch_write_item(RequestItems={table: requests})
+from sqsidem.locks.read import get_lock
+from sqsidem.locks.scan import LockFilter, LockScan
+from tests.support_locks import (
+    TABLE,
+    CallLog,
+    completed,
+    in_progress,
+    make_table,
+    put_all,
+    refuse_batch_writes,
+)
 
 
 def seed_mixed(aws: Aws) -> None:
@@ -133,13 +84,13 @@ def test_clear_all_1000_uses_40_batch_writes_and_no_delete_item(moto_aws: Aws) -
     """`clear --all` on 1,000 completed locks: 40 BatchWriteItem calls, no DeleteItem."""
     make_table(moto_aws)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
-    counter = CallCounter()
-    moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", log)
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True), segments=4)
     result = execute_clear(moto_aws.dynamodb, TABLE, plan, sleep=lambda _: None)
     assert result.deleted == 1000 and result.failed == 0
-    assert counter.calls["BatchWriteItem"] == 40
-    assert "DeleteItem" not in counter.calls
+    assert log.count("BatchWriteItem") == 40
+    assert "DeleteItem" not in log.names()
     assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 0
 
 
@@ -209,19 +160,6 @@ def test_unprocessed_items_give_up_and_count_failed(moto_aws: Aws) -> None:
 
 
 # -- the pipelined clear (scan pages feed concurrent deletes) -------------------------------
-
-
-class CallLog:
-    """Every call's name and parameters, in the order they start (any thread)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.calls.append((model.name, dict(params)))
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
 
 
 def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws: Aws) -> None:
@@ -306,17 +244,6 @@ def test_pipelined_clear_by_age_reads_first_seen(moto_aws: Aws) -> None:
     assert [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE)] == ["new"]
 
 
-def _refuse_batch_writes(model: Any, **_: Any) -> Any:
-    """A before-call handler answering every BatchWriteItem with AccessDenied."""
-    from botocore.awsrequest import AWSResponse, HTTPHeaders
-
-    parsed = {
-        "Error": {"Code": "AccessDeniedException", "Message": "not allowed"},
-        "ResponseMetadata": {"HTTPStatusCode": 400},
-    }
-    return AWSResponse("https://dynamodb", 400, HTTPHeaders(), None), parsed
-
-
 def test_a_failing_batch_call_stops_the_scan_and_is_counted(moto_aws: Aws) -> None:
     """A BatchWriteItem that fails outright: its locks are counted failed, the scan stops
     instead of repeating the failure, nothing is raised."""
@@ -325,7 +252,7 @@ def test_a_failing_batch_call_stops_the_scan_and_is_counted(moto_aws: Aws) -> No
     log = CallLog()
     client = moto_aws.dynamodb
     client.meta.events.register("before-parameter-build.dynamodb.*", log)
-    client.meta.events.register("before-call.dynamodb.BatchWriteItem", _refuse_batch_writes)
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", refuse_batch_writes)
     result = clear_locks(
         client, TABLE, ClearSelection(all=True), segments=1, concurrency=1, page_size=100
     )
