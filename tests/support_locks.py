@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqsidem.aws import Aws
 from sqsidem.cli.context import Seam
 from sqsidem.settings import Settings
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 TABLE = "Idempotent-locks"
 
 
-def make_table(aws: Aws, name: str = TABLE) -> None:
-    aws.dynamodb.create_table(
+def create_lock_table(client: DynamoDBClient, name: str) -> None:
+    """An empty table shaped like the stack's lock table (key ``transaction_id``)."""
+    client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],

@@ -17,8 +17,8 @@ from sqsidem.names import names_for
 from tests.support_locks import (
     CountingAws,
     completed,
+    create_lock_table,
     in_progress,
-    make_table,
     put_all,
     refuse_batch_writes,
 )
@@ -49,7 +49,7 @@ LOCK_KEYS = {
 @pytest.fixture
 def factory(moto_aws: Aws) -> CountingAws:
     """A table with 5 completed, 1 live and 1 stale lock; the CLI's clients count calls."""
-    make_table(moto_aws, TABLE)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(
         moto_aws,
         [completed(f"c{i}") for i in range(5)]
@@ -341,7 +341,7 @@ def test_clear_survives_a_connection_reset_on_ministack(
         monkeypatch.setenv(name, value)
     stack = f"{stack_name}-{after_bytes}"
     table = names_for(stack).table
-    make_table(local_aws, table)
+    create_lock_table(local_aws.dynamodb, table)
     put_all(local_aws, [completed(f"tx-{n:03d}") for n in range(120)], table)
     with DelayProxy.to_url(
         ministack.endpoint, round_trip_s=0.0, faults=(Fault(connection=1, after_bytes=after_bytes),)

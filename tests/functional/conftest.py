@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from sqsidem.aws import Aws
-from tests.functional.support_consumer import create_lock_table
+from tests.functional.support_consumer import TABLE
+from tests.support_locks import create_lock_table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 def ddb(moto_aws: Aws) -> DynamoDBClient:
     """moto's DynamoDB client with an empty lock table named ``TABLE``."""
     client = moto_aws.dynamodb
-    create_lock_table(client)
+    create_lock_table(client, TABLE)
     return client
 
 

@@ -71,15 +71,6 @@ class Lines:
         return [kind for kind, _ in self.decisions]
 
 
-def create_lock_table(client: DynamoDBClient, name: str = TABLE) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def make_consumer(
     client: DynamoDBClient,
     processor: Processor,

@@ -26,15 +26,15 @@ from tests.support_locks import (
     TABLE,
     CallLog,
     completed,
+    create_lock_table,
     in_progress,
-    make_table,
     put_all,
     refuse_batch_writes,
 )
 
 
 def seed_mixed(aws: Aws) -> None:
-    make_table(aws)
+    create_lock_table(aws.dynamodb, TABLE)
     put_all(
         aws,
         [completed(f"c{i}") for i in range(5)]
@@ -57,7 +57,7 @@ def test_scan_streams_with_counts_and_filters(moto_aws: Aws) -> None:
 
 def test_parallel_segments_find_every_lock_once(moto_aws: Aws) -> None:
     """--segments 4: the union of the segments is the table, without repeats."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:03d}") for i in range(120)])
     ids = [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE, segments=4)]
     assert sorted(ids) == [f"t{i:03d}" for i in range(120)]
@@ -65,7 +65,7 @@ def test_parallel_segments_find_every_lock_once(moto_aws: Aws) -> None:
 
 def test_parallel_scan_stops_early_at_limit(moto_aws: Aws) -> None:
     """Stopping at --limit with parallel segments stops the segment threads too."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:03d}") for i in range(60)])
     scan = LockScan(moto_aws.dynamodb, TABLE, segments=3, limit=5, page_size=2)
     assert len(list(scan)) == 5
@@ -82,7 +82,7 @@ def test_get_lock_and_missing(moto_aws: Aws) -> None:
 
 def test_clear_all_1000_uses_40_batch_writes_and_no_delete_item(moto_aws: Aws) -> None:
     """`clear --all` on 1,000 completed locks: 40 BatchWriteItem calls, no DeleteItem."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", log)
@@ -110,7 +110,7 @@ def test_live_locks_are_skipped_unless_forced(moto_aws: Aws) -> None:
 
 def test_lock_reacquired_after_the_scan_is_not_removed(moto_aws: Aws) -> None:
     """The conditional delete checks the owner seen: a new owner's lock survives."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [in_progress("k", -30, owner="old")])
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(stale=True))
     assert len(plan.conditional) == 1
@@ -122,7 +122,7 @@ def test_lock_reacquired_after_the_scan_is_not_removed(moto_aws: Aws) -> None:
 
 def test_clear_by_age_and_status(moto_aws: Aws) -> None:
     """--older-than picks only older locks; --status picks by derived state."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
     assert [x.transaction_id for x in plan.to_delete] == ["old"]
@@ -165,7 +165,7 @@ def test_unprocessed_items_give_up_and_count_failed(moto_aws: Aws) -> None:
 def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws: Aws) -> None:
     """clear_locks --all: 40 BatchWriteItem, no DeleteItem, and the scan reads only the
     attributes that decide the state (status through a placeholder: a reserved word)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
@@ -186,7 +186,7 @@ def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws
 def test_deletes_start_while_the_scan_goes_on(moto_aws: Aws) -> None:
     """With one worker, the scan may run at most two calls ahead of the deletes: the first
     BatchWriteItem starts before the second Scan page is asked for (bounded memory)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
@@ -221,7 +221,7 @@ def test_pipelined_clear_counts_exactly_and_skips_live(moto_aws: Aws) -> None:
 
 def test_pipelined_clear_leaves_a_lock_reacquired_meanwhile(moto_aws: Aws) -> None:
     """A stale lock taken over between the scan and its delete survives (counted changed)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [in_progress("k", -30, owner="old"), completed("done")])
     client = moto_aws.dynamodb
 
@@ -237,7 +237,7 @@ def test_pipelined_clear_leaves_a_lock_reacquired_meanwhile(moto_aws: Aws) -> No
 
 def test_pipelined_clear_by_age_reads_first_seen(moto_aws: Aws) -> None:
     """--older-than needs first_seen_ms: the projection includes it, only the old goes."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
     result = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
     assert (result.deleted, result.scanned) == (1, 2)
@@ -247,7 +247,7 @@ def test_pipelined_clear_by_age_reads_first_seen(moto_aws: Aws) -> None:
 def test_a_failing_batch_call_stops_the_scan_and_is_counted(moto_aws: Aws) -> None:
     """A BatchWriteItem that fails outright: its locks are counted failed, the scan stops
     instead of repeating the failure, nothing is raised."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     client = moto_aws.dynamodb
