@@ -60,11 +60,11 @@ def show(
     transaction_id: Annotated[str, typer.Argument(help="The lock's transaction id (its key).")],
 ) -> None:
     """One lock record in full, and what it means."""
-    from sqsidem.locks.read import show_lock
-    from sqsidem.render.locks import show_lock as show_lock_view
+    from sqsidem.locks.read import read_lock
+    from sqsidem.render.locks import show_lock
 
     app = app_context(ctx)
-    show_lock_view(app.render, show_lock(app.aws(), app.names, transaction_id))
+    show_lock(app.render, read_lock(app.aws(), app.names, transaction_id))
 
 
 @locks_app.command()

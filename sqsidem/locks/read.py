@@ -51,7 +51,7 @@ def get_lock(
     return found
 
 
-def show_lock(aws: Aws, names: StackNames, transaction_id: str) -> Lock:
+def read_lock(aws: Aws, names: StackNames, transaction_id: str) -> Lock:
     """`locks show`: the stack's table must exist, then the one record (or NotFoundError)."""
     from sqsidem.resolve import require_table
 
