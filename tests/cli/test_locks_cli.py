@@ -367,3 +367,30 @@ def test_clear_survives_a_connection_reset_on_ministack(
     assert result.exit_code == 0, result.stderr
     assert (json.loads(result.stdout)["deleted"], json.loads(result.stdout)["failed"]) == (120, 0)
     assert local_aws.dynamodb.scan(TableName=table, Select="COUNT")["Count"] == 0
+
+
+def test_interactive_clear_by_id_previews_then_asks(
+    factory: CountingAws, moto_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lock ids, asked first: the records read are previewed, then the question; "y" deletes."""
+    from sqsidem.locks.clear import ClearRequest, run_clear
+    from sqsidem.locks.plan import ClearSelection
+    from sqsidem.render import Renderer
+    from sqsidem.render.locks import ClearView, show_clear_report
+    from sqsidem.settings import Settings
+
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    render = Renderer(stdout=out, stderr=err, interactive=True)
+    request = ClearRequest(ClearSelection(ids=["c1", "live"]))
+    report = run_clear(
+        factory(Settings(stack=STACK)), names_for(STACK), request, ClearView(render, yes=False)
+    )
+    show_clear_report(render, report)
+    assert err.getvalue() == (
+        f"1 lock(s) to clear in {TABLE}; 1 live in-progress skipped (--force clears them)\n"
+        f"delete 1 lock(s) from {TABLE}? [y/n] (n): "
+        "✓ deleted 1; skipped 1 live, 0 changed meanwhile; 0 failed\n"
+    )
+    assert out.getvalue() == ""
+    assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 6
