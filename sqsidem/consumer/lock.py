@@ -64,18 +64,19 @@ def derive_state(item: Mapping[str, Any], now_ms: int) -> LockState:
     ``completed`` and never expire; any status other than IN_PROGRESS reads as completed,
     because the acquire condition treats it as a blocking record too.
     """
-    expiration = _as_int(item.get("expiration"))
+    expiration = as_int(item.get("expiration"))
     if expiration is not None and expiration < now_ms // 1000:
         return "expired"
     if item.get("status") == IN_PROGRESS:
-        deadline = _as_int(item.get("in_progress_expiration"))
+        deadline = as_int(item.get("in_progress_expiration"))
         if deadline is not None and deadline < now_ms:
             return "stale"
         return "in-progress"
     return "completed"
 
 
-def _as_int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
+    """A number attribute as the lock's comparisons read it; None if it is not a number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | Decimal | float):
@@ -83,14 +84,31 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, str):
         try:
             return int(Decimal(value))
-        except ArithmeticError:
+        except (ArithmeticError, ValueError):  # not a number, or NaN / Infinity
             return None
     return None
 
 
 def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A low-level DynamoDB item (``{"S": ...}``) as plain values (numbers as Decimal)."""
-    return {name: _DESERIALIZER.deserialize(value) for name, value in item.items()}
+    """A low-level DynamoDB item (``{"S": ...}``) as plain values: integral numbers as int,
+    other numbers as float; the one reader of lock items (the consumer and `locks`)."""
+    return {name: _plain(value) for name, value in item.items()}
+
+
+def _plain(value: Mapping[str, Any]) -> Any:
+    # Lock records are strings and numbers: decode those inline, because a scan of a big
+    # table spends its client time here; anything else goes through boto3's deserializer.
+    text = value.get("S")
+    if text is not None:
+        return text
+    number = value.get("N")
+    if number is not None:
+        try:
+            return int(number)
+        except ValueError:
+            decoded = Decimal(number)
+            return int(decoded) if decoded == decoded.to_integral_value() else float(decoded)
+    return _DESERIALIZER.deserialize(value)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.logtail import follow_events
 from sqsidem.names import StackNames, names_for
+from tests.support_locks import create_lock_table
 
 runner = CliRunner()
 
@@ -27,12 +28,7 @@ def _resources(aws: Aws, names: StackNames) -> str:
         QueueName=names.queue,
         Attributes={"FifoQueue": "true", "VisibilityTimeout": "30"},
     )["QueueUrl"]
-    aws.dynamodb.create_table(
-        TableName=names.table,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_lock_table(aws.dynamodb, names.table)
     return url
 
 

@@ -10,22 +10,20 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest_consumer import (
+
+from sqsidem.consumer.effects import Effects, commit_token
+from sqsidem.consumer.failpoints import MID_PROCESS, Failpoints
+from sqsidem.consumer.lock import LockTable
+from tests.functional.support_consumer import (
     TABLE,
     FakeClock,
     FakeContext,
     Lines,
     Recorder,
-    create_lock_table,
     get_lock,
     make_consumer,
     sqs_record,
 )
-
-from sqsidem.aws import Aws
-from sqsidem.consumer.effects import Effects, commit_token
-from sqsidem.consumer.failpoints import MID_PROCESS, Failpoints
-from sqsidem.consumer.lock import LockTable
 
 EFFECTS = "effects"
 
@@ -38,17 +36,15 @@ def crash() -> None:
     raise Crash
 
 
-@pytest.fixture
-def ddb(moto_aws: Aws) -> Any:
-    client = moto_aws.dynamodb
-    create_lock_table(client)
-    client.create_table(
+@pytest.fixture(autouse=True)
+def effects_table(ddb: Any) -> None:
+    """The table the processors' effects go to, beside the lock table."""
+    ddb.create_table(
         TableName=EFFECTS,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    return client
 
 
 @dataclass

@@ -5,26 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest_consumer import (
+
+from sqsidem.consumer.failpoints import Failpoints
+from tests.functional.support_consumer import (
     FakeClock,
     FakeContext,
     Lines,
     Recorder,
-    create_lock_table,
     get_lock,
     make_consumer,
     sqs_record,
 )
-
-from sqsidem.aws import Aws
-from sqsidem.consumer.failpoints import Failpoints
-
-
-@pytest.fixture
-def ddb(moto_aws: Aws) -> Any:
-    client = moto_aws.dynamodb
-    create_lock_table(client)
-    return client
 
 
 def failures(response: dict[str, Any]) -> list[str]:

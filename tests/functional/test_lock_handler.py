@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from conftest_consumer import FakeContext, create_lock_table, get_lock, sqs_record
 
 from sqsidem.aws import Aws
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.handler import lambda_handler
+from tests.functional.support_consumer import FakeContext, get_lock, sqs_record
 
 
 def decisions(out: str) -> list[dict[str, Any]]:
@@ -18,10 +18,9 @@ def decisions(out: str) -> list[dict[str, Any]]:
 
 
 def test_handler_reads_env_and_prints_decisions(
-    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ddb: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Configured via to_env(): processes, prints one decision line per decision."""
-    create_lock_table(moto_aws.dynamodb)
     for name, value in ConsumerConfig(table="Idempotent-test", lock_ttl_s=60).to_env().items():
         monkeypatch.setenv(name, value)
     event = {"Records": [sqs_record("m1", key="k1"), sqs_record("m2", key="k1", group="g2")]}
@@ -30,7 +29,7 @@ def test_handler_reads_env_and_prints_decisions(
     lines = decisions(capsys.readouterr().out)
     assert [line["decision"] for line in lines] == ["acquired", "completed", "duplicate"]
     assert lines[0]["transaction_id"] == "k1" and lines[0]["receive_count"] == 1
-    item = get_lock(moto_aws.dynamodb, "k1")
+    item = get_lock(ddb, "k1")
     assert item is not None and item["status"] == "COMPLETED"
 
 

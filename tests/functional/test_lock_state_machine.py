@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from conftest_consumer import (
+from sqsidem.aws import Aws
+from sqsidem.consumer.lock import LockAttempt, LockTable, derive_state
+from tests.functional.support_consumer import (
     TABLE,
     FakeClock,
     FakeContext,
     Lines,
     Recorder,
-    create_lock_table,
     get_lock,
     make_consumer,
     sqs_record,
 )
-
-from sqsidem.aws import Aws
-from sqsidem.consumer.lock import LockAttempt, LockTable, derive_state
-
-
-@pytest.fixture
-def ddb(moto_aws: Aws) -> Any:
-    client = moto_aws.dynamodb
-    create_lock_table(client)
-    return client
 
 
 def put_raw(ddb: Any, item: dict[str, Any]) -> None:

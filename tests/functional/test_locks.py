@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -10,80 +9,32 @@ from botocore.stub import Stubber
 
 from sqsidem.aws import Aws
 from sqsidem.errors import NotFoundError
-from sqsidem.locks import (
+from sqsidem.locks.clear import clear_locks
+from sqsidem.locks.delete import execute_clear
+from sqsidem.locks.model import make_lock
+from sqsidem.locks.plan import (
     CLEAR_ATTRIBUTES,
     ClearCount,
     ClearPlan,
     ClearSelection,
-    LockFilter,
-    LockScan,
-    clear_locks,
     count_clear,
-    execute_clear,
-    get_lock,
-    make_lock,
     plan_clear,
 )
-
-TABLE = "Idempotent-locks"
-
-
-class CallCounter:
-    def __init__(self) -> None:
-        self.calls: dict[str, int] = {}
-
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.calls[model.name] = self.calls.get(model.name, 0) + 1
-
-
-def make_table(aws: Aws, name: str = TABLE) -> None:
-    aws.dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def completed(tid: str, age_s: int = 10) -> dict[str, Any]:
-    t = now_ms()
-    return {
-        "transaction_id": {"S": tid},
-        "status": {"S": "COMPLETED"},
-        "owner": {"S": f"o-{tid}"},
-        "first_seen_ms": {"N": str(t - age_s * 1000)},
-        "completed_ms": {"N": str(t - age_s * 1000 + 5)},
-        "expiration": {"N": str(t // 1000 + 86400)},
-        "message_id": {"S": f"m-{tid}"},
-        "group_id": {"S": "g"},
-        "receive_count": {"N": "1"},
-    }
-
-
-def in_progress(tid: str, deadline_in_s: int, owner: str = "o1") -> dict[str, Any]:
-    t = now_ms()
-    return {
-        "transaction_id": {"S": tid},
-        "status": {"S": "IN_PROGRESS"},
-        "owner": {"S": owner},
-        "first_seen_ms": {"N": str(t - 1000)},
-        "in_progress_expiration": {"N": str(t + deadline_in_s * 1000)},
-        "expiration": {"N": str(t // 1000 + 86400)},
-    }
-
-
-def put_all(aws: Aws, items: list[dict[str, Any]], table: str = TABLE) -> None:
-    for start in range(0, len(items), 25):
-        requests: Any = [{"PutRequest": {"Item": i}} for i in items[start : start + 25]]
-        aws.dynamodb.batch_write_item(RequestItems={table: requests})
+from sqsidem.locks.read import get_lock
+from sqsidem.locks.scan import LockFilter, LockScan
+from tests.support_locks import (
+    TABLE,
+    CallLog,
+    completed,
+    create_lock_table,
+    in_progress,
+    put_all,
+    refuse_batch_writes,
+)
 
 
 def seed_mixed(aws: Aws) -> None:
-    make_table(aws)
+    create_lock_table(aws.dynamodb, TABLE)
     put_all(
         aws,
         [completed(f"c{i}") for i in range(5)]
@@ -106,7 +57,7 @@ def test_scan_streams_with_counts_and_filters(moto_aws: Aws) -> None:
 
 def test_parallel_segments_find_every_lock_once(moto_aws: Aws) -> None:
     """--segments 4: the union of the segments is the table, without repeats."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:03d}") for i in range(120)])
     ids = [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE, segments=4)]
     assert sorted(ids) == [f"t{i:03d}" for i in range(120)]
@@ -114,7 +65,7 @@ def test_parallel_segments_find_every_lock_once(moto_aws: Aws) -> None:
 
 def test_parallel_scan_stops_early_at_limit(moto_aws: Aws) -> None:
     """Stopping at --limit with parallel segments stops the segment threads too."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:03d}") for i in range(60)])
     scan = LockScan(moto_aws.dynamodb, TABLE, segments=3, limit=5, page_size=2)
     assert len(list(scan)) == 5
@@ -131,15 +82,15 @@ def test_get_lock_and_missing(moto_aws: Aws) -> None:
 
 def test_clear_all_1000_uses_40_batch_writes_and_no_delete_item(moto_aws: Aws) -> None:
     """`clear --all` on 1,000 completed locks: 40 BatchWriteItem calls, no DeleteItem."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
-    counter = CallCounter()
-    moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    log = CallLog()
+    moto_aws.dynamodb.meta.events.register("before-call.dynamodb.*", log)
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(all=True), segments=4)
     result = execute_clear(moto_aws.dynamodb, TABLE, plan, sleep=lambda _: None)
     assert result.deleted == 1000 and result.failed == 0
-    assert counter.calls["BatchWriteItem"] == 40
-    assert "DeleteItem" not in counter.calls
+    assert log.count("BatchWriteItem") == 40
+    assert "DeleteItem" not in log.names()
     assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 0
 
 
@@ -159,7 +110,7 @@ def test_live_locks_are_skipped_unless_forced(moto_aws: Aws) -> None:
 
 def test_lock_reacquired_after_the_scan_is_not_removed(moto_aws: Aws) -> None:
     """The conditional delete checks the owner seen: a new owner's lock survives."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [in_progress("k", -30, owner="old")])
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(stale=True))
     assert len(plan.conditional) == 1
@@ -171,7 +122,7 @@ def test_lock_reacquired_after_the_scan_is_not_removed(moto_aws: Aws) -> None:
 
 def test_clear_by_age_and_status(moto_aws: Aws) -> None:
     """--older-than picks only older locks; --status picks by derived state."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
     plan = plan_clear(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
     assert [x.transaction_id for x in plan.to_delete] == ["old"]
@@ -211,23 +162,10 @@ def test_unprocessed_items_give_up_and_count_failed(moto_aws: Aws) -> None:
 # -- the pipelined clear (scan pages feed concurrent deletes) -------------------------------
 
 
-class CallLog:
-    """Every call's name and parameters, in the order they start (any thread)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        self.calls.append((model.name, dict(params)))
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
-
-
 def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws: Aws) -> None:
     """clear_locks --all: 40 BatchWriteItem, no DeleteItem, and the scan reads only the
     attributes that decide the state (status through a placeholder: a reserved word)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
@@ -248,7 +186,7 @@ def test_pipelined_clear_all_1000_is_40_batch_writes_of_projected_scans(moto_aws
 def test_deletes_start_while_the_scan_goes_on(moto_aws: Aws) -> None:
     """With one worker, the scan may run at most two calls ahead of the deletes: the first
     BatchWriteItem starts before the second Scan page is asked for (bounded memory)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     moto_aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.*", log)
@@ -283,7 +221,7 @@ def test_pipelined_clear_counts_exactly_and_skips_live(moto_aws: Aws) -> None:
 
 def test_pipelined_clear_leaves_a_lock_reacquired_meanwhile(moto_aws: Aws) -> None:
     """A stale lock taken over between the scan and its delete survives (counted changed)."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [in_progress("k", -30, owner="old"), completed("done")])
     client = moto_aws.dynamodb
 
@@ -299,33 +237,22 @@ def test_pipelined_clear_leaves_a_lock_reacquired_meanwhile(moto_aws: Aws) -> No
 
 def test_pipelined_clear_by_age_reads_first_seen(moto_aws: Aws) -> None:
     """--older-than needs first_seen_ms: the projection includes it, only the old goes."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed("old", age_s=7200), completed("new", age_s=5)])
     result = clear_locks(moto_aws.dynamodb, TABLE, ClearSelection(older_than_s=3600))
     assert (result.deleted, result.scanned) == (1, 2)
     assert [x.transaction_id for x in LockScan(moto_aws.dynamodb, TABLE)] == ["new"]
 
 
-def _refuse_batch_writes(model: Any, **_: Any) -> Any:
-    """A before-call handler answering every BatchWriteItem with AccessDenied."""
-    from botocore.awsrequest import AWSResponse, HTTPHeaders
-
-    parsed = {
-        "Error": {"Code": "AccessDeniedException", "Message": "not allowed"},
-        "ResponseMetadata": {"HTTPStatusCode": 400},
-    }
-    return AWSResponse("https://dynamodb", 400, HTTPHeaders(), None), parsed
-
-
 def test_a_failing_batch_call_stops_the_scan_and_is_counted(moto_aws: Aws) -> None:
     """A BatchWriteItem that fails outright: its locks are counted failed, the scan stops
     instead of repeating the failure, nothing is raised."""
-    make_table(moto_aws)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     put_all(moto_aws, [completed(f"t{i:04d}") for i in range(1000)])
     log = CallLog()
     client = moto_aws.dynamodb
     client.meta.events.register("before-parameter-build.dynamodb.*", log)
-    client.meta.events.register("before-call.dynamodb.BatchWriteItem", _refuse_batch_writes)
+    client.meta.events.register("before-call.dynamodb.BatchWriteItem", refuse_batch_writes)
     result = clear_locks(
         client, TABLE, ClearSelection(all=True), segments=1, concurrency=1, page_size=100
     )

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from sqsidem.consumer.lock import deserialize_item
 from sqsidem.errors import UsageError
-from sqsidem.locks import (
-    ClearSelection,
-    LockFilter,
-    clear_action,
-    deserialize,
-    explain,
-    make_lock,
-)
+from sqsidem.locks.model import explain, make_lock
+from sqsidem.locks.plan import ClearSelection, clear_action
+from sqsidem.locks.scan import LockFilter
 
 NOW_MS = 1_800_000_000_000
 NOW_S = NOW_MS // 1000
@@ -67,9 +63,23 @@ def test_explain_says_what_the_record_means(item: dict[str, object], sentence: s
 
 def test_deserialize_numbers_as_int() -> None:
     """Low-level items become plain values with integral numbers as int."""
-    item = deserialize({"transaction_id": {"S": "a"}, "receive_count": {"N": "2"}})
+    item = deserialize_item({"transaction_id": {"S": "a"}, "receive_count": {"N": "2"}})
     assert item == {"transaction_id": "a", "receive_count": 2}
     assert type(item["receive_count"]) is int
+
+
+def test_foreign_number_types_read_as_the_state_was_derived() -> None:
+    """A foreign item's times, stored as strings, are the numbers the consumer compares:
+    the state, the columns and the sentence agree (and nothing crashes on NaN)."""
+    lock = make_lock(lock_item(status="COMPLETED", expiration=str(NOW_S - 7200)), NOW_MS)
+    assert (lock.state, lock.expiration_s) == ("expired", NOW_S - 7200)
+    assert explain(lock).startswith("expired 2 h ago")
+    odd = make_lock(lock_item(expiration="NaN", receive_count=True), NOW_MS)
+    assert (odd.state, odd.expiration_s, odd.as_dict()["receive_count"]) == (
+        "completed",
+        None,
+        None,
+    )
 
 
 def test_filters_combine() -> None:
@@ -101,7 +111,7 @@ def test_bad_clear_selection_is_usage_error(selection: ClearSelection) -> None:
 
 def test_deserialize_other_types() -> None:
     """Non-integral numbers become float; sets, maps and booleans go through boto3."""
-    item = deserialize(
+    item = deserialize_item(
         {"a": {"N": "1.5"}, "b": {"N": "2.0"}, "c": {"BOOL": True}, "d": {"M": {"x": {"S": "y"}}}}
     )
     assert item == {"a": 1.5, "b": 2, "c": True, "d": {"x": "y"}}

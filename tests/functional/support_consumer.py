@@ -1,4 +1,4 @@
-"""Helpers shared by the consumer, lock and worker tests (imported explicitly, not a conftest)."""
+"""Helpers shared by the consumer, lock and worker tests (plain functions, not fixtures)."""
 
 from __future__ import annotations
 
@@ -71,15 +71,6 @@ class Lines:
         return [kind for kind, _ in self.decisions]
 
 
-def create_lock_table(client: DynamoDBClient, name: str = TABLE) -> None:
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def make_consumer(
     client: DynamoDBClient,
     processor: Processor,
@@ -140,10 +131,10 @@ def sqs_record(
     }
 
 
-def get_lock(client: DynamoDBClient, key: str) -> dict[str, Any] | None:
+def get_lock(client: DynamoDBClient, key: str, table: str = TABLE) -> dict[str, Any] | None:
     from sqsidem.consumer.lock import deserialize_item
 
     item = client.get_item(
-        TableName=TABLE, Key={"transaction_id": {"S": key}}, ConsistentRead=True
+        TableName=table, Key={"transaction_id": {"S": key}}, ConsistentRead=True
     ).get("Item")
     return deserialize_item(item) if item else None
