@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqsidem.aws import Aws
-from sqsidem.dlq_locks import read_locks
 from sqsidem.errors import SqsidemError
 from sqsidem.local import DEFAULT_PORT, LocalBackend, free_port, port_in_use
+from sqsidem.locks.read import read_locks
 from sqsidem.messages import MessageSpec
 from sqsidem.names import StackNames
 from sqsidem.resolve import dlq_url, main_queue_url

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq.peek import QueueMessage, peek
 from sqsidem.errors import NotFoundError, UsageError, is_gone
-from sqsidem.locks import Lock, find_lock
+from sqsidem.locks.model import Lock
+from sqsidem.locks.read import find_lock
 from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events, start_ms_for
 from sqsidem.resolve import queue_url
 

@@ -90,7 +90,7 @@ def _setup(render: Renderer, aws: Aws, names: StackNames) -> None:
 
 def _send(render: Renderer, aws: Aws, names: StackNames) -> TourMessages:
     from sqsidem.demo import tour_messages, tour_spec
-    from sqsidem.messages_send import SendResult, send
+    from sqsidem.messages.send import SendResult, send
 
     tour, text = tour_messages()
     render.info(f"\n2. send: 8 messages to {names.queue}")
@@ -147,14 +147,14 @@ def _wait(
 
 
 def _explain(render: Renderer, aws: Aws, names: StackNames, tour: TourMessages) -> None:
-    from sqsidem.cli.dlq_cmd import show_dlq_listing
-    from sqsidem.cli.locks_cmd import show_locks
-    from sqsidem.cli.logs_cmd import show_event
-    from sqsidem.cli.trace_cmd import show_trace
     from sqsidem.demo import next_steps
     from sqsidem.dlq import list_dlq
-    from sqsidem.locks import LockFilter, LockScan
+    from sqsidem.locks.scan import LockFilter, LockScan
     from sqsidem.logtail import EventFilter, log_group_for, read_events
+    from sqsidem.render.dlq import show_dlq_listing
+    from sqsidem.render.locks import show_locks
+    from sqsidem.render.logs import show_event
+    from sqsidem.render.trace import show_trace
     from sqsidem.trace import trace
 
     render.info(f"\n4. the locks of this run (`locks list --prefix demo-{tour.run}`)")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq.link import DlqLink, find_link
 from sqsidem.dlq.peek import DEFAULT_PEEK_LIMIT, Peek, QueueMessage, peek
-from sqsidem.dlq_locks import LockLookup, read_locks
+from sqsidem.locks.read import LockLookup, read_locks
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws

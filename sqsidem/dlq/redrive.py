@@ -20,9 +20,10 @@ from sqsidem.dlq.move_task import (
     wait_for_move_task,
 )
 from sqsidem.dlq.result import ProgressFn, RedriveResult
-from sqsidem.dlq_locks import BLOCKING_STATES, release_lock
 from sqsidem.errors import UsageError
-from sqsidem.locks import Lock
+from sqsidem.locks.delete import delete_if_unchanged
+from sqsidem.locks.model import Lock
+from sqsidem.locks.read import BLOCKING_STATES
 from sqsidem.retry import Pacing
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def plan_redrive(aws: Aws, names: StackNames) -> RedrivePlan:
 
 def release_locks(aws: Aws, names: StackNames, locks: list[Lock]) -> tuple[int, int]:
     """Release the given locks if unchanged since read; (released, changed meanwhile)."""
-    released = sum(1 for lock in locks if release_lock(aws.dynamodb, names.table, lock))
+    released = sum(1 for lock in locks if delete_if_unchanged(aws.dynamodb, names.table, lock))
     return released, len(locks) - released
 
 

@@ -6,14 +6,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from conftest_consumer import TABLE, create_lock_table
-
 from sqsidem.aws import Aws
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.processor import Processor
 from sqsidem.retry import Pacing
 from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
 from sqsidem.worker.poller import Emit, run_worker
+from tests.functional.support_consumer import TABLE
+from tests.support_locks import create_lock_table
 
 CONFIG = ConsumerConfig(table=TABLE)
 
@@ -35,7 +35,7 @@ def ticking() -> Pacing:
 
 def make_queue(aws: Aws, *, fifo: bool = True, visibility_s: int = 30) -> str:
     """The lock table and an empty queue (FIFO ``test-queue.fifo`` or standard ``test-plain``)."""
-    create_lock_table(aws.dynamodb)
+    create_lock_table(aws.dynamodb, TABLE)
     attributes: dict[Any, str] = {"VisibilityTimeout": str(visibility_s)}
     if fifo:
         attributes["FifoQueue"] = "true"

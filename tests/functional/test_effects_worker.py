@@ -6,10 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from conftest_consumer import Lines, get_lock
-
 from sqsidem.aws import Aws
 from sqsidem.worker.config import load_processor_spec
+from tests.functional.support_consumer import Lines, get_lock
 from tests.functional.support_worker import make_queue, send, work
 
 PROCESSOR = """

@@ -10,7 +10,6 @@ import zipfile
 from typing import Any
 
 import pytest
-from conftest_consumer import TABLE, FakeClock, Lines, Recorder, get_lock
 from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
@@ -24,6 +23,7 @@ from sqsidem.worker.event import WorkerContext
 from sqsidem.worker.heartbeat import Heartbeat
 from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
 from sqsidem.worker.poller import run_worker
+from tests.functional.support_consumer import TABLE, FakeClock, Lines, Recorder, get_lock
 from tests.functional.support_worker import (
     CONFIG,
     counts,

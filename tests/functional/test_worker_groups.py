@@ -7,23 +7,23 @@ import threading
 from typing import Any
 
 import pytest
-from conftest_consumer import (
-    TABLE,
-    FakeClock,
-    Lines,
-    Recorder,
-    create_lock_table,
-    get_lock,
-    make_consumer,
-    sqs_record,
-)
 
 from sqsidem.aws import Aws
 from sqsidem.consumer.batch import independent_units
 from sqsidem.consumer.lock import LockTable
 from sqsidem.worker.event import WorkerContext
 from sqsidem.worker.heartbeat import Heartbeat
+from tests.functional.support_consumer import (
+    TABLE,
+    FakeClock,
+    Lines,
+    Recorder,
+    get_lock,
+    make_consumer,
+    sqs_record,
+)
 from tests.functional.support_worker import in_flight, make_queue, send, work
+from tests.support_locks import create_lock_table
 from tests.waiting import poll
 
 STANDARD_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:plain"
@@ -184,7 +184,7 @@ def test_independent_units_split_fifo_by_group_and_standard_by_record() -> None:
 @pytest.mark.parametrize("fifo", [True, False])
 def test_handle_event_is_handle_records_over_the_whole_batch(moto_aws: Aws, fifo: bool) -> None:
     """The Lambda path: same outcomes and decision lines, in batch order, as before."""
-    create_lock_table(moto_aws.dynamodb)
+    create_lock_table(moto_aws.dynamodb, TABLE)
     arn = "arn:aws:sqs:ap-northeast-1:123456789012:q.fifo" if fifo else STANDARD_ARN
     records = [
         sqs_record(i, group=g, key=f"k{i}", arn=arn)
