@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from sqsidem.stack.teardown import TeardownPlan, TeardownResult
 
 _VERBS = {"create": "creating", "update": "updating", "replace": "replacing", "adopt": "adopting"}
-_LONG = 100  # a parameter longer than this is shortened in the human listing (JSON has it all)
 
 
 def pacing_for(render: Renderer) -> Pacing:
@@ -40,7 +39,7 @@ def show_plan(render: Renderer, plan: Plan, title: str) -> None:
 
 
 def call_lines(plan: Plan) -> Iterator[str]:
-    """The calls apply would make, per step, one line each (references as ->id.path)."""
+    """The calls apply would make, per step: one line each, every parameter in full."""
     for step in plan.steps:
         if not step.calls:
             continue
@@ -50,13 +49,13 @@ def call_lines(plan: Plan) -> Iterator[str]:
 
 
 def _parameters(call: Call) -> str:
+    """``Name=value`` pairs, values as compact JSON; a reference reads ``{"ref":..,"path":..}``."""
     from sqsidem.stack.calls import listing
 
-    parts = []
-    for name, value in listing(call.params).items():
-        text = json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
-        parts.append(f"{name}={text if len(text) <= _LONG else text[: _LONG - 3] + '...'}")
-    return " ".join(parts)
+    return " ".join(
+        f"{name}={json.dumps(value, separators=(',', ':'), default=str)}"
+        for name, value in listing(call.params).items()
+    )
 
 
 class SetupView:

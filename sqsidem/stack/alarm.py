@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import GONE
-from sqsidem.names import StackNames
 from sqsidem.stack.calls import Call, Calls
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
 if TYPE_CHECKING:
@@ -73,16 +71,10 @@ def put(desired: DesiredAlarm, *, with_tags: bool) -> Call:
     return Call("cloudwatch", "PutMetricAlarm", params)
 
 
-class AlarmKind(Kind[DesiredAlarm, ObservedAlarm]):
+class AlarmKind(TaggedKind[DesiredAlarm, ObservedAlarm]):
     def wanted(self, inputs: Inputs) -> DesiredAlarm:
         names = inputs.names
         return DesiredAlarm(names.alarm, names.dlq, inputs.topic_arn, names.tags)
-
-    def name(self, names: StackNames) -> str:
-        return names.alarm
-
-    def tags(self, observed: ObservedAlarm) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedAlarm | None:
         name = where.names.alarm
@@ -119,4 +111,4 @@ class AlarmKind(Kind[DesiredAlarm, ObservedAlarm]):
         return (Call("cloudwatch", "DeleteAlarms", params, tolerate=GONE),)
 
 
-ALARM = AlarmKind("alarm")
+ALARM = AlarmKind("alarm", lambda names: names.alarm)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqsidem.retry import Backoff, Pacing
+from sqsidem.retry import Backoff, Pacing, retry_call
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
@@ -59,6 +59,17 @@ class Retry:
     attempts: int
     timeout_s: float
     what: str
+
+    def run(self, call: Callable[[], Any], pacing: Pacing) -> Any:
+        return retry_call(
+            call,
+            retryable=self.retryable,
+            backoff=self.backoff,
+            timeout_s=self.timeout_s,
+            pacing=pacing,
+            what=self.what,
+            max_attempts=self.attempts,
+        )
 
 
 @dataclass(frozen=True)

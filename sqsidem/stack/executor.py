@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import SqsidemError, error_code
-from sqsidem.retry import Pacing, retry_call
+from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Call, resolve
 from sqsidem.stack.model import MUTATING, Plan, Step
 
@@ -50,20 +50,7 @@ def run_call(aws: Aws, call: Call, answers: Answers, pacing: Pacing) -> Any:
                 return {}
             raise
 
-    retry = call.retry
-    answer = (
-        once()
-        if retry is None
-        else retry_call(
-            once,
-            retryable=retry.retryable,
-            backoff=retry.backoff,
-            timeout_s=retry.timeout_s,
-            pacing=pacing,
-            what=retry.what,
-            max_attempts=retry.attempts,
-        )
-    )
+    answer = once() if call.retry is None else call.retry.run(once, pacing)
     if call.after is not None:
         call.after(aws, pacing)
     answers[call.id] = answer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,7 @@ from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Blob, Call, Calls, Hook
 from sqsidem.stack.eventual import iam_propagation
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import (
     TRIGGER_OFF,
     TRIGGER_TAG,
@@ -166,7 +165,7 @@ def _read(aws: Aws, name: str) -> ObservedFunction | None:
     )
 
 
-class FunctionKind(Kind[DesiredFunction, ObservedFunction]):
+class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
     halt_on_failure = True
 
     def wanted(self, inputs: Inputs) -> DesiredFunction:
@@ -184,12 +183,6 @@ class FunctionKind(Kind[DesiredFunction, ObservedFunction]):
             zip_bytes=inputs.code.data,
             code_sha256=inputs.code.code_sha256,
         )
-
-    def name(self, names: StackNames) -> str:
-        return names.function
-
-    def tags(self, observed: ObservedFunction) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedFunction | None:
         return _read(aws, where.names.function)
@@ -250,4 +243,4 @@ class FunctionKind(Kind[DesiredFunction, ObservedFunction]):
         return (Call("lambda", "DeleteFunction", {"FunctionName": name}, tolerate=GONE),)
 
 
-FUNCTION = FunctionKind("function")
+FUNCTION = FunctionKind("function", lambda names: names.function)

@@ -100,23 +100,15 @@ def function_policies(
 def _core_policies(
     queue_arn: str, key_arn: str | Ref, table_arn: str, log_streams_arn: str
 ) -> dict[str, PolicyDocument]:
+    grants: tuple[tuple[str, str, tuple[str, ...], str | Ref], ...] = (
+        ("sqsidem-queue", "ConsumeQueue", QUEUE_ACTIONS, queue_arn),
+        ("sqsidem-key", "DecryptMessages", KEY_ACTIONS, key_arn),
+        ("sqsidem-table", "LockTable", TABLE_ACTIONS, table_arn),
+        ("sqsidem-logs", "WriteLogs", LOG_ACTIONS, log_streams_arn),
+    )
     return {
-        "sqsidem-queue": {
-            "Version": VERSION,
-            "Statement": [_statement("ConsumeQueue", QUEUE_ACTIONS, queue_arn)],
-        },
-        "sqsidem-key": {
-            "Version": VERSION,
-            "Statement": [_statement("DecryptMessages", KEY_ACTIONS, key_arn)],
-        },
-        "sqsidem-table": {
-            "Version": VERSION,
-            "Statement": [_statement("LockTable", TABLE_ACTIONS, table_arn)],
-        },
-        "sqsidem-logs": {
-            "Version": VERSION,
-            "Statement": [_statement("WriteLogs", LOG_ACTIONS, log_streams_arn)],
-        },
+        name: {"Version": VERSION, "Statement": [_statement(sid, actions, resource)]}
+        for name, sid, actions, resource in grants
     }
 
 

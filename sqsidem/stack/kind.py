@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, cast
 
 from sqsidem.names import STACK_TAG, StackNames
 from sqsidem.stack.calls import Calls
@@ -26,6 +26,14 @@ if TYPE_CHECKING:
 W = TypeVar("W")
 S = TypeVar("S")
 T = TypeVar("T")
+
+
+class HasTags(Protocol):
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+
+
+ST = TypeVar("ST", bound=HasTags)
 TeardownAction = Literal["delete", "keep", "not-ours", "gone"]
 
 
@@ -107,8 +115,9 @@ class Kind(ABC, Generic[W, S]):
     # let a last batch fail noisily.
     halt_on_failure: ClassVar[bool] = False
 
-    def __init__(self, key: ResourceKind) -> None:
+    def __init__(self, key: ResourceKind, name_of: Callable[[StackNames], str]) -> None:
         self.key = key
+        self._name_of = name_of
 
     # The protocol: the same six operations, with the same signatures, for every kind.
     @abstractmethod
@@ -133,8 +142,8 @@ class Kind(ABC, Generic[W, S]):
     @abstractmethod
     def wanted(self, inputs: Inputs) -> W | None: ...
 
-    @abstractmethod
-    def name(self, names: StackNames) -> str: ...
+    def name(self, names: StackNames) -> str:
+        return self._name_of(names)
 
     @abstractmethod
     def tags(self, observed: S) -> Mapping[str, str]: ...
@@ -227,6 +236,41 @@ class Kind(ABC, Generic[W, S]):
         note = self.teardown_note(observed)
         calls = self.delete(observed, how)
         return TeardownItem(self.key, name, "delete", note, calls, self.halt_on_failure)
+
+
+class Follower(Kind[W, S]):
+    """A kind without tags of its own: it belongs to whoever owns its parent kind."""
+
+    parent: ClassVar[ResourceKind]
+
+    def tags(self, observed: S) -> Mapping[str, str]:
+        del observed
+        return {}
+
+    def tag(self, desired: W, observed: S) -> Calls:
+        del desired, observed
+        return ()
+
+    def teardown(
+        self, names: StackNames, seen: ObservedStack, how: TeardownOptions
+    ) -> list[TeardownItem]:
+        """Nothing of its own by default: it goes with its parent."""
+        del names, seen, how
+        return []
+
+    def orphaned(self, name: str, owner: str, earlier: Mapping[str, Step]) -> Step | None:
+        """Blocked when the parent is not ours: we never touch what hangs off it either."""
+        parent = earlier.get(self.parent)
+        if parent is None or parent.action != "blocked":
+            return None
+        return Step(self.key, name, "blocked", (), f"belongs to {owner}, which is not ours")
+
+
+class TaggedKind(Kind[W, ST]):
+    """A kind whose resources carry tags of their own (all but the tagless followers)."""
+
+    def tags(self, observed: ST) -> Mapping[str, str]:
+        return observed.tags
 
 
 AnyKind = Kind[Any, Any]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import GONE
-from sqsidem.names import StackNames
 from sqsidem.stack import iam_policy
 from sqsidem.stack.calls import Call, Calls, Json, Ref
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
 from sqsidem.stack.inputs import PARTITION, Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
 if TYPE_CHECKING:
@@ -49,7 +47,7 @@ def needs_replace(observed: ObservedKey) -> bool:
     return observed.state not in USABLE_STATES
 
 
-class KeyKind(Kind[DesiredKey, ObservedKey]):
+class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
     def wanted(self, inputs: Inputs) -> DesiredKey:
         names = inputs.names
         return DesiredKey(
@@ -58,12 +56,6 @@ class KeyKind(Kind[DesiredKey, ObservedKey]):
             description=f"{DESCRIPTION_PREFIX} {names.stack}: queues, topic",
             tags=names.tags,
         )
-
-    def name(self, names: StackNames) -> str:
-        return names.key_alias
-
-    def tags(self, observed: ObservedKey) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedKey | None:
         alias = where.names.key_alias
@@ -136,4 +128,4 @@ def _alias(operation: str, desired: DesiredKey) -> Call:
     return Call("kms", operation, {"AliasName": desired.alias, "TargetKeyId": target})
 
 
-KEY = KeyKind("key")
+KEY = KeyKind("key", lambda names: names.key_alias)

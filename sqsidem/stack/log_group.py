@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqsidem.errors import GONE
-from sqsidem.names import StackNames
 from sqsidem.stack.calls import Call, Calls
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where
 from sqsidem.stack.model import Change
 
 if TYPE_CHECKING:
@@ -37,16 +35,10 @@ def _retention(desired: DesiredLogGroup) -> Call:
     return Call("logs", "PutRetentionPolicy", params)
 
 
-class LogGroupKind(Kind[DesiredLogGroup, ObservedLogGroup]):
+class LogGroupKind(TaggedKind[DesiredLogGroup, ObservedLogGroup]):
     def wanted(self, inputs: Inputs) -> DesiredLogGroup:
         names = inputs.names
         return DesiredLogGroup(names.log_group, inputs.options.log_retention_days, names.tags)
-
-    def name(self, names: StackNames) -> str:
-        return names.log_group
-
-    def tags(self, observed: ObservedLogGroup) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedLogGroup | None:
         name = where.names.log_group
@@ -85,4 +77,4 @@ class LogGroupKind(Kind[DesiredLogGroup, ObservedLogGroup]):
         return (Call("logs", "DeleteLogGroup", params, tolerate=GONE),)
 
 
-LOG_GROUP = LogGroupKind("log_group")
+LOG_GROUP = LogGroupKind("log_group", lambda names: names.log_group)

@@ -15,7 +15,7 @@ from sqsidem.stack.function import FUNCTION
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import (
     DesiredStack,
-    Kind,
+    Follower,
     ObservedStack,
     TeardownItem,
     TeardownOptions,
@@ -120,11 +120,12 @@ def teardown_label(found: ObservedMapping, names: StackNames) -> str:
     return f"{queue} -> {names.function} ({found.uuid})"
 
 
-class MappingKind(Kind[DesiredMapping, Mappings]):
+class MappingKind(Follower[DesiredMapping, Mappings]):
     """The trigger. It has no tags of its own: it belongs to whoever owns the function, and
     its observed value is every mapping of the function (ours reads the main queue)."""
 
     halt_on_failure = True
+    parent = FUNCTION.key
 
     def wanted(self, inputs: Inputs) -> DesiredMapping | None:
         options = inputs.options
@@ -133,13 +134,6 @@ class MappingKind(Kind[DesiredMapping, Mappings]):
         return DesiredMapping(
             inputs.names.function, inputs.queue_arn, options.batch_size, options.max_concurrency
         )
-
-    def name(self, names: StackNames) -> str:
-        return label(names)
-
-    def tags(self, observed: Mappings) -> Mapping[str, str]:
-        del observed
-        return {}
 
     def observe(self, aws: Aws, where: Where) -> Mappings:
         if FUNCTION.seen_in(where.seen) is None:
@@ -187,10 +181,6 @@ class MappingKind(Kind[DesiredMapping, Mappings]):
             calls.append(Call("lambda", "UpdateEventSourceMapping", params, retry=retry))
         return tuple(calls)
 
-    def tag(self, desired: DesiredMapping, observed: Mappings) -> Calls:
-        del desired, observed
-        return ()
-
     def delete(self, observed: Mappings, how: TeardownOptions) -> Calls:
         return tuple(self._delete_one(m) for m in observed)
 
@@ -207,10 +197,9 @@ class MappingKind(Kind[DesiredMapping, Mappings]):
         name, wanted, found = label(stack.names), self.wanted_in(stack), self.seen_in(seen) or ()
         if wanted is None:
             return Step(self.key, name, "unchanged", (), KEPT_TRIGGER_NOTE) if found else None
-        parent = earlier.get(FUNCTION.key)
-        if parent is not None and parent.action == "blocked":
-            note = f"belongs to {stack.names.function}, which is not ours"
-            return Step(self.key, name, "blocked", (), note)
+        orphaned = self.orphaned(name, stack.names.function, earlier)
+        if orphaned is not None:
+            return orphaned
         ours = pick(wanted.queue_arn, found)
         strays = [m for m in found if m is not ours]
         if strays:
@@ -234,4 +223,4 @@ class MappingKind(Kind[DesiredMapping, Mappings]):
         ]
 
 
-MAPPING = MappingKind("mapping")
+MAPPING = MappingKind("mapping", label)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +12,7 @@ from sqsidem.names import StackNames
 from sqsidem.stack.calls import Call, Calls
 from sqsidem.stack.eventual import queue_name_reuse
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def dlq_wanted(inputs: Inputs) -> DesiredQueue:
     return DesiredQueue(inputs.names.dlq, attributes, inputs.names.tags)
 
 
-class QueueKind(Kind[DesiredQueue, ObservedQueue]):
+class QueueKind(TaggedKind[DesiredQueue, ObservedQueue]):
     """A FIFO queue; the main queue and the DLQ differ only in name and attributes."""
 
     def __init__(
@@ -118,18 +118,11 @@ class QueueKind(Kind[DesiredQueue, ObservedQueue]):
         name_of: Callable[[StackNames], str],
         wanted_of: Callable[[Inputs], DesiredQueue],
     ) -> None:
-        super().__init__(key)
-        self._name_of = name_of
+        super().__init__(key, name_of)
         self._wanted_of = wanted_of
 
     def wanted(self, inputs: Inputs) -> DesiredQueue:
         return self._wanted_of(inputs)
-
-    def name(self, names: StackNames) -> str:
-        return self._name_of(names)
-
-    def tags(self, observed: ObservedQueue) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedQueue | None:
         name = self.name(where.names)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import GONE
-from sqsidem.names import StackNames
 from sqsidem.stack import iam_policy
 from sqsidem.stack.calls import Call, Calls, Json
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
 from sqsidem.stack.inputs import PARTITION, Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.kms_key import NEW_KEY_ARN
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
@@ -82,7 +80,7 @@ def _read(aws: Aws, name: str) -> ObservedRole | None:
     return ObservedRole(role["Arn"], trust, policies, attached, tags, name)
 
 
-class RoleKind(Kind[DesiredRole, ObservedRole]):
+class RoleKind(TaggedKind[DesiredRole, ObservedRole]):
     halt_on_failure = True
 
     def wanted(self, inputs: Inputs) -> DesiredRole:
@@ -98,12 +96,6 @@ class RoleKind(Kind[DesiredRole, ObservedRole]):
             ),
         )
         return DesiredRole(names.role, iam_policy.lambda_trust_policy(), policies, names.tags)
-
-    def name(self, names: StackNames) -> str:
-        return names.role
-
-    def tags(self, observed: ObservedRole) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedRole | None:
         return _read(aws, where.names.role)
@@ -164,4 +156,4 @@ class RoleKind(Kind[DesiredRole, ObservedRole]):
         return (*policies, *detach, Call("iam", "DeleteRole", {"RoleName": role}, tolerate=GONE))
 
 
-ROLE = RoleKind("role")
+ROLE = RoleKind("role", lambda names: names.role)

@@ -9,14 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqsidem.names import StackNames
 from sqsidem.stack.calls import Call, Calls
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import (
     DesiredStack,
-    Kind,
+    Follower,
     ObservedStack,
-    TeardownItem,
     TeardownOptions,
     Where,
 )
@@ -43,17 +41,12 @@ class EmailSubscription:
     email: str
 
 
-class SubscriptionKind(Kind[EmailSubscription, Subscriptions]):
+class SubscriptionKind(Follower[EmailSubscription, Subscriptions]):
+    parent = TOPIC.key
+
     def wanted(self, inputs: Inputs) -> EmailSubscription | None:
         email = inputs.options.notify_email
         return EmailSubscription(inputs.topic_arn, email) if email else None
-
-    def name(self, names: StackNames) -> str:
-        return names.topic
-
-    def tags(self, observed: Subscriptions) -> Mapping[str, str]:
-        del observed
-        return {}
 
     def observe(self, aws: Aws, where: Where) -> Subscriptions:
         del aws  # read with the topic
@@ -77,13 +70,9 @@ class SubscriptionKind(Kind[EmailSubscription, Subscriptions]):
         del desired, observed
         return ()
 
-    def tag(self, desired: EmailSubscription, observed: Subscriptions) -> Calls:
-        del desired, observed
-        return ()
-
     def delete(self, observed: Subscriptions, how: TeardownOptions) -> Calls:
         del observed, how
-        return ()  # the topic's delete unsubscribes
+        return ()  # the topic's delete unsubscribes (and teardown lists it with the topic)
 
     def plan(
         self, stack: DesiredStack, seen: ObservedStack, *, adopt: bool, earlier: Mapping[str, Step]
@@ -92,11 +81,9 @@ class SubscriptionKind(Kind[EmailSubscription, Subscriptions]):
         wanted = self.wanted_in(stack)
         if wanted is None:
             return None
-        parent = earlier.get(TOPIC.key)
-        if parent is not None and parent.action == "blocked":
-            return Step(
-                self.key, wanted.email, "blocked", (), "belongs to the topic, which is not ours"
-            )
+        orphaned = self.orphaned(wanted.email, "the topic", earlier)
+        if orphaned is not None:
+            return orphaned
         found = find_email(self.seen_in(seen), wanted.email)
         if found is None:
             note = "email: confirm the link AWS sends"
@@ -104,11 +91,5 @@ class SubscriptionKind(Kind[EmailSubscription, Subscriptions]):
         note = "pending confirmation" if found.pending else ""
         return Step(self.key, wanted.email, "unchanged", (), note)
 
-    def teardown(
-        self, names: StackNames, seen: ObservedStack, how: TeardownOptions
-    ) -> list[TeardownItem]:
-        del names, seen, how
-        return []  # listed with the topic ("with N subscription(s)")
 
-
-SUBSCRIPTION = SubscriptionKind("subscription")
+SUBSCRIPTION = SubscriptionKind("subscription", lambda names: names.topic)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqsidem.errors import GONE
-from sqsidem.names import StackNames
 from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Call, Calls, Hook
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
 if TYPE_CHECKING:
@@ -95,15 +93,9 @@ def _read(aws: Aws, name: str) -> ObservedTable | None:
     )
 
 
-class TableKind(Kind[DesiredTable, ObservedTable]):
+class TableKind(TaggedKind[DesiredTable, ObservedTable]):
     def wanted(self, inputs: Inputs) -> DesiredTable:
         return DesiredTable(inputs.names.table, inputs.names.tags)
-
-    def name(self, names: StackNames) -> str:
-        return names.table
-
-    def tags(self, observed: ObservedTable) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedTable | None:
         return _read(aws, where.names.table)
@@ -168,4 +160,4 @@ class TableKind(Kind[DesiredTable, ObservedTable]):
         return (Call("dynamodb", "DeleteTable", {"TableName": name}, tolerate=GONE),)
 
 
-TABLE = TableKind("table")
+TABLE = TableKind("table", lambda names: names.table)

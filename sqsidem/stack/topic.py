@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ from sqsidem.errors import GONE
 from sqsidem.names import StackNames
 from sqsidem.stack.calls import Call, Calls
 from sqsidem.stack.inputs import Inputs
-from sqsidem.stack.kind import Kind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
 if TYPE_CHECKING:
@@ -68,16 +67,10 @@ def _read(aws: Aws, arn: str) -> ObservedTopic | None:
     return unless_gone(read)
 
 
-class TopicKind(Kind[DesiredTopic, ObservedTopic]):
+class TopicKind(TaggedKind[DesiredTopic, ObservedTopic]):
     def wanted(self, inputs: Inputs) -> DesiredTopic:
         names = inputs.names
         return DesiredTopic(names.topic, inputs.topic_arn, names.key_alias, names.tags)
-
-    def name(self, names: StackNames) -> str:
-        return names.topic
-
-    def tags(self, observed: ObservedTopic) -> Mapping[str, str]:
-        return observed.tags
 
     def observe(self, aws: Aws, where: Where) -> ObservedTopic | None:
         return _read(aws, topic_arn(where.names, where.account, where.region))
@@ -123,4 +116,4 @@ class TopicKind(Kind[DesiredTopic, ObservedTopic]):
         return (*unsubscribe, Call("sns", "DeleteTopic", {"TopicArn": observed.arn}, tolerate=GONE))
 
 
-TOPIC = TopicKind("topic")
+TOPIC = TopicKind("topic", lambda names: names.topic)
