@@ -1,9 +1,11 @@
-"""Each resource kind on moto: observe (absent) -> create -> observe -> update -> delete."""
+"""Each resource kind on moto, through the one protocol: observe, diff, create, update, delete."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from sqsidem.aws import Aws
 from sqsidem.names import names_for
@@ -53,87 +55,84 @@ def run(aws: Aws, calls: Calls) -> dict[str, Any]:
     return answers
 
 
-def test_key(moto_aws: Aws) -> None:
-    """Create with alias and tags, repair the policy, schedule deletion (twice: tolerated)."""
+KEY_ARN = "arn:aws:kms:ap-northeast-1:123456789012:key/k"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [KEY, DLQ, TABLE, LOG_GROUP, ROLE, TOPIC, ALARM],
+    ids=lambda kind: kind.key,
+)
+def test_life_cycle(moto_aws: Aws, kind: AnyKind) -> None:
+    """Absent -> created with our tags -> no diff, nothing to update -> deleted, twice."""
+    wanted = want(kind, desired(moto_aws, key_arn=KEY_ARN))
+    assert observe(moto_aws, kind) is None
+    run(moto_aws, kind.create(wanted))
+    seen = observe(moto_aws, kind)
+    assert seen is not None and kind.tags(seen) == NAMES.tags
+    assert kind.diff(wanted, seen) == () and kind.update(wanted, seen) == ()
+    run(moto_aws, kind.delete(seen, HOW))
+    run(moto_aws, kind.delete(seen, HOW))  # already gone: tolerated
+    assert observe(moto_aws, kind) is None
+
+
+def test_key_policy_is_repaired(moto_aws: Aws) -> None:
+    """A changed key policy is drift; PutKeyPolicy brings it back; the alias finds the key."""
     wanted = want(KEY, desired(moto_aws))
-    assert observe(moto_aws, KEY) is None
     answers = run(moto_aws, KEY.create(wanted))
     seen = observe(moto_aws, KEY)
-    assert seen is not None and seen.arn == answers["kms.CreateKey#1"]["KeyMetadata"]["Arn"]
-    assert seen.tags == NAMES.tags and seen.alias == wanted.alias
-    assert KEY.diff(wanted, seen) == () and KEY.update(wanted, seen) == ()
+    assert seen.arn == answers["kms.CreateKey#1"]["KeyMetadata"]["Arn"]
+    assert seen.alias == wanted.alias
     moto_aws.kms.put_key_policy(KeyId=seen.key_id, PolicyName="default", Policy='{"Statement": []}')
     seen = observe(moto_aws, KEY)
     assert [c.attribute for c in KEY.diff(wanted, seen)] == ["Policy"]
     run(moto_aws, KEY.update(wanted, seen))
-    seen = observe(moto_aws, KEY)
-    assert KEY.diff(wanted, seen) == ()
-    run(moto_aws, KEY.delete(seen, HOW))
-    run(moto_aws, KEY.delete(seen, HOW))  # already gone: tolerated
-    assert observe(moto_aws, KEY) is None
+    assert KEY.diff(wanted, observe(moto_aws, KEY)) == ()
 
 
-def test_queues(moto_aws: Aws) -> None:
-    """DLQ and main queue: attributes as set, visibility update, delete twice."""
-    stack = desired(moto_aws)
-    assert observe(moto_aws, DLQ) is None
-    run(moto_aws, DLQ.create(want(DLQ, stack)))
+def test_queue_visibility_is_updated(moto_aws: Aws) -> None:
+    """The main queue redrives to the DLQ; a wider visibility timeout is set in place."""
+    run(moto_aws, DLQ.create(want(DLQ, desired(moto_aws))))
     dlq = observe(moto_aws, DLQ)
     stack = desired(moto_aws, dlq_arn=dlq.arn)
     run(moto_aws, QUEUE.create(want(QUEUE, stack)))
     seen = observe(moto_aws, QUEUE)
-    assert seen is not None and seen.tags == NAMES.tags
-    assert QUEUE.diff(want(QUEUE, stack), seen) == ()
+    assert seen is not None and QUEUE.diff(want(QUEUE, stack), seen) == ()
     wider = want(QUEUE, desired(moto_aws, SetupOptions(visibility_timeout_s=40), dlq_arn=dlq.arn))
     assert [c.attribute for c in QUEUE.diff(wider, seen)] == ["VisibilityTimeout"]
     run(moto_aws, QUEUE.update(wider, seen))
     seen = observe(moto_aws, QUEUE)
     assert seen is not None and seen.attributes["VisibilityTimeout"] == "40"
-    run(moto_aws, QUEUE.delete(seen, HOW))
-    run(moto_aws, QUEUE.delete(seen, HOW))
-    assert observe(moto_aws, QUEUE) is None
 
 
-def test_table(moto_aws: Aws) -> None:
-    """On-demand, encrypted, TTL on expiration; a table without TTL gets it."""
+def test_table_ttl_and_key_schema(moto_aws: Aws) -> None:
+    """TTL on expiration; a table without TTL gets it; a table with another key is blocked."""
     wanted = want(TABLE, desired(moto_aws))
-    assert observe(moto_aws, TABLE) is None
     run(moto_aws, TABLE.create(wanted))
     seen = observe(moto_aws, TABLE)
-    assert seen is not None and TABLE.diff(wanted, seen) == ()
-    assert seen.ttl_attribute == "expiration" and seen.tags == NAMES.tags
-    assert TABLE.blocked(wanted, seen) is None
+    assert seen.ttl_attribute == "expiration" and TABLE.blocked(wanted, seen) is None
     no_ttl = replace(seen, ttl_attribute=None)
     assert [c.attribute for c in TABLE.diff(wanted, no_ttl)] == ["TTL"]
     assert [c.operation for c in TABLE.update(wanted, no_ttl)] == ["UpdateTimeToLive"]
-    run(moto_aws, TABLE.delete(seen, HOW))
-    run(moto_aws, TABLE.delete(seen, HOW))
-    assert observe(moto_aws, TABLE) is None
+    other_key = replace(seen, key_schema=(("id", "HASH"),))
+    assert "transaction_id" in str(TABLE.blocked(wanted, other_key))
 
 
-def test_log_group(moto_aws: Aws) -> None:
+def test_log_group_retention_is_updated(moto_aws: Aws) -> None:
     """Retention set at creation and updated in place."""
     wanted = want(LOG_GROUP, desired(moto_aws))
-    assert observe(moto_aws, LOG_GROUP) is None
     run(moto_aws, LOG_GROUP.create(wanted))
     seen = observe(moto_aws, LOG_GROUP)
-    assert seen is not None and seen.retention_days == 14 and seen.tags == NAMES.tags
+    assert seen.retention_days == 14
     longer = replace(wanted, retention_days=30)
     run(moto_aws, LOG_GROUP.update(longer, seen))
-    seen = observe(moto_aws, LOG_GROUP)
-    assert seen is not None and LOG_GROUP.diff(longer, seen) == ()
-    run(moto_aws, LOG_GROUP.delete(seen, HOW))
-    run(moto_aws, LOG_GROUP.delete(seen, HOW))
-    assert observe(moto_aws, LOG_GROUP) is None
+    assert LOG_GROUP.diff(longer, observe(moto_aws, LOG_GROUP)) == ()
 
 
-def test_role(moto_aws: Aws) -> None:
-    """Four inline policies; an extra one and an attached one are removed by update."""
-    wanted = want(ROLE, desired(moto_aws, key_arn="arn:aws:kms:ap-northeast-1:123456789012:key/k"))
-    assert observe(moto_aws, ROLE) is None
+def test_role_extra_permissions_are_removed(moto_aws: Aws) -> None:
+    """Four inline policies; an extra one is removed by update (least privilege)."""
+    wanted = want(ROLE, desired(moto_aws, key_arn=KEY_ARN))
     run(moto_aws, ROLE.create(wanted))
-    seen = observe(moto_aws, ROLE)
-    assert seen is not None and ROLE.diff(wanted, seen) == () and seen.tags == NAMES.tags
     moto_aws.iam.put_role_policy(
         RoleName=wanted.name,
         PolicyName="too-much",
@@ -141,17 +140,13 @@ def test_role(moto_aws: Aws) -> None:
         '"Resource":"*"}]}',
     )
     seen = observe(moto_aws, ROLE)
-    assert seen is not None and ROLE.diff(wanted, seen)
+    assert [c.attribute for c in ROLE.diff(wanted, seen)] == ["policy too-much"]
     run(moto_aws, ROLE.update(wanted, seen))
-    seen = observe(moto_aws, ROLE)
-    assert seen is not None and ROLE.diff(wanted, seen) == ()
-    run(moto_aws, ROLE.delete(seen, HOW))
-    run(moto_aws, ROLE.delete(seen, HOW))
-    assert observe(moto_aws, ROLE) is None
+    assert ROLE.diff(wanted, observe(moto_aws, ROLE)) == ()
 
 
 def _function_ready(aws: Aws) -> DesiredStack:
-    stack = desired(aws, key_arn="arn:aws:kms:ap-northeast-1:123456789012:key/k")
+    stack = desired(aws, key_arn=KEY_ARN)
     run(aws, ROLE.create(want(ROLE, stack)))
     run(aws, LOG_GROUP.create(want(LOG_GROUP, stack)))
     return stack
@@ -201,39 +196,29 @@ def test_mapping(moto_aws: Aws) -> None:
     assert observe(moto_aws, MAPPING, function_seen) == ()
 
 
-def test_topic_and_subscription(moto_aws: Aws) -> None:
-    """Encrypted topic, email subscription, key repair, delete with its subscriptions."""
+def test_topic_key_and_subscription(moto_aws: Aws) -> None:
+    """Email subscription read with the topic; a changed key is repaired; delete unsubscribes."""
     stack = desired(moto_aws, SetupOptions(notify_email="ops@example.com"))
     wanted = want(TOPIC, stack)
-    assert observe(moto_aws, TOPIC) is None
     answers = run(moto_aws, TOPIC.create(wanted))
     assert answers["sns.CreateTopic#1"]["TopicArn"] == wanted.arn
     run(moto_aws, SUBSCRIPTION.create(want(SUBSCRIPTION, stack)))
-    seen = observe(moto_aws, TOPIC)
-    assert seen is not None and TOPIC.diff(wanted, seen) == () and seen.tags == NAMES.tags
-    topic_seen = ObservedStack().with_(TOPIC.key, seen)
+    topic_seen = ObservedStack().with_(TOPIC.key, observe(moto_aws, TOPIC))
     assert find_email(observe(moto_aws, SUBSCRIPTION, topic_seen), "OPS@example.com") is not None
     moto_aws.sns.set_topic_attributes(
         TopicArn=wanted.arn, AttributeName="KmsMasterKeyId", AttributeValue="alias/other"
     )
     seen = observe(moto_aws, TOPIC)
-    assert seen is not None and [c.attribute for c in TOPIC.diff(wanted, seen)] == [
-        "KmsMasterKeyId"
-    ]
+    assert [c.attribute for c in TOPIC.diff(wanted, seen)] == ["KmsMasterKeyId"]
     run(moto_aws, TOPIC.update(wanted, seen))
     assert TOPIC.diff(wanted, observe(moto_aws, TOPIC)) == ()
-    run(moto_aws, TOPIC.delete(seen, HOW))
-    run(moto_aws, TOPIC.delete(seen, HOW))
-    assert observe(moto_aws, TOPIC) is None
+    assert [c.operation for c in TOPIC.delete(seen, HOW)] == ["Unsubscribe", "DeleteTopic"]
 
 
-def test_alarm(moto_aws: Aws) -> None:
-    """DLQ depth >= 1 notifies the topic; a changed threshold is drift and is re-put."""
+def test_alarm_threshold_is_re_put(moto_aws: Aws) -> None:
+    """A changed threshold is drift and is re-put, without tags (tags only at birth)."""
     wanted = want(ALARM, desired(moto_aws))
-    assert observe(moto_aws, ALARM) is None
     run(moto_aws, ALARM.create(wanted))
-    seen = observe(moto_aws, ALARM)
-    assert seen is not None and ALARM.diff(wanted, seen) == () and seen.tags == NAMES.tags
     moto_aws.cloudwatch.put_metric_alarm(
         AlarmName=wanted.name,
         Namespace="AWS/SQS",
@@ -245,11 +230,7 @@ def test_alarm(moto_aws: Aws) -> None:
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )
     seen = observe(moto_aws, ALARM)
-    assert seen is not None and "Threshold" in {c.attribute for c in ALARM.diff(wanted, seen)}
-    assert "Tags" not in ALARM.update(wanted, seen)[0].params  # tags only at birth
+    assert "Threshold" in {c.attribute for c in ALARM.diff(wanted, seen)}
+    assert "Tags" not in ALARM.update(wanted, seen)[0].params
     run(moto_aws, ALARM.update(wanted, seen))
-    seen = observe(moto_aws, ALARM)
-    assert seen is not None and ALARM.diff(wanted, seen) == ()
-    run(moto_aws, ALARM.delete(seen, HOW))
-    run(moto_aws, ALARM.delete(seen, HOW))
-    assert observe(moto_aws, ALARM) is None
+    assert ALARM.diff(wanted, observe(moto_aws, ALARM)) == ()

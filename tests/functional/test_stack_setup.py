@@ -193,11 +193,13 @@ def test_no_trigger_and_processor(moto_aws: Aws, tmp_path: object) -> None:
     assert setup(moto_aws, options) == []
 
 
+def function_arn(aws: Aws, stack: str = STACK) -> str:
+    config = aws.lambda_.get_function(FunctionName=names_for(stack).function)["Configuration"]
+    return str(config["FunctionArn"])
+
+
 def function_tags(aws: Aws, stack: str = STACK) -> dict[str, str]:
-    arn = aws.lambda_.get_function(FunctionName=names_for(stack).function)["Configuration"][
-        "FunctionArn"
-    ]
-    return aws.lambda_.list_tags(Resource=arn)["Tags"]
+    return aws.lambda_.list_tags(Resource=function_arn(aws, stack))["Tags"]
 
 
 def test_no_trigger_stack_is_healthy_in_status(moto_aws: Aws) -> None:
@@ -245,8 +247,7 @@ def test_stack_without_the_marker_is_fixed_by_setup_no_trigger(moto_aws: Aws) ->
     """A no-trigger stack set up before the marker existed: status says how to fix it."""
     names = names_for(STACK)
     setup(moto_aws, SetupOptions(trigger=False))
-    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
-    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:trigger"])
+    moto_aws.lambda_.untag_resource(Resource=function_arn(moto_aws), TagKeys=["sqsidem:trigger"])
     report = stack_status(moto_aws, names)
     mapping_row = {r.kind: r for r in report.resources}["mapping"]
     assert not report.ok and mapping_row.state == "missing"
@@ -259,8 +260,7 @@ def test_teardown_of_a_no_trigger_stack_still_goes_by_the_stack_tag(moto_aws: Aw
     """The marker does not make a function ours: without the stack tag it is left alone."""
     names = names_for(STACK)
     setup(moto_aws, SetupOptions(trigger=False))
-    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
-    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:stack"])
+    moto_aws.lambda_.untag_resource(Resource=function_arn(moto_aws), TagKeys=["sqsidem:stack"])
     plan = plan_teardown(moto_aws, names)
     assert {i.kind: i.action for i in plan.items}["function"] == "not-ours"
     result = run_teardown(moto_aws, names, plan, pacing=instant())
