@@ -100,9 +100,9 @@ def show_dry_run(render: Renderer, plan: Plan) -> None:
 
 
 def report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
-    from sqsidem.stack.mapping import KEPT_TRIGGER_NOTE
+    from sqsidem.stack.mapping import KEPT_TRIGGER_NOTE, MAPPING
 
-    kept = plan.step("mapping")
+    kept = plan.step(MAPPING.key)
     if kept is not None and kept.note == KEPT_TRIGGER_NOTE and (render.json or not applied):
         render.warn(f"trigger {kept.name} {kept.note}")  # else the plan table shows it
     if render.json:
