@@ -1,6 +1,9 @@
-"""Provisioning: desired resources -> observe -> plan (pure data) -> apply; teardown; status.
+"""Provisioning: a registry of resource kinds -> observe -> plan (calls as data) -> apply.
 
-One module per resource kind (observe / create / update / delete), a pure planner
-(:mod:`.planner`), an executor that applies a plan in dependency order (:mod:`.executor`),
-and the entry points the CLI calls (:mod:`.setup`, :mod:`.teardown`, :mod:`.status`).
+:mod:`.registry` lists the kinds in dependency order; each kind module implements the one
+protocol of :class:`.kind.Kind` (observe, diff, create, update, tag, delete). The pure
+:mod:`.planner` turns wanted vs observed into :class:`.model.Step` s that carry their exact
+calls (:mod:`.calls`); :mod:`.executor` makes those calls as planned. :mod:`.setup`,
+:mod:`.status` and :mod:`.teardown` are the entry points the CLI calls; :mod:`.eventual`
+holds the retries AWS's eventual consistency needs.
 """

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from sqsidem.errors import GONE
+from sqsidem.stack.calls import Call, Calls
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where
+from sqsidem.stack.model import Change, tag_dict, tag_list
 
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
-from sqsidem.stack.model import Change, tag_list
-
-_GONE = {"ResourceNotFound", "ResourceNotFoundException"}
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 DESCRIPTION = "sqsidem: a message reached the dead-letter queue"
 
 
@@ -45,21 +46,7 @@ class ObservedAlarm:
     settings: dict[str, Any]
     state: str
     tags: dict[str, str]
-
-
-def observe(aws: Aws, name: str) -> ObservedAlarm | None:
-    alarms = aws.cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"]).get(
-        "MetricAlarms", []
-    )
-    alarm = next((a for a in alarms if a.get("AlarmName") == name), None)
-    if alarm is None:
-        return None
-    arn = alarm["AlarmArn"]
-    tags = aws.cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
-    values: dict[str, Any] = dict(alarm)
-    return ObservedAlarm(
-        arn, values, alarm.get("StateValue", ""), {t["Key"]: t["Value"] for t in tags}
-    )
+    name: str
 
 
 def _comparable(name: str, value: object) -> object:
@@ -72,42 +59,56 @@ def _comparable(name: str, value: object) -> object:
     return value
 
 
-def diff(desired: DesiredAlarm, observed: ObservedAlarm) -> tuple[Change, ...]:
-    return tuple(
-        Change(name, observed.settings.get(name), want)
-        for name, want in desired.settings().items()
-        if _comparable(name, observed.settings.get(name)) != _comparable(name, want)
-    )
-
-
-def put(aws: Aws, desired: DesiredAlarm, *, with_tags: bool) -> None:
+def put(desired: DesiredAlarm, *, with_tags: bool) -> Call:
     """Create or overwrite (PutMetricAlarm replaces the whole definition; tags only at birth)."""
-    extra: dict[str, Any] = {"Tags": tag_list(desired.tags)} if with_tags else {}
-    aws.cloudwatch.put_metric_alarm(
-        AlarmName=desired.name,
-        AlarmDescription=DESCRIPTION,
-        Namespace="AWS/SQS",
-        MetricName="ApproximateNumberOfMessagesVisible",
-        Dimensions=[{"Name": "QueueName", "Value": desired.dlq_name}],
-        Statistic="Maximum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-        AlarmActions=[desired.topic_arn],
-        ActionsEnabled=True,
-        **extra,
-    )
+    params: dict[str, Any] = {
+        "AlarmName": desired.name,
+        "AlarmDescription": DESCRIPTION,
+        **desired.settings(),
+    }
+    if with_tags:
+        params["Tags"] = tag_list(desired.tags)
+    return Call("cloudwatch", "PutMetricAlarm", params)
 
 
-def tag(aws: Aws, observed: ObservedAlarm, tags: dict[str, str]) -> None:
-    aws.cloudwatch.tag_resource(ResourceARN=observed.arn, Tags=tag_list(tags))
+class AlarmKind(TaggedKind[DesiredAlarm, ObservedAlarm]):
+    def wanted(self, inputs: Inputs) -> DesiredAlarm:
+        names = inputs.names
+        return DesiredAlarm(names.alarm, names.dlq, inputs.topic_arn, names.tags)
+
+    def observe(self, aws: Aws, where: Where) -> ObservedAlarm | None:
+        name = where.names.alarm
+        alarms = aws.cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])
+        alarm = next(
+            (a for a in alarms.get("MetricAlarms", []) if a.get("AlarmName") == name), None
+        )
+        if alarm is None:
+            return None
+        arn = alarm["AlarmArn"]
+        tags = aws.cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", [])
+        values: dict[str, Any] = dict(alarm)
+        return ObservedAlarm(arn, values, alarm.get("StateValue", ""), tag_dict(tags), name)
+
+    def diff(self, desired: DesiredAlarm, observed: ObservedAlarm) -> tuple[Change, ...]:
+        return tuple(
+            Change(name, observed.settings.get(name), want)
+            for name, want in desired.settings().items()
+            if _comparable(name, observed.settings.get(name)) != _comparable(name, want)
+        )
+
+    def create(self, desired: DesiredAlarm) -> Calls:
+        return (put(desired, with_tags=True),)
+
+    def update(self, desired: DesiredAlarm, observed: ObservedAlarm) -> Calls:
+        return (put(desired, with_tags=False),) if self.diff(desired, observed) else ()
+
+    def tag(self, desired: DesiredAlarm, observed: ObservedAlarm) -> Calls:
+        params = {"ResourceARN": observed.arn, "Tags": tag_list(desired.tags)}
+        return (Call("cloudwatch", "TagResource", params),)
+
+    def delete(self, observed: ObservedAlarm, how: TeardownOptions) -> Calls:
+        params = {"AlarmNames": [observed.name]}
+        return (Call("cloudwatch", "DeleteAlarms", params, tolerate=GONE),)
 
 
-def delete(aws: Aws, name: str) -> None:
-    try:
-        aws.cloudwatch.delete_alarms(AlarmNames=[name])
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+ALARM = AlarmKind("alarm", lambda names: names.alarm)

@@ -1,23 +1,26 @@
-"""Apply a plan in dependency order; progress goes to a callback (the library never prints)."""
+"""Run a plan's calls as planned, in order; progress goes to a callback (never printed here).
+
+Nothing is re-read or re-diffed at apply time: what ``--dry-run`` listed is what runs.
+References to earlier calls' answers are filled in from this run's answers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from sqsidem.aws import Aws
-from sqsidem.errors import SqsidemError
-from sqsidem.names import StackNames
-from sqsidem.packaging import FunctionZip
-from sqsidem.stack import alarm, function, kms_key, log_group, mapping, queues, role, table, topic
-from sqsidem.stack.desired import DesiredStack, Refs, build
-from sqsidem.stack.model import MUTATING, Plan, ResourceKind, Step
-from sqsidem.stack.observe import ObservedStack
-from sqsidem.stack.options import SetupOptions
-from sqsidem.stack.retry import Pacing
+from sqsidem.errors import SqsidemError, error_code
+from sqsidem.retry import Pacing
+from sqsidem.stack.calls import Call, resolve
+from sqsidem.stack.model import MUTATING, Plan, Step
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 StepPhase = str  # "start" | "done"
 OnStep = Callable[[Step, StepPhase], None]
+Answers = dict[str, Any]
 
 
 @dataclass
@@ -29,174 +32,53 @@ class ApplyResult:
         return bool(self.applied)
 
 
-class _Run:
-    """One execution: keeps the ARNs learned so far, so later steps point at real resources."""
+def run_call(aws: Aws, call: Call, answers: Answers, pacing: Pacing) -> Any:
+    """One planned call: wait before if asked, call (retrying if asked), wait after."""
+    from botocore import xform_name
+    from botocore.exceptions import ClientError
 
-    def __init__(
-        self,
-        aws: Aws,
-        names: StackNames,
-        options: SetupOptions,
-        code: FunctionZip,
-        observed: ObservedStack,
-        refs: Refs,
-        pacing: Pacing,
-    ) -> None:
-        self.aws = aws
-        self.names = names
-        self.options = options
-        self.code = code
-        self.observed = observed
-        self.refs = refs
-        self.pacing = pacing
+    params = resolve(call.params, answers)
+    method = getattr(aws.client(call.service), xform_name(call.operation))
+    if call.before is not None:
+        call.before(aws, pacing)
 
-    def desired(self) -> DesiredStack:
-        return build(self.names, self.options, self.refs, self.code)
+    def once() -> Any:
+        try:
+            return method(**params)
+        except ClientError as exc:
+            if error_code(exc) in call.tolerate:
+                return {}
+            raise
 
-    def key(self, step: Step) -> None:
-        wanted, seen = self.desired().key, self.observed.key
-        if seen is None or step.action == "replace":
-            arn = kms_key.create(self.aws, wanted, replace_alias=seen is not None)
-            self.refs = self.refs.with_(key_arn=arn)
-            return
-        if step.action == "adopt":
-            kms_key.tag(self.aws, seen, wanted.tags)
-        kms_key.update(self.aws, wanted, seen)
+    answer = once() if call.retry is None else call.retry.run(once, pacing)
+    if call.after is not None:
+        call.after(aws, pacing)
+    answers[call.id] = answer
+    return answer
 
-    def _queue(
-        self, step: Step, wanted: queues.DesiredQueue, seen: queues.ObservedQueue | None
-    ) -> str:
-        if seen is None:
-            return queues.create(self.aws, wanted, self.pacing).arn
-        if step.action == "adopt":
-            queues.tag(self.aws, seen, wanted.tags)
-        queues.update(self.aws, wanted, seen)
-        return seen.arn
 
-    def dlq(self, step: Step) -> None:
-        arn = self._queue(step, self.desired().dlq, self.observed.dlq)
-        self.refs = self.refs.with_(dlq_arn=arn)
-
-    def queue(self, step: Step) -> None:
-        arn = self._queue(step, self.desired().queue, self.observed.queue)
-        self.refs = self.refs.with_(queue_arn=arn)
-
-    def table(self, step: Step) -> None:
-        wanted, seen = self.desired().table, self.observed.table
-        if seen is None:
-            table.create(self.aws, wanted, self.pacing)
-            return
-        if step.action == "adopt":
-            table.tag(self.aws, seen, wanted.tags)
-        table.update(self.aws, wanted, seen, self.pacing)
-
-    def log_group(self, step: Step) -> None:
-        wanted, seen = self.desired().log_group, self.observed.log_group
-        if seen is None:
-            log_group.create(self.aws, wanted)
-            return
-        if step.action == "adopt":
-            log_group.tag(self.aws, seen, wanted.tags)
-        log_group.update(self.aws, wanted, seen)
-
-    def role(self, step: Step) -> None:
-        wanted, seen = self.desired().role, self.observed.role
-        if seen is None:
-            role.create(self.aws, wanted)
-            return
-        if step.action == "adopt":
-            role.tag(self.aws, wanted.name, wanted.tags)
-        role.update(self.aws, wanted, seen)
-
-    def function(self, step: Step) -> None:
-        wanted, seen = self.desired().function, self.observed.function
-        if seen is None:
-            function.create(self.aws, wanted, self.pacing)
-            return
-        if step.action == "adopt":
-            function.tag(self.aws, seen, wanted.tags)
-            # The adopt tags already carry the trigger marker: no second tag call.
-            seen = replace(seen, tags={**seen.tags, **wanted.tags})
-        function.update(self.aws, wanted, seen, self.pacing)
-
-    def mapping(self, step: Step) -> None:
-        del step
-        wanted = self.desired().mapping
-        if wanted is None:
-            return
-        ours = mapping.pick(wanted.queue_arn, list(self.observed.mappings))
-        for stray in self.observed.mappings:
-            if stray is not ours:
-                mapping.delete(self.aws, stray, self.pacing)
-        if ours is None:
-            mapping.create(self.aws, wanted, self.pacing)
-        elif mapping.diff(wanted, ours):
-            mapping.update(self.aws, wanted, ours, self.pacing)
-
-    def topic(self, step: Step) -> None:
-        wanted, seen = self.desired().topic, self.observed.topic
-        if seen is None:
-            topic.create(self.aws, wanted)
-            return
-        if step.action == "adopt":
-            topic.tag(self.aws, seen, wanted.tags)
-        topic.update(self.aws, wanted, seen)
-
-    def subscription(self, step: Step) -> None:
-        del step
-        desired = self.desired()
-        if desired.notify_email:
-            topic.subscribe_email(self.aws, desired.topic.arn, desired.notify_email)
-
-    def alarm(self, step: Step) -> None:
-        wanted, seen = self.desired().alarm, self.observed.alarm
-        if seen is None:
-            alarm.put(self.aws, wanted, with_tags=True)
-            return
-        if step.action == "adopt":
-            alarm.tag(self.aws, seen, wanted.tags)
-        if alarm.diff(wanted, seen):
-            alarm.put(self.aws, wanted, with_tags=False)
-
-    def handler(self, kind: ResourceKind) -> Callable[[Step], None]:
-        handlers: dict[ResourceKind, Callable[[Step], None]] = {
-            "key": self.key,
-            "dlq": self.dlq,
-            "queue": self.queue,
-            "table": self.table,
-            "log_group": self.log_group,
-            "role": self.role,
-            "function": self.function,
-            "mapping": self.mapping,
-            "topic": self.topic,
-            "subscription": self.subscription,
-            "alarm": self.alarm,
-        }
-        return handlers[kind]
+def run_calls(aws: Aws, calls: Iterable[Call], pacing: Pacing, answers: Answers) -> None:
+    for call in calls:
+        run_call(aws, call, answers, pacing)
 
 
 def apply(
     aws: Aws,
     plan: Plan,
     *,
-    names: StackNames,
-    options: SetupOptions,
-    code: FunctionZip,
-    observed: ObservedStack,
-    refs: Refs,
     pacing: Pacing,
     on_step: OnStep = lambda _step, _phase: None,
 ) -> ApplyResult:
-    """Run the plan's mutating steps in order; refuses a plan with blocked steps."""
+    """Run the mutating steps' calls in order; refuses a plan with blocked steps."""
     if plan.blocked:
         raise blocked_error(plan)
-    run = _Run(aws, names, options, code, observed, refs, pacing)
+    answers: Answers = {}
     result = ApplyResult()
     for step in plan.steps:
         if step.action not in MUTATING:
             continue
         on_step(step, "start")
-        run.handler(step.kind)(step)
+        run_calls(aws, step.calls, pacing, answers)
         result.applied.append(step)
         on_step(step, "done")
     return result

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
-from sqsidem.stack.model import TRIGGER_OFF, TRIGGER_TAG, Change, trigger_wanted
-from sqsidem.stack.retry import IAM_PROPAGATION, Pacing, is_iam_propagation_error, retrying
+from sqsidem.consumer.config import ConsumerConfig
+from sqsidem.errors import GONE
+from sqsidem.names import StackNames
+from sqsidem.packaging import HANDLER
+from sqsidem.retry import Pacing
+from sqsidem.stack.calls import Blob, Call, Calls, Hook
+from sqsidem.stack.eventual import iam_propagation
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.model import (
+    TRIGGER_OFF,
+    TRIGGER_TAG,
+    Change,
+    function_tags,
+    trigger_wanted,
+)
+from sqsidem.stack.options import SetupOptions
 
 if TYPE_CHECKING:
-    from mypy_boto3_lambda.type_defs import LoggingConfigTypeDef, WaiterConfigTypeDef
+    from mypy_boto3_lambda.type_defs import WaiterConfigTypeDef
 
-_GONE = {"ResourceNotFoundException"}
+    from sqsidem.aws import Aws
+
 _WAIT: WaiterConfigTypeDef = {"Delay": 2, "MaxAttempts": 150}
 
 
@@ -32,6 +44,7 @@ class DesiredFunction:
     tags: dict[str, str]
     zip_bytes: bytes = field(repr=False)
     code_sha256: str
+    compare_code: bool = True  # False: the deployed code is the user's (status cannot judge it)
 
 
 @dataclass(frozen=True)
@@ -50,13 +63,87 @@ class ObservedFunction:
     tags: dict[str, str]
 
 
-def observe(aws: Aws, name: str) -> ObservedFunction | None:
-    try:
-        answer = aws.lambda_.get_function(FunctionName=name)
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return None
-        raise
+def config_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+    pairs: list[tuple[str, object, object]] = [
+        ("Runtime", observed.runtime, desired.runtime),
+        ("Role", observed.role_arn, desired.role_arn),
+        ("Handler", observed.handler, desired.handler),
+        ("Timeout", observed.timeout_s, desired.timeout_s),
+        ("MemorySize", observed.memory_mb, desired.memory_mb),
+        ("Environment", observed.environment, desired.environment),
+    ]
+    # moto drops LoggingConfig: a missing value is "unknown", not drift (else setup loops).
+    if observed.log_group is not None:
+        pairs.append(("LogGroup", observed.log_group, desired.log_group))
+    return tuple(Change(name, have, want) for name, have, want in pairs if have != want)
+
+
+def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+    if desired.compare_code and observed.code_sha256 != desired.code_sha256:
+        return (Change("CodeSha256", observed.code_sha256, desired.code_sha256),)
+    return ()
+
+
+def tag_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+    """Only the trigger marker: the stack tag itself is the planner's business (adopt/blocked)."""
+    if trigger_wanted(desired.tags) == trigger_wanted(observed.tags):
+        return ()
+    have, want = observed.tags.get(TRIGGER_TAG), desired.tags.get(TRIGGER_TAG)
+    return (Change(f"tag {TRIGGER_TAG}", have, want),)
+
+
+def consumer_environment(names: StackNames, options: SetupOptions) -> dict[str, str]:
+    return ConsumerConfig(
+        table=names.table,
+        key=options.key_source,
+        lock_ttl_s=options.lock_ttl_s,
+        processor=options.processor.spec if options.processor else "",
+    ).to_env()
+
+
+def _waiter(name: str, waiter: str) -> Hook:
+    def wait(aws: Aws, pacing: Pacing) -> None:
+        del pacing  # the botocore waiter paces itself
+        aws.lambda_.get_waiter(waiter).wait(FunctionName=name, WaiterConfig=_WAIT)  # type: ignore[call-overload]
+
+    return wait
+
+
+def _settled(name: str) -> Hook:
+    """A function still changing: wait until it is active and its last update is done."""
+    active, updated = _waiter(name, "function_active_v2"), _waiter(name, "function_updated_v2")
+
+    def wait(aws: Aws, pacing: Pacing) -> None:
+        active(aws, pacing)
+        updated(aws, pacing)
+
+    return wait
+
+
+def _configuration(desired: DesiredFunction) -> dict[str, Any]:
+    return {
+        "FunctionName": desired.name,
+        "Runtime": desired.runtime,
+        "Role": desired.role_arn,
+        "Handler": desired.handler,
+        "Timeout": desired.timeout_s,
+        "MemorySize": desired.memory_mb,
+        "Environment": {"Variables": desired.environment},
+        "LoggingConfig": {"LogFormat": "Text", "LogGroup": desired.log_group},
+    }
+
+
+def trigger_tag(arn: str, *, trigger: bool) -> Call:
+    """Record --no-trigger on the function (tag), or drop the record when a trigger is wanted."""
+    if trigger:
+        return Call("lambda", "UntagResource", {"Resource": arn, "TagKeys": [TRIGGER_TAG]})
+    return Call("lambda", "TagResource", {"Resource": arn, "Tags": {TRIGGER_TAG: TRIGGER_OFF}})
+
+
+def _read(aws: Aws, name: str) -> ObservedFunction | None:
+    answer = unless_gone(lambda: aws.lambda_.get_function(FunctionName=name))
+    if answer is None:
+        return None
     config = answer["Configuration"]
     tags = answer.get("Tags")
     if tags is None:
@@ -78,131 +165,82 @@ def observe(aws: Aws, name: str) -> ObservedFunction | None:
     )
 
 
-def config_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
-    pairs: list[tuple[str, object, object]] = [
-        ("Runtime", observed.runtime, desired.runtime),
-        ("Role", observed.role_arn, desired.role_arn),
-        ("Handler", observed.handler, desired.handler),
-        ("Timeout", observed.timeout_s, desired.timeout_s),
-        ("MemorySize", observed.memory_mb, desired.memory_mb),
-        ("Environment", observed.environment, desired.environment),
-    ]
-    # moto drops LoggingConfig: a missing value is "unknown", not drift (else setup loops).
-    if observed.log_group is not None:
-        pairs.append(("LogGroup", observed.log_group, desired.log_group))
-    return tuple(Change(name, have, want) for name, have, want in pairs if have != want)
+class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
+    halt_on_failure = True
 
-
-def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
-    if observed.code_sha256 != desired.code_sha256:
-        return (Change("CodeSha256", observed.code_sha256, desired.code_sha256),)
-    return ()
-
-
-def tag_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
-    """Only the trigger marker: the stack tag itself is the planner's business (adopt/blocked)."""
-    if trigger_wanted(desired.tags) == trigger_wanted(observed.tags):
-        return ()
-    have, want = observed.tags.get(TRIGGER_TAG), desired.tags.get(TRIGGER_TAG)
-    return (Change(f"tag {TRIGGER_TAG}", have, want),)
-
-
-def diff(
-    desired: DesiredFunction, observed: ObservedFunction, *, compare_code: bool = True
-) -> tuple[Change, ...]:
-    code = code_changes(desired, observed) if compare_code else ()
-    return config_changes(desired, observed) + code + tag_changes(desired, observed)
-
-
-def _logging_config(desired: DesiredFunction) -> LoggingConfigTypeDef:
-    return {"LogFormat": "Text", "LogGroup": desired.log_group}
-
-
-def create(aws: Aws, desired: DesiredFunction, pacing: Pacing) -> str:
-    def call() -> str:
-        return aws.lambda_.create_function(
-            FunctionName=desired.name,
-            Runtime=desired.runtime,  # type: ignore[arg-type]
-            Role=desired.role_arn,
-            Handler=desired.handler,
-            Code={"ZipFile": desired.zip_bytes},
-            Timeout=desired.timeout_s,
-            MemorySize=desired.memory_mb,
-            Environment={"Variables": desired.environment},
-            LoggingConfig=_logging_config(desired),
-            Publish=False,
-            Tags=desired.tags,
-        )["FunctionArn"]
-
-    arn = retrying(
-        call,
-        retryable=is_iam_propagation_error,
-        backoff=IAM_PROPAGATION,
-        sleep=pacing.sleep,
-        notify=pacing.notify,
-        what="the new role is not usable by Lambda yet (IAM propagation)",
-    )
-    aws.lambda_.get_waiter("function_active_v2").wait(FunctionName=desired.name, WaiterConfig=_WAIT)
-    return arn
-
-
-def _wait_updated(aws: Aws, name: str) -> None:
-    aws.lambda_.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=_WAIT)
-
-
-def update(aws: Aws, desired: DesiredFunction, observed: ObservedFunction, pacing: Pacing) -> None:
-    """Code, then configuration, then the trigger tag; Lambda refuses a second update while
-    one is in progress (tags are not an update, so they need no wait)."""
-    if observed.state != "Active" or observed.last_update_status == "InProgress":
-        aws.lambda_.get_waiter("function_active_v2").wait(
-            FunctionName=desired.name, WaiterConfig=_WAIT
+    def wanted(self, inputs: Inputs) -> DesiredFunction:
+        names, options = inputs.names, inputs.options
+        return DesiredFunction(
+            name=names.function,
+            runtime=options.runtime,
+            role_arn=inputs.role_arn,
+            handler=HANDLER,
+            timeout_s=options.timeout_s,
+            memory_mb=options.memory_mb,
+            environment=consumer_environment(names, options),
+            log_group=names.log_group,
+            tags=function_tags(names.tags, trigger=options.trigger),
+            zip_bytes=inputs.code.data,
+            code_sha256=inputs.code.code_sha256,
         )
-        _wait_updated(aws, desired.name)
-    if code_changes(desired, observed):
-        aws.lambda_.update_function_code(FunctionName=desired.name, ZipFile=desired.zip_bytes)
-        _wait_updated(aws, desired.name)
-    if config_changes(desired, observed):
 
-        def call() -> None:
-            aws.lambda_.update_function_configuration(
-                FunctionName=desired.name,
-                Runtime=desired.runtime,  # type: ignore[arg-type]
-                Role=desired.role_arn,
-                Handler=desired.handler,
-                Timeout=desired.timeout_s,
-                MemorySize=desired.memory_mb,
-                Environment={"Variables": desired.environment},
-                LoggingConfig=_logging_config(desired),
+    def observe(self, aws: Aws, where: Where) -> ObservedFunction | None:
+        return _read(aws, where.names.function)
+
+    def diff(self, desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+        return (
+            config_changes(desired, observed)
+            + code_changes(desired, observed)
+            + tag_changes(desired, observed)
+        )
+
+    def create(self, desired: DesiredFunction) -> Calls:
+        params = {
+            **_configuration(desired),
+            "Code": {"ZipFile": Blob(desired.zip_bytes, desired.code_sha256)},
+            "Publish": False,
+            "Tags": desired.tags,
+        }
+        retry = iam_propagation("the new role is not usable by Lambda yet (IAM propagation)")
+        after = _waiter(desired.name, "function_active_v2")
+        return (Call("lambda", "CreateFunction", params, retry=retry, after=after),)
+
+    def update(self, desired: DesiredFunction, observed: ObservedFunction) -> Calls:
+        """Code, then configuration, then the trigger tag; Lambda refuses a second update while
+        one is in progress (tags are not an update, so they need no wait)."""
+        calls = []
+        updated = _waiter(desired.name, "function_updated_v2")
+        if code_changes(desired, observed):
+            params = {
+                "FunctionName": desired.name,
+                "ZipFile": Blob(desired.zip_bytes, desired.code_sha256),
+            }
+            calls.append(Call("lambda", "UpdateFunctionCode", params, after=updated))
+        if config_changes(desired, observed):
+            retry = iam_propagation("the role is not usable by Lambda yet (IAM propagation)")
+            params = _configuration(desired)
+            calls.append(
+                Call("lambda", "UpdateFunctionConfiguration", params, retry=retry, after=updated)
             )
+        if tag_changes(desired, observed):
+            calls.append(trigger_tag(observed.arn, trigger=trigger_wanted(desired.tags)))
+        busy = observed.state != "Active" or observed.last_update_status == "InProgress"
+        if busy and calls:
+            calls[0] = replace(calls[0], before=_settled(desired.name))
+        return tuple(calls)
 
-        retrying(
-            call,
-            retryable=is_iam_propagation_error,
-            backoff=IAM_PROPAGATION,
-            sleep=pacing.sleep,
-            notify=pacing.notify,
-            what="the role is not usable by Lambda yet (IAM propagation)",
-        )
-        _wait_updated(aws, desired.name)
-    if tag_changes(desired, observed):
-        set_trigger_tag(aws, observed.arn, trigger=trigger_wanted(desired.tags))
+    def tag(self, desired: DesiredFunction, observed: ObservedFunction) -> Calls:
+        params = {"Resource": observed.arn, "Tags": desired.tags}
+        return (Call("lambda", "TagResource", params),)
 
+    def adopt(self, desired: DesiredFunction, observed: ObservedFunction) -> Calls:
+        # The adopt tags already carry the trigger marker: no second tag call.
+        tagged = replace(observed, tags={**observed.tags, **desired.tags})
+        return self.tag(desired, observed) + self.update(desired, tagged)
 
-def set_trigger_tag(aws: Aws, arn: str, *, trigger: bool) -> None:
-    """Record --no-trigger on the function (tag), or drop the record when a trigger is wanted."""
-    if trigger:
-        aws.lambda_.untag_resource(Resource=arn, TagKeys=[TRIGGER_TAG])
-    else:
-        aws.lambda_.tag_resource(Resource=arn, Tags={TRIGGER_TAG: TRIGGER_OFF})
-
-
-def tag(aws: Aws, observed: ObservedFunction, tags: dict[str, str]) -> None:
-    aws.lambda_.tag_resource(Resource=observed.arn, Tags=tags)
+    def delete(self, observed: ObservedFunction, how: TeardownOptions) -> Calls:
+        name = observed.arn.split(":function:", 1)[-1].split(":", 1)[0]
+        return (Call("lambda", "DeleteFunction", {"FunctionName": name}, tolerate=GONE),)
 
 
-def delete(aws: Aws, name: str) -> None:
-    try:
-        aws.lambda_.delete_function(FunctionName=name)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+FUNCTION = FunctionKind("function", lambda names: names.function)

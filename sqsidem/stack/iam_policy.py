@@ -7,7 +7,10 @@ do not exist yet. ``partition`` is a parameter so other partitions stay possible
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqsidem.stack.calls import Ref
 
 PolicyDocument = dict[str, Any]
 VERSION = "2012-10-17"
@@ -55,7 +58,7 @@ def lambda_trust_policy() -> PolicyDocument:
     }
 
 
-def _statement(sid: str, actions: tuple[str, ...], resource: str) -> dict[str, Any]:
+def _statement(sid: str, actions: tuple[str, ...], resource: str | Ref) -> dict[str, Any]:
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource}
 
 
@@ -76,7 +79,7 @@ def effect_tables_of(policies: Mapping[str, Any]) -> tuple[str, ...]:
 def function_policies(
     *,
     queue_arn: str,
-    key_arn: str,
+    key_arn: str | Ref,  # a reference to the new key's ARN when this run creates it
     table_arn: str,
     log_streams_arn: str,
     effect_table_arns: tuple[str, ...] = (),
@@ -95,25 +98,17 @@ def function_policies(
 
 
 def _core_policies(
-    queue_arn: str, key_arn: str, table_arn: str, log_streams_arn: str
+    queue_arn: str, key_arn: str | Ref, table_arn: str, log_streams_arn: str
 ) -> dict[str, PolicyDocument]:
+    grants: tuple[tuple[str, str, tuple[str, ...], str | Ref], ...] = (
+        ("sqsidem-queue", "ConsumeQueue", QUEUE_ACTIONS, queue_arn),
+        ("sqsidem-key", "DecryptMessages", KEY_ACTIONS, key_arn),
+        ("sqsidem-table", "LockTable", TABLE_ACTIONS, table_arn),
+        ("sqsidem-logs", "WriteLogs", LOG_ACTIONS, log_streams_arn),
+    )
     return {
-        "sqsidem-queue": {
-            "Version": VERSION,
-            "Statement": [_statement("ConsumeQueue", QUEUE_ACTIONS, queue_arn)],
-        },
-        "sqsidem-key": {
-            "Version": VERSION,
-            "Statement": [_statement("DecryptMessages", KEY_ACTIONS, key_arn)],
-        },
-        "sqsidem-table": {
-            "Version": VERSION,
-            "Statement": [_statement("LockTable", TABLE_ACTIONS, table_arn)],
-        },
-        "sqsidem-logs": {
-            "Version": VERSION,
-            "Statement": [_statement("WriteLogs", LOG_ACTIONS, log_streams_arn)],
-        },
+        name: {"Version": VERSION, "Statement": [_statement(sid, actions, resource)]}
+        for name, sid, actions, resource in grants
     }
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
+from sqsidem.errors import GONE
+from sqsidem.stack.calls import Call, Calls
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where
 from sqsidem.stack.model import Change
 
-_GONE = {"ResourceNotFoundException"}
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 
 @dataclass(frozen=True)
@@ -25,50 +27,54 @@ class ObservedLogGroup:
     arn: str  # without the trailing ":*" that describe_log_groups appends
     retention_days: int | None
     tags: dict[str, str]
+    name: str
 
 
-def observe(aws: Aws, name: str) -> ObservedLogGroup | None:
-    pages = aws.logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name)
-    for page in pages:
-        for group in page.get("logGroups", []):
-            if group.get("logGroupName") != name:
-                continue
-            arn = group.get("logGroupArn") or group.get("arn", "").removesuffix(":*")
-            tags = aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-            return ObservedLogGroup(arn, group.get("retentionInDays"), dict(tags))
-    return None
+def _retention(desired: DesiredLogGroup) -> Call:
+    params = {"logGroupName": desired.name, "retentionInDays": desired.retention_days}
+    return Call("logs", "PutRetentionPolicy", params)
 
 
-def diff(desired: DesiredLogGroup, observed: ObservedLogGroup) -> tuple[Change, ...]:
-    if observed.retention_days != desired.retention_days:
-        return (Change("retentionInDays", observed.retention_days, desired.retention_days),)
-    return ()
+class LogGroupKind(TaggedKind[DesiredLogGroup, ObservedLogGroup]):
+    def wanted(self, inputs: Inputs) -> DesiredLogGroup:
+        names = inputs.names
+        return DesiredLogGroup(names.log_group, inputs.options.log_retention_days, names.tags)
 
+    def observe(self, aws: Aws, where: Where) -> ObservedLogGroup | None:
+        name = where.names.log_group
+        pages = aws.logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name)
+        for page in pages:
+            for group in page.get("logGroups", []):
+                if group.get("logGroupName") != name:
+                    continue
+                arn = group.get("logGroupArn") or group.get("arn", "").removesuffix(":*")
+                tags = aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+                return ObservedLogGroup(arn, group.get("retentionInDays"), dict(tags), name)
+        return None
 
-def create(aws: Aws, desired: DesiredLogGroup) -> None:
-    try:
-        aws.logs.create_log_group(logGroupName=desired.name, tags=desired.tags)
-    except ClientError as exc:
+    def diff(self, desired: DesiredLogGroup, observed: ObservedLogGroup) -> tuple[Change, ...]:
+        if observed.retention_days != desired.retention_days:
+            return (Change("retentionInDays", observed.retention_days, desired.retention_days),)
+        return ()
+
+    def create(self, desired: DesiredLogGroup) -> Calls:
+        params = {"logGroupName": desired.name, "tags": desired.tags}
         # A last invocation can re-create the group between observe and create.
-        if error_code(exc) != "ResourceAlreadyExistsException":
-            raise
-    aws.logs.put_retention_policy(logGroupName=desired.name, retentionInDays=desired.retention_days)
+        tolerate = frozenset({"ResourceAlreadyExistsException"})
+        return (Call("logs", "CreateLogGroup", params, tolerate=tolerate), _retention(desired))
+
+    def update(self, desired: DesiredLogGroup, observed: ObservedLogGroup) -> Calls:
+        return (_retention(desired),) if self.diff(desired, observed) else ()
+
+    def tag(self, desired: DesiredLogGroup, observed: ObservedLogGroup) -> Calls:
+        return (Call("logs", "TagResource", {"resourceArn": observed.arn, "tags": desired.tags}),)
+
+    def kept(self, how: TeardownOptions) -> str | None:
+        return "--keep-logs" if how.keep_logs else None
+
+    def delete(self, observed: ObservedLogGroup, how: TeardownOptions) -> Calls:
+        params = {"logGroupName": observed.name}
+        return (Call("logs", "DeleteLogGroup", params, tolerate=GONE),)
 
 
-def update(aws: Aws, desired: DesiredLogGroup, observed: ObservedLogGroup) -> None:
-    if observed.retention_days != desired.retention_days:
-        aws.logs.put_retention_policy(
-            logGroupName=desired.name, retentionInDays=desired.retention_days
-        )
-
-
-def tag(aws: Aws, observed: ObservedLogGroup, tags: dict[str, str]) -> None:
-    aws.logs.tag_resource(resourceArn=observed.arn, tags=tags)
-
-
-def delete(aws: Aws, name: str) -> None:
-    try:
-        aws.logs.delete_log_group(logGroupName=name)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+LOG_GROUP = LogGroupKind("log_group", lambda names: names.log_group)

@@ -6,25 +6,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
-from sqsidem.stack.model import Change
-from sqsidem.stack.retry import (
-    IAM_PROPAGATION,
-    Pacing,
-    is_iam_propagation_error,
-    retrying,
-    wait_until,
+from sqsidem.errors import GONE
+from sqsidem.names import StackNames
+from sqsidem.retry import Pacing, poll_until
+from sqsidem.stack.calls import Call, Calls, Hook
+from sqsidem.stack.eventual import iam_propagation, while_in_use
+from sqsidem.stack.function import FUNCTION
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import (
+    DesiredStack,
+    Follower,
+    ObservedStack,
+    TeardownItem,
+    TeardownOptions,
+    Where,
+    unless_gone,
 )
+from sqsidem.stack.model import Change, Step
 
 if TYPE_CHECKING:
-    from mypy_boto3_lambda.type_defs import ScalingConfigTypeDef
+    from sqsidem.aws import Aws
 
-_GONE = {"ResourceNotFoundException"}
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
 DELETE_TIMEOUT_S = 120.0
+DELETE_POLL_S = 2.0
+# --no-trigger never deletes a trigger (that would stop a running pipeline on a typo), but
+# the Lambda then keeps consuming next to `sqsidem worker`: say what to do about it.
+KEPT_TRIGGER_NOTE = (
+    "kept: --no-trigger deletes no trigger, so Lambda still consumes the queue; "
+    "remove it with `sqsidem teardown`, or re-run setup without --no-trigger"
+)
+Mappings = tuple["ObservedMapping", ...]
 
 
 @dataclass(frozen=True)
@@ -46,20 +58,6 @@ class ObservedMapping:
     last_result: str | None  # not reported by moto
 
 
-def observe_all(aws: Aws, function: str) -> list[ObservedMapping]:
-    """Every mapping of the function (ours points at the main queue; others are strays)."""
-    try:
-        pages = aws.lambda_.get_paginator("list_event_source_mappings").paginate(
-            FunctionName=function
-        )
-        found = [_observed(m) for page in pages for m in page.get("EventSourceMappings", [])]
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return []
-        raise
-    return sorted(found, key=lambda m: m.uuid)
-
-
 def _observed(data: Mapping[str, Any]) -> ObservedMapping:
     concurrency = (data.get("ScalingConfig") or {}).get("MaximumConcurrency")
     return ObservedMapping(
@@ -73,11 +71,11 @@ def _observed(data: Mapping[str, Any]) -> ObservedMapping:
     )
 
 
-def pick(desired_queue_arn: str, mappings: list[ObservedMapping]) -> ObservedMapping | None:
+def pick(desired_queue_arn: str, mappings: Mappings) -> ObservedMapping | None:
     return next((m for m in mappings if m.source_arn == desired_queue_arn), None)
 
 
-def diff(desired: DesiredMapping, observed: ObservedMapping) -> tuple[Change, ...]:
+def changes(desired: DesiredMapping, observed: ObservedMapping) -> tuple[Change, ...]:
     pairs: list[tuple[str, object, object]] = [
         ("BatchSize", observed.batch_size, desired.batch_size),
         ("MaximumConcurrency", observed.max_concurrency, desired.max_concurrency),
@@ -89,77 +87,140 @@ def diff(desired: DesiredMapping, observed: ObservedMapping) -> tuple[Change, ..
     return tuple(changes)
 
 
-def _scaling(desired: DesiredMapping) -> ScalingConfigTypeDef:
+def _scaling(desired: DesiredMapping) -> dict[str, int]:
     return (
         {} if desired.max_concurrency is None else {"MaximumConcurrency": desired.max_concurrency}
     )
 
 
-def create(aws: Aws, desired: DesiredMapping, pacing: Pacing) -> str:
-    def call() -> str:
-        extra = {"ScalingConfig": _scaling(desired)} if desired.max_concurrency else {}
-        return aws.lambda_.create_event_source_mapping(
-            EventSourceArn=desired.queue_arn,
-            FunctionName=desired.function,
-            BatchSize=desired.batch_size,
-            FunctionResponseTypes=["ReportBatchItemFailures"],
-            Enabled=True,
-            **extra,  # type: ignore[arg-type]
-        )["UUID"]
+def _gone(uuid: str) -> Hook:
+    """Wait until the mapping is gone, so no last batch runs against a half-torn stack."""
 
-    return retrying(
-        call,
-        retryable=is_iam_propagation_error,
-        backoff=IAM_PROPAGATION,
-        sleep=pacing.sleep,
-        notify=pacing.notify,
-        what="the role's queue permissions are not visible to Lambda yet (IAM propagation)",
-    )
+    def wait(aws: Aws, pacing: Pacing) -> None:
+        def gone() -> bool:
+            return unless_gone(lambda: aws.lambda_.get_event_source_mapping(UUID=uuid)) is None
 
-
-def update(aws: Aws, desired: DesiredMapping, observed: ObservedMapping, pacing: Pacing) -> None:
-    def call() -> None:
-        aws.lambda_.update_event_source_mapping(
-            UUID=observed.uuid,
-            BatchSize=desired.batch_size,
-            FunctionResponseTypes=["ReportBatchItemFailures"],
-            ScalingConfig=_scaling(desired),  # empty removes a concurrency limit
-            Enabled=True,
+        poll_until(
+            gone,
+            timeout_s=DELETE_TIMEOUT_S,
+            interval=DELETE_POLL_S,
+            pacing=pacing,
+            what=f"trigger {uuid} to be deleted",
         )
 
-    retrying(
-        call,
-        # AWS: ResourceInUseException while the mapping is still Creating/Updating.
-        retryable=lambda exc: error_code(exc) == "ResourceInUseException",
-        backoff=IAM_PROPAGATION,
-        sleep=pacing.sleep,
-        notify=pacing.notify,
-        what="the trigger is still changing state",
-    )
+    return wait
 
 
-def delete(aws: Aws, observed: ObservedMapping, pacing: Pacing) -> None:
-    """Delete and wait until it is gone, so no last batch runs against a half-torn stack."""
-    try:
-        aws.lambda_.delete_event_source_mapping(UUID=observed.uuid)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+def label(names: StackNames) -> str:
+    return f"{names.queue} -> {names.function}"
 
-    def gone() -> bool:
-        try:
-            aws.lambda_.get_event_source_mapping(UUID=observed.uuid)
-        except ClientError as exc:
-            if error_code(exc) in _GONE:
-                return True
-            raise
-        return False
 
-    wait_until(
-        gone,
-        timeout_s=DELETE_TIMEOUT_S,
-        interval_s=2.0,
-        sleep=pacing.sleep,
-        clock=pacing.clock,
-        what=f"trigger {observed.uuid} to be deleted",
-    )
+def teardown_label(found: ObservedMapping, names: StackNames) -> str:
+    queue = found.source_arn.rsplit(":", 1)[-1]
+    return f"{queue} -> {names.function} ({found.uuid})"
+
+
+class MappingKind(Follower[DesiredMapping, Mappings]):
+    """The trigger. It has no tags of its own: it belongs to whoever owns the function, and
+    its observed value is every mapping of the function (ours reads the main queue)."""
+
+    halt_on_failure = True
+    parent = FUNCTION.key
+
+    def wanted(self, inputs: Inputs) -> DesiredMapping | None:
+        options = inputs.options
+        if not options.trigger:
+            return None
+        return DesiredMapping(
+            inputs.names.function, inputs.queue_arn, options.batch_size, options.max_concurrency
+        )
+
+    def observe(self, aws: Aws, where: Where) -> Mappings:
+        if FUNCTION.seen_in(where.seen) is None:
+            return ()
+        pages = aws.lambda_.get_paginator("list_event_source_mappings").paginate(
+            FunctionName=where.names.function
+        )
+        found = unless_gone(
+            lambda: [_observed(m) for page in pages for m in page.get("EventSourceMappings", [])]
+        )
+        return tuple(sorted(found or [], key=lambda m: m.uuid))
+
+    def diff(self, desired: DesiredMapping, observed: Mappings) -> tuple[Change, ...]:
+        ours = pick(desired.queue_arn, observed)
+        return () if ours is None else changes(desired, ours)
+
+    def create(self, desired: DesiredMapping) -> Calls:
+        params: dict[str, Any] = {
+            "EventSourceArn": desired.queue_arn,
+            "FunctionName": desired.function,
+            "BatchSize": desired.batch_size,
+            "FunctionResponseTypes": list(RESPONSE_TYPES),
+            "Enabled": True,
+        }
+        if desired.max_concurrency:
+            params["ScalingConfig"] = _scaling(desired)
+        what = "the role's queue permissions are not visible to Lambda yet (IAM propagation)"
+        return (Call("lambda", "CreateEventSourceMapping", params, retry=iam_propagation(what)),)
+
+    def update(self, desired: DesiredMapping, observed: Mappings) -> Calls:
+        """Strays (triggers from other queues) go; ours is created or brought in line."""
+        ours = pick(desired.queue_arn, observed)
+        calls = [self._delete_one(m) for m in observed if m is not ours]
+        if ours is None:
+            return (*calls, *self.create(desired))
+        if changes(desired, ours):
+            params = {
+                "UUID": ours.uuid,
+                "BatchSize": desired.batch_size,
+                "FunctionResponseTypes": list(RESPONSE_TYPES),
+                "ScalingConfig": _scaling(desired),  # empty removes a concurrency limit
+                "Enabled": True,
+            }
+            retry = while_in_use("the trigger is still changing state")
+            calls.append(Call("lambda", "UpdateEventSourceMapping", params, retry=retry))
+        return tuple(calls)
+
+    def delete(self, observed: Mappings, how: TeardownOptions) -> Calls:
+        return tuple(self._delete_one(m) for m in observed)
+
+    def _delete_one(self, found: ObservedMapping) -> Call:
+        params = {"UUID": found.uuid}
+        return Call(
+            "lambda", "DeleteEventSourceMapping", params, tolerate=GONE, after=_gone(found.uuid)
+        )
+
+    def plan(
+        self, stack: DesiredStack, seen: ObservedStack, *, adopt: bool, earlier: Mapping[str, Step]
+    ) -> Step | None:
+        del adopt
+        name, wanted, found = label(stack.names), self.wanted_in(stack), self.seen_in(seen) or ()
+        if wanted is None:
+            return Step(self.key, name, "unchanged", (), KEPT_TRIGGER_NOTE) if found else None
+        orphaned = self.orphaned(name, stack.names.function, earlier)
+        if orphaned is not None:
+            return orphaned
+        ours = pick(wanted.queue_arn, found)
+        strays = [m for m in found if m is not ours]
+        if strays:
+            note = "remove triggers from " + ", ".join(m.source_arn for m in strays)
+            return Step(self.key, name, "replace", (), note, self.update(wanted, found))
+        if ours is None:
+            return Step(self.key, name, "create", calls=self.create(wanted))
+        diff = changes(wanted, ours)
+        if not diff:
+            return Step(self.key, name, "unchanged")
+        return Step(self.key, name, "update", diff, calls=self.update(wanted, found))
+
+    def teardown(
+        self, names: StackNames, seen: ObservedStack, how: TeardownOptions
+    ) -> list[TeardownItem]:
+        function = FUNCTION.seen_in(seen)
+        owner_tags = function.tags if function is not None else {}
+        return [
+            self.teardown_item(teardown_label(m, names), owner_tags, names.stack, (m,), how)
+            for m in self.seen_in(seen) or ()
+        ]
+
+
+MAPPING = MappingKind("mapping", label)

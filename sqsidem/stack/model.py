@@ -4,26 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from sqsidem.names import STACK_TAG
+from sqsidem.stack.calls import Call
 
-ResourceKind = Literal[
-    "key",
-    "dlq",
-    "queue",
-    "table",
-    "log_group",
-    "role",
-    "function",
-    "mapping",
-    "topic",
-    "subscription",
-    "alarm",
-]
-# Dependency order for creation (the order of ResourceKind); teardown walks a different
-# (reverse-dependency) order.
-CREATE_ORDER: tuple[ResourceKind, ...] = get_args(ResourceKind)
+# A kind's key in the registry ("key", "queue", ...); the registry holds the order.
+ResourceKind = str
 # blocked: the resource carries our name but not our tag (or cannot be fixed in place);
 # setup refuses, --adopt turns the tag case into "adopt".
 Action = Literal["create", "update", "unchanged", "replace", "adopt", "blocked"]
@@ -58,6 +45,8 @@ class Step:
     action: Action
     changes: tuple[Change, ...] = ()
     note: str = ""
+    # The mutating calls apply makes for this step, in order (empty unless it mutates).
+    calls: tuple[Call, ...] = ()
 
     @property
     def details(self) -> str:
@@ -75,6 +64,7 @@ class Step:
             "changes": [
                 {"attribute": c.attribute, "have": c.have, "want": c.want} for c in self.changes
             ],
+            "calls": [call.as_dict() for call in self.calls],
         }
 
 
@@ -126,3 +116,8 @@ def function_tags(stack_tags: Mapping[str, str], *, trigger: bool) -> dict[str, 
 def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[Any]:
     """Tags in the list-of-pairs shape most AWS APIs use."""
     return [{key: k, value: v} for k, v in sorted(tags.items())]
+
+
+def tag_dict(pairs: Any, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    """The list-of-pairs shape read back into a dict."""
+    return {pair[key]: pair[value] for pair in pairs}

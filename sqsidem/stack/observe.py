@@ -2,54 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqsidem.aws import Aws
 from sqsidem.names import StackNames
-from sqsidem.stack import alarm, function, kms_key, log_group, mapping, queues, role, table, topic
-from sqsidem.stack.desired import PARTITION, Refs
+from sqsidem.stack.inputs import Refs
+from sqsidem.stack.kind import ObservedStack, Where
+from sqsidem.stack.kms_key import KEY, needs_replace
+from sqsidem.stack.queues import DLQ, QUEUE
+from sqsidem.stack.registry import KINDS
 
-
-@dataclass(frozen=True)
-class ObservedStack:
-    key: kms_key.ObservedKey | None
-    dlq: queues.ObservedQueue | None
-    queue: queues.ObservedQueue | None
-    table: table.ObservedTable | None
-    log_group: log_group.ObservedLogGroup | None
-    role: role.ObservedRole | None
-    function: function.ObservedFunction | None
-    mappings: tuple[mapping.ObservedMapping, ...]
-    topic: topic.ObservedTopic | None
-    alarm: alarm.ObservedAlarm | None
-
-    def refs(self, account: str, region: str) -> Refs:
-        usable_key = self.key is not None and not kms_key.needs_replace(self.key)
-        return Refs(
-            account=account,
-            region=region,
-            key_arn=self.key.arn if usable_key and self.key else None,
-            queue_arn=self.queue.arn if self.queue and self.queue.arn else None,
-            dlq_arn=self.dlq.arn if self.dlq and self.dlq.arn else None,
-        )
-
-
-def topic_arn(names: StackNames, account: str, region: str) -> str:
-    return f"arn:{PARTITION}:sns:{region}:{account}:{names.topic}"
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 
 def observe_stack(aws: Aws, names: StackNames) -> ObservedStack:
+    """Each kind in registry order (a kind may read what an earlier one found)."""
     account, region = aws.account_id(), aws.region
-    found_function = function.observe(aws, names.function)
-    return ObservedStack(
-        key=kms_key.observe(aws, names.key_alias),
-        dlq=queues.observe(aws, names.dlq),
-        queue=queues.observe(aws, names.queue),
-        table=table.observe(aws, names.table),
-        log_group=log_group.observe(aws, names.log_group),
-        role=role.observe(aws, names.role),
-        function=found_function,
-        mappings=tuple(mapping.observe_all(aws, names.function)) if found_function else (),
-        topic=topic.observe(aws, topic_arn(names, account, region)),
-        alarm=alarm.observe(aws, names.alarm),
+    seen = ObservedStack()
+    for kind in KINDS:
+        seen = seen.with_(kind.key, kind.observe(aws, Where(names, account, region, seen)))
+    return seen
+
+
+def refs_of(seen: ObservedStack, account: str, region: str) -> Refs:
+    """The ARNs AWS already gave the stack (a key that must be replaced gives none)."""
+    key, queue, dlq = KEY.seen_in(seen), QUEUE.seen_in(seen), DLQ.seen_in(seen)
+    return Refs(
+        account=account,
+        region=region,
+        key_arn=key.arn if key is not None and not needs_replace(key) else None,
+        queue_arn=queue.arn if queue and queue.arn else None,
+        dlq_arn=dlq.arn if dlq and dlq.arn else None,
     )

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
+from sqsidem.errors import GONE
+from sqsidem.names import StackNames
+from sqsidem.stack.calls import Call, Calls
+from sqsidem.stack.eventual import queue_name_reuse
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change
-from sqsidem.stack.retry import QUEUE_NAME_REUSE, Pacing, is_queue_deleted_recently, retrying
 
-_GONE = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"}
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
+
 # Set only at creation; SetQueueAttributes rejects them.
 _IMMUTABLE = {"FifoQueue"}
 DLQ_RETENTION_S = 14 * 24 * 3600  # the maximum: dead letters must outlive the source's copy
@@ -58,19 +62,6 @@ def dlq_attributes(*, key_alias: str) -> dict[str, str]:
     }
 
 
-def observe(aws: Aws, name: str) -> ObservedQueue | None:
-    try:
-        url = aws.sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        attributes = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-        tags = aws.sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return None
-        raise
-    values: dict[str, str] = {str(k): v for k, v in attributes.get("Attributes", {}).items()}
-    return ObservedQueue(url, values.get("QueueArn", ""), values, dict(tags))
-
-
 def _same(attribute: str, have: str | None, want: str) -> bool:
     if have is None:
         return False
@@ -97,53 +88,81 @@ def changed_attributes(desired: DesiredQueue, observed: ObservedQueue) -> dict[s
     }
 
 
-def diff(desired: DesiredQueue, observed: ObservedQueue) -> tuple[Change, ...]:
-    return tuple(
-        Change(name, observed.attributes.get(name), want)
-        for name, want in changed_attributes(desired, observed).items()
-    )
-
-
 def needs_replace(observed: ObservedQueue) -> bool:
     return observed.attributes.get("FifoQueue", "true").lower() != "true"
 
 
-def create(aws: Aws, desired: DesiredQueue, pacing: Pacing) -> ObservedQueue:
-    def call() -> str:
-        return aws.sqs.create_queue(
-            QueueName=desired.name,
-            Attributes=desired.attributes,  # type: ignore[arg-type]
-            tags=desired.tags,
-        )["QueueUrl"]
-
-    url = retrying(
-        call,
-        retryable=is_queue_deleted_recently,
-        backoff=QUEUE_NAME_REUSE,
-        sleep=pacing.sleep,
-        notify=pacing.notify,
-        what=f"queue {desired.name} was deleted less than 60 s ago and AWS forbids reusing "
-        "its name until then",
+def main_wanted(inputs: Inputs) -> DesiredQueue:
+    options = inputs.options
+    attributes = main_attributes(
+        key_alias=inputs.names.key_alias,
+        visibility_s=options.visibility,
+        content_dedup=options.content_dedup,
+        dlq_arn=inputs.dlq_arn,
+        max_receive_count=options.max_receive_count,
     )
-    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return ObservedQueue(url, arn, dict(desired.attributes), dict(desired.tags))
+    return DesiredQueue(inputs.names.queue, attributes, inputs.names.tags)
 
 
-def update(aws: Aws, desired: DesiredQueue, observed: ObservedQueue) -> None:
-    changes = changed_attributes(desired, observed)
-    if changes:
-        aws.sqs.set_queue_attributes(QueueUrl=observed.url, Attributes=changes)  # type: ignore[arg-type]
+def dlq_wanted(inputs: Inputs) -> DesiredQueue:
+    attributes = dlq_attributes(key_alias=inputs.names.key_alias)
+    return DesiredQueue(inputs.names.dlq, attributes, inputs.names.tags)
 
 
-def tag(aws: Aws, observed: ObservedQueue, tags: dict[str, str]) -> None:
-    aws.sqs.tag_queue(QueueUrl=observed.url, Tags=tags)
+class QueueKind(TaggedKind[DesiredQueue, ObservedQueue]):
+    """A FIFO queue; the main queue and the DLQ differ only in name and attributes."""
+
+    def __init__(
+        self,
+        key: str,
+        name_of: Callable[[StackNames], str],
+        wanted_of: Callable[[Inputs], DesiredQueue],
+    ) -> None:
+        super().__init__(key, name_of)
+        self._wanted_of = wanted_of
+
+    def wanted(self, inputs: Inputs) -> DesiredQueue:
+        return self._wanted_of(inputs)
+
+    def observe(self, aws: Aws, where: Where) -> ObservedQueue | None:
+        name = self.name(where.names)
+
+        def read() -> ObservedQueue:
+            url = aws.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attributes = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+            tags = aws.sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
+            values = {str(k): v for k, v in attributes.get("Attributes", {}).items()}
+            return ObservedQueue(url, values.get("QueueArn", ""), values, dict(tags))
+
+        return unless_gone(read)
+
+    def diff(self, desired: DesiredQueue, observed: ObservedQueue) -> tuple[Change, ...]:
+        return tuple(
+            Change(name, observed.attributes.get(name), want)
+            for name, want in changed_attributes(desired, observed).items()
+        )
+
+    def blocked(self, desired: DesiredQueue, observed: ObservedQueue) -> str | None:
+        return "not a FIFO queue; delete it first" if needs_replace(observed) else None
+
+    def create(self, desired: DesiredQueue) -> Calls:
+        params = {"QueueName": desired.name, "Attributes": desired.attributes, "tags": desired.tags}
+        return (Call("sqs", "CreateQueue", params, retry=queue_name_reuse(desired.name)),)
+
+    def update(self, desired: DesiredQueue, observed: ObservedQueue) -> Calls:
+        changes = changed_attributes(desired, observed)
+        if not changes:
+            return ()
+        return (
+            Call("sqs", "SetQueueAttributes", {"QueueUrl": observed.url, "Attributes": changes}),
+        )
+
+    def tag(self, desired: DesiredQueue, observed: ObservedQueue) -> Calls:
+        return (Call("sqs", "TagQueue", {"QueueUrl": observed.url, "Tags": desired.tags}),)
+
+    def delete(self, observed: ObservedQueue, how: TeardownOptions) -> Calls:
+        return (Call("sqs", "DeleteQueue", {"QueueUrl": observed.url}, tolerate=GONE),)
 
 
-def delete(aws: Aws, observed: ObservedQueue) -> None:
-    try:
-        aws.sqs.delete_queue(QueueUrl=observed.url)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+DLQ = QueueKind("dlq", lambda names: names.dlq, dlq_wanted)
+QUEUE = QueueKind("queue", lambda names: names.queue, main_wanted)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
+from sqsidem.errors import GONE
+from sqsidem.stack import iam_policy
+from sqsidem.stack.calls import Call, Calls, Json
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
-from sqsidem.stack.model import Change, tag_list
+from sqsidem.stack.inputs import PARTITION, Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.kms_key import NEW_KEY_ARN
+from sqsidem.stack.model import Change, tag_dict, tag_list
 
-_GONE = {"NoSuchEntity", "NoSuchEntityException"}
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 
 @dataclass(frozen=True)
@@ -33,36 +33,7 @@ class ObservedRole:
     policies: dict[str, Any]
     attached: tuple[str, ...]  # managed policy ARNs someone attached by hand
     tags: dict[str, str]
-
-
-def observe(aws: Aws, name: str) -> ObservedRole | None:
-    iam = aws.iam
-    try:
-        role = iam.get_role(RoleName=name)["Role"]
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return None
-        raise
-    names = [
-        policy
-        for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
-        for policy in page["PolicyNames"]
-    ]
-    policies = {
-        policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
-        for policy in names
-    }
-    attached = tuple(
-        policy["PolicyArn"]
-        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
-        for policy in page["AttachedPolicies"]
-    )
-    tags = {
-        tag["Key"]: tag["Value"]
-        for page in iam.get_paginator("list_role_tags").paginate(RoleName=name)
-        for tag in page["Tags"]
-    }
-    return ObservedRole(role["Arn"], role.get("AssumeRolePolicyDocument"), policies, attached, tags)
+    name: str
 
 
 def _policies_to_put(desired: DesiredRole, observed: ObservedRole) -> list[str]:
@@ -78,66 +49,111 @@ def _extra_policies(desired: DesiredRole, observed: ObservedRole) -> list[str]:
     return sorted(set(observed.policies) - set(desired.policies))
 
 
-def diff(desired: DesiredRole, observed: ObservedRole) -> tuple[Change, ...]:
-    changes = []
-    if observed.trust is None or normalize(observed.trust) != normalize(desired.trust):
-        changes.append(Change("AssumeRolePolicy", "(differs)", "lambda.amazonaws.com"))
-    for name in _policies_to_put(desired, observed):
-        have = "(differs)" if name in observed.policies else None
-        changes.append(Change(f"policy {name}", have, "(least privilege)"))
-    for name in _extra_policies(desired, observed):
-        changes.append(Change(f"policy {name}", "(extra)", None))
-    for arn in observed.attached:
-        changes.append(Change("attached", arn, None))
-    return tuple(changes)
+def _trust_differs(desired: DesiredRole, observed: ObservedRole) -> bool:
+    return observed.trust is None or normalize(observed.trust) != normalize(desired.trust)
 
 
-def _put(aws: Aws, role: str, name: str, document: PolicyDocument) -> None:
-    aws.iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+def _put(role: str, name: str, document: PolicyDocument) -> Call:
+    params = {"RoleName": role, "PolicyName": name, "PolicyDocument": Json(document)}
+    return Call("iam", "PutRolePolicy", params)
 
 
-def create(aws: Aws, desired: DesiredRole) -> str:
-    arn = aws.iam.create_role(
-        RoleName=desired.name,
-        AssumeRolePolicyDocument=json.dumps(desired.trust),
-        Description="sqsidem consumer function role (least privilege)",
-        Tags=tag_list(desired.tags),
-    )["Role"]["Arn"]
-    for name, document in sorted(desired.policies.items()):
-        _put(aws, desired.name, name, document)
-    return arn
+def _read(aws: Aws, name: str) -> ObservedRole | None:
+    iam = aws.iam
+    role = unless_gone(lambda: iam.get_role(RoleName=name)["Role"])
+    if role is None:
+        return None
+
+    def pages(operation: str, key: str) -> list[Any]:
+        paginator = iam.get_paginator(operation)  # type: ignore[call-overload]
+        return [item for page in paginator.paginate(RoleName=name) for item in page[key]]
+
+    policies = {
+        policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+        for policy in pages("list_role_policies", "PolicyNames")
+    }
+    attached = tuple(
+        p["PolicyArn"] for p in pages("list_attached_role_policies", "AttachedPolicies")
+    )
+    tags = tag_dict(pages("list_role_tags", "Tags"))
+    trust = role.get("AssumeRolePolicyDocument")
+    return ObservedRole(role["Arn"], trust, policies, attached, tags, name)
 
 
-def update(aws: Aws, desired: DesiredRole, observed: ObservedRole) -> None:
-    """Converge trust and inline policies; extra permissions are removed (least privilege)."""
-    if observed.trust is None or normalize(observed.trust) != normalize(desired.trust):
-        aws.iam.update_assume_role_policy(
-            RoleName=desired.name, PolicyDocument=json.dumps(desired.trust)
+class RoleKind(TaggedKind[DesiredRole, ObservedRole]):
+    halt_on_failure = True
+
+    def wanted(self, inputs: Inputs) -> DesiredRole:
+        names, refs = inputs.names, inputs.refs
+        streams = iam_policy.log_stream_arn(refs.region, refs.account, names.log_group, PARTITION)
+        policies = iam_policy.function_policies(
+            queue_arn=inputs.queue_arn,
+            key_arn=refs.key_arn or NEW_KEY_ARN,  # the key this run creates
+            table_arn=refs.arn("dynamodb", f"table/{names.table}"),
+            log_streams_arn=streams,
+            effect_table_arns=tuple(
+                refs.arn("dynamodb", f"table/{name}") for name in inputs.options.effect_tables
+            ),
         )
-    for name in _policies_to_put(desired, observed):
-        _put(aws, desired.name, name, desired.policies[name])
-    for name in _extra_policies(desired, observed):
-        aws.iam.delete_role_policy(RoleName=desired.name, PolicyName=name)
-    for arn in observed.attached:
-        aws.iam.detach_role_policy(RoleName=desired.name, PolicyArn=arn)
+        return DesiredRole(names.role, iam_policy.lambda_trust_policy(), policies, names.tags)
+
+    def observe(self, aws: Aws, where: Where) -> ObservedRole | None:
+        return _read(aws, where.names.role)
+
+    def diff(self, desired: DesiredRole, observed: ObservedRole) -> tuple[Change, ...]:
+        changes = []
+        if _trust_differs(desired, observed):
+            changes.append(Change("AssumeRolePolicy", "(differs)", "lambda.amazonaws.com"))
+        for name in _policies_to_put(desired, observed):
+            have = "(differs)" if name in observed.policies else None
+            changes.append(Change(f"policy {name}", have, "(least privilege)"))
+        for name in _extra_policies(desired, observed):
+            changes.append(Change(f"policy {name}", "(extra)", None))
+        for arn in observed.attached:
+            changes.append(Change("attached", arn, None))
+        return tuple(changes)
+
+    def create(self, desired: DesiredRole) -> Calls:
+        params = {
+            "RoleName": desired.name,
+            "AssumeRolePolicyDocument": Json(desired.trust),
+            "Description": "sqsidem consumer function role (least privilege)",
+            "Tags": tag_list(desired.tags),
+        }
+        puts = [_put(desired.name, n, d) for n, d in sorted(desired.policies.items())]
+        return (Call("iam", "CreateRole", params), *puts)
+
+    def update(self, desired: DesiredRole, observed: ObservedRole) -> Calls:
+        """Converge trust and inline policies; extra permissions are removed (least privilege)."""
+        role = desired.name
+        calls = []
+        if _trust_differs(desired, observed):
+            params = {"RoleName": role, "PolicyDocument": Json(desired.trust)}
+            calls.append(Call("iam", "UpdateAssumeRolePolicy", params))
+        for name in _policies_to_put(desired, observed):
+            calls.append(_put(role, name, desired.policies[name]))
+        for name in _extra_policies(desired, observed):
+            calls.append(Call("iam", "DeleteRolePolicy", {"RoleName": role, "PolicyName": name}))
+        for arn in observed.attached:
+            calls.append(Call("iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": arn}))
+        return tuple(calls)
+
+    def tag(self, desired: DesiredRole, observed: ObservedRole) -> Calls:
+        params = {"RoleName": desired.name, "Tags": tag_list(desired.tags)}
+        return (Call("iam", "TagRole", params),)
+
+    def delete(self, observed: ObservedRole, how: TeardownOptions) -> Calls:
+        """Inline and attached policies first: IAM refuses to delete a role that has any."""
+        role = observed.name
+        policies = [
+            Call("iam", "DeleteRolePolicy", {"RoleName": role, "PolicyName": p}, tolerate=GONE)
+            for p in observed.policies
+        ]
+        detach = [
+            Call("iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": a}, tolerate=GONE)
+            for a in observed.attached
+        ]
+        return (*policies, *detach, Call("iam", "DeleteRole", {"RoleName": role}, tolerate=GONE))
 
 
-def tag(aws: Aws, name: str, tags: dict[str, str]) -> None:
-    aws.iam.tag_role(RoleName=name, Tags=tag_list(tags))
-
-
-def delete(aws: Aws, name: str, observed: ObservedRole) -> None:
-    """Inline and attached policies first: IAM refuses to delete a role that has any."""
-    for policy in observed.policies:
-        _tolerate_gone(partial(aws.iam.delete_role_policy, RoleName=name, PolicyName=policy))
-    for arn in observed.attached:
-        _tolerate_gone(partial(aws.iam.detach_role_policy, RoleName=name, PolicyArn=arn))
-    _tolerate_gone(partial(aws.iam.delete_role, RoleName=name))
-
-
-def _tolerate_gone(call: Callable[[], object]) -> None:
-    try:
-        call()
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+ROLE = RoleKind("role", lambda names: names.role)

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from sqsidem.aws import Aws
 from sqsidem.names import StackNames
 from sqsidem.packaging import FunctionZip, build_function_zip
+from sqsidem.retry import Pacing
 from sqsidem.stack.desired import build
 from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
-from sqsidem.stack.model import Plan
-from sqsidem.stack.observe import ObservedStack, observe_stack
+from sqsidem.stack.kind import ObservedStack
+from sqsidem.stack.model import Plan, Step
+from sqsidem.stack.observe import observe_stack, refs_of
 from sqsidem.stack.options import SetupOptions, validate
 from sqsidem.stack.planner import plan
-from sqsidem.stack.retry import Pacing
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,18 @@ class Planned:
     prepared: Prepared
     observed: ObservedStack
     plan: Plan
-    account: str
-    region: str
+
+
+class SetupProgress(Protocol):
+    """How a caller follows setup: warnings first, a wrapper for the reading, each step."""
+
+    pacing: Pacing
+
+    def warn(self, message: str) -> None: ...
+
+    def reading(self, stack: str) -> AbstractContextManager[object]: ...
+
+    def on_step(self, step: Step, phase: str) -> None: ...
 
 
 def prepare(names: StackNames, options: SetupOptions) -> Prepared:
@@ -45,26 +60,20 @@ def prepare(names: StackNames, options: SetupOptions) -> Prepared:
 
 def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
-    account, region = aws.account_id(), aws.region
     observed = observe_stack(aws, prepared.names)
-    desired = build(prepared.names, prepared.options, observed.refs(account, region), prepared.code)
+    refs = refs_of(observed, aws.account_id(), aws.region)
+    desired = build(prepared.names, prepared.options, refs, prepared.code)
     the_plan = plan(desired, observed, adopt=prepared.options.adopt, warnings=prepared.warnings)
-    return Planned(prepared, observed, the_plan, account, region)
+    return Planned(prepared, observed, the_plan)
 
 
 def run_setup(
     aws: Aws, planned: Planned, *, pacing: Pacing | None = None, on_step: OnStep | None = None
 ) -> ApplyResult:
-    """Apply the plan (a converged stack gets no mutating call at all)."""
-    prepared = planned.prepared
+    """Make the plan's calls (a converged stack gets no mutating call at all)."""
     return apply(
         aws,
         planned.plan,
-        names=prepared.names,
-        options=prepared.options,
-        code=prepared.code,
-        observed=planned.observed,
-        refs=planned.observed.refs(planned.account, planned.region),
         pacing=pacing or Pacing(),
         on_step=on_step or (lambda _step, _phase: None),
     )
@@ -92,3 +101,25 @@ def converge(
     if planned.plan.blocked:
         raise blocked_error(planned.plan)
     return planned, run_setup(aws, planned, pacing=pacing, on_step=on_step)
+
+
+def setup_stack(
+    aws: Callable[[], Aws],
+    names: StackNames,
+    options: SetupOptions,
+    *,
+    dry_run: bool,
+    progress: SetupProgress,
+) -> tuple[Planned, ApplyResult | None]:
+    """`sqsidem setup`: validate before any AWS call, say the warnings, then converge."""
+    prepared = prepare(names, options)
+    for warning in prepared.warnings:
+        progress.warn(warning)
+    return converge(
+        aws(),
+        prepared,
+        dry_run=dry_run,
+        reading=progress.reading(names.stack),
+        pacing=progress.pacing,
+        on_step=progress.on_step,
+    )

@@ -10,18 +10,28 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqsidem.aws import Aws
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.names import StackNames
 from sqsidem.packaging import build_function_zip
-from sqsidem.stack import iam_policy, mapping
+from sqsidem.stack import iam_policy
+from sqsidem.stack.alarm import ALARM
 from sqsidem.stack.desired import build
+from sqsidem.stack.function import FUNCTION
+from sqsidem.stack.kind import ObservedStack
+from sqsidem.stack.log_group import LOG_GROUP
+from sqsidem.stack.mapping import MAPPING, pick
 from sqsidem.stack.model import Step, trigger_wanted
-from sqsidem.stack.observe import ObservedStack, observe_stack
+from sqsidem.stack.observe import observe_stack, refs_of
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
+from sqsidem.stack.queues import DLQ, QUEUE
+from sqsidem.stack.role import ROLE
+from sqsidem.stack.table import TABLE
+
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 ResourceState = Literal["exists", "missing", "drifted", "not-ours", "not-wanted"]
 # not-wanted: the mapping of a stack set up with --no-trigger (for `sqsidem worker`).
@@ -98,17 +108,20 @@ def _int(text: object, default: int) -> int:
 
 def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
     """The settings the stack was set up with, read back from AWS (defaults where missing)."""
+    del names
     defaults = SetupOptions()
     values: dict[str, Any] = {}
-    if seen.function is not None:
+    function, queue, role = FUNCTION.seen_in(seen), QUEUE.seen_in(seen), ROLE.seen_in(seen)
+    group = LOG_GROUP.seen_in(seen)
+    if function is not None:
         values.update(
-            timeout_s=seen.function.timeout_s,
-            memory_mb=seen.function.memory_mb,
-            runtime=seen.function.runtime or defaults.runtime,
-            trigger=trigger_wanted(seen.function.tags),
+            timeout_s=function.timeout_s,
+            memory_mb=function.memory_mb,
+            runtime=function.runtime or defaults.runtime,
+            trigger=trigger_wanted(function.tags),
         )
-    if seen.queue is not None:
-        attributes = seen.queue.attributes
+    if queue is not None:
+        attributes = queue.attributes
         values["visibility_timeout_s"] = _int(attributes.get("VisibilityTimeout"), 0)
         values["content_dedup"] = attributes.get("ContentBasedDeduplication", "").lower() == "true"
         try:
@@ -116,14 +129,13 @@ def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
             values["max_receive_count"] = int(redrive["maxReceiveCount"])
         except (ValueError, KeyError, TypeError):
             pass
-    if seen.role is not None:
-        values["effect_tables"] = iam_policy.effect_tables_of(seen.role.policies)
-    if seen.log_group is not None and seen.log_group.retention_days:
-        values["log_retention_days"] = seen.log_group.retention_days
-    if seen.queue is not None:
-        ours = mapping.pick(seen.queue.arn, list(seen.mappings))
+        ours = pick(queue.arn, MAPPING.seen_in(seen) or ())
         if ours is not None:
             values.update(batch_size=ours.batch_size, max_concurrency=ours.max_concurrency)
+    if role is not None:
+        values["effect_tables"] = iam_policy.effect_tables_of(role.policies)
+    if group is not None and group.retention_days:
+        values["log_retention_days"] = group.retention_days
     return replace(defaults, **values)
 
 
@@ -131,10 +143,11 @@ def _expected_environment(names: StackNames, seen: ObservedStack) -> dict[str, s
     """The deployed settings with the stack's own table; None when unreadable (= drift)."""
     from sqsidem.consumer.config import ConsumerConfig
 
-    if seen.function is None:
+    function = FUNCTION.seen_in(seen)
+    if function is None:
         return None
     try:
-        config = ConsumerConfig.from_env(seen.function.environment)
+        config = ConsumerConfig.from_env(function.environment)
         return replace(config, table=names.table).to_env()
     except ValueError:
         return None
@@ -153,24 +166,29 @@ def _resource_state(step: Step) -> ResourceStatus:
 def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> StackStatus:
     seen = observe_stack(aws, names)
     options = inferred_options(names, seen)
-    processor = seen.function.environment.get("SQSIDEM_PROCESSOR") if seen.function else None
+    function, queue, dlq = FUNCTION.seen_in(seen), QUEUE.seen_in(seen), DLQ.seen_in(seen)
+    processor = function.environment.get("SQSIDEM_PROCESSOR") if function else None
     # Without a processor the zip is sqsidem's own consumer: a different hash means old code.
     code = build_function_zip(None)
-    desired = build(names, options, seen.refs(aws.account_id(), aws.region), code)
-    environment = _expected_environment(names, seen)
-    if environment is not None:
-        desired = replace(desired, function=replace(desired.function, environment=environment))
-    the_plan = plan(desired, seen, compare_code=not processor)
+    desired = build(names, options, refs_of(seen, aws.account_id(), aws.region), code)
+    wanted = FUNCTION.wanted_in(desired)
+    if wanted is not None:
+        environment = _expected_environment(names, seen)
+        wanted = replace(wanted, compare_code=not processor)
+        if environment is not None:
+            wanted = replace(wanted, environment=environment)
+        desired = desired.with_(FUNCTION.key, wanted)
+    the_plan = plan(desired, seen)
     resources = _with_trigger_row(
         [_resource_state(step) for step in the_plan.steps], names, options.trigger, seen
     )
     notes = []
-    if seen.function is not None and seen.queue is not None:
-        visibility = _int(seen.queue.attributes.get("VisibilityTimeout"), 0)
-        if visibility < seen.function.timeout_s:
+    if function is not None and queue is not None:
+        visibility = _int(queue.attributes.get("VisibilityTimeout"), 0)
+        if visibility < function.timeout_s:
             notes.append(
                 f"queue visibility timeout {visibility}s is below the function timeout "
-                f"{seen.function.timeout_s}s: AWS would reject the trigger"
+                f"{function.timeout_s}s: AWS would reject the trigger"
             )
             resources = [
                 replace(
@@ -179,22 +197,21 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
                     details=(r.details + "; " if r.details else "")
                     + "VisibilityTimeout < function Timeout",
                 )
-                if r.kind == "queue" and r.state == "exists"
+                if r.kind == QUEUE.key and r.state == "exists"
                 else r
                 for r in resources
             ]
-    ours = mapping.pick(seen.queue.arn, list(seen.mappings)) if seen.queue else None
+    ours = pick(queue.arn, MAPPING.seen_in(seen) or ()) if queue else None
+    alarm = ALARM.seen_in(seen)
     return StackStatus(
         stack=names.stack,
         resources=tuple(resources),
-        queue=_queue_counts(seen.queue.attributes) if seen.queue else None,
-        dlq_depth=_int(seen.dlq.attributes.get("ApproximateNumberOfMessages"), 0)
-        if seen.dlq
-        else None,
+        queue=_queue_counts(queue.attributes) if queue else None,
+        dlq_depth=_int(dlq.attributes.get("ApproximateNumberOfMessages"), 0) if dlq else None,
         mapping_state=ours.state if ours else None,
         mapping_last_result=ours.last_result if ours else None,
-        locks=count_locks(aws, names.table, now_ms) if seen.table else None,
-        alarm_state=seen.alarm.state if seen.alarm else None,
+        locks=count_locks(aws, names.table, now_ms) if TABLE.seen_in(seen) else None,
+        alarm_state=alarm.state if alarm else None,
         notes=tuple(notes),
         trigger_wanted=options.trigger,
     )
@@ -204,18 +221,18 @@ def _with_trigger_row(
     resources: list[ResourceStatus], names: StackNames, trigger: bool, seen: ObservedStack
 ) -> list[ResourceStatus]:
     """The mapping row says why it is absent: on purpose (--no-trigger) or missing."""
-    label = f"{names.queue} -> {names.function}"
-    if any(r.kind == "mapping" for r in resources):
+    has_function = FUNCTION.seen_in(seen) is not None
+    if any(r.kind == MAPPING.key for r in resources):
         return [
             replace(r, details=MISSING_TRIGGER_HINT)
-            if r.kind == "mapping" and r.state == "missing" and seen.function is not None
+            if r.kind == MAPPING.key and r.state == "missing" and has_function
             else r
             for r in resources
         ]
     if trigger:
         return resources
-    at = next((i + 1 for i, r in enumerate(resources) if r.kind == "function"), len(resources))
-    row = ResourceStatus("mapping", label, "not-wanted", NOT_WANTED_NOTE)
+    at = next((i + 1 for i, r in enumerate(resources) if r.kind == FUNCTION.key), len(resources))
+    row = ResourceStatus(MAPPING.key, MAPPING.name(names), "not-wanted", NOT_WANTED_NOTE)
     return [*resources[:at], row, *resources[at:]]
 
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from sqsidem.errors import GONE
+from sqsidem.retry import Pacing
+from sqsidem.stack.calls import Call, Calls, Hook
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.model import Change, tag_dict, tag_list
 
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
-from sqsidem.stack.model import Change, tag_list
-from sqsidem.stack.retry import Pacing
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
 KEY_ATTRIBUTE = "transaction_id"
 TTL_ATTRIBUTE = "expiration"
-_GONE = {"ResourceNotFoundException"}
 
 
 @dataclass(frozen=True)
@@ -36,20 +39,45 @@ class ObservedTable:
     tags: dict[str, str]
 
 
-def observe(aws: Aws, name: str) -> ObservedTable | None:
-    try:
-        table = aws.dynamodb.describe_table(TableName=name)["Table"]
-        ttl = aws.dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return None
-        raise
+def incompatible(desired: DesiredTable, observed: ObservedTable) -> str | None:
+    """Why the table cannot serve as the lock table (a key cannot change in place)."""
+    want = ((desired.key_attribute, "HASH"),)
+    if observed.key_schema != want or observed.key_types.get(desired.key_attribute) != "S":
+        keys = ", ".join(f"{name} {kind}" for name, kind in observed.key_schema)
+        return f"its key is {keys}, not {desired.key_attribute} (S) HASH; delete or rename it"
+    return None
+
+
+def wait_active(name: str) -> Hook:
+    """A wait until the table is ACTIVE (the botocore waiter paces itself)."""
+
+    def wait(aws: Aws, pacing: Pacing) -> None:
+        del pacing
+        aws.dynamodb.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 90}
+        )
+
+    return wait
+
+
+def _ttl(name: str, attribute: str, *, enabled: bool, before: Hook | None = None) -> Call:
+    spec = {"Enabled": enabled, "AttributeName": attribute}
+    params = {"TableName": name, "TimeToLiveSpecification": spec}
+    return Call("dynamodb", "UpdateTimeToLive", params, before=before)
+
+
+def _read(aws: Aws, name: str) -> ObservedTable | None:
+    found = unless_gone(
+        lambda: (
+            aws.dynamodb.describe_table(TableName=name)["Table"],
+            aws.dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"],
+        )
+    )
+    if found is None:
+        return None
+    table, ttl = found
     arn = table["TableArn"]
-    tags = {
-        tag["Key"]: tag["Value"]
-        for page in aws.dynamodb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn)
-        for tag in page.get("Tags", [])
-    }
+    pages = aws.dynamodb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn)
     billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
     sse = table.get("SSEDescription", {}).get("Status") in ("ENABLED", "ENABLING", "UPDATING")
     ttl_on = ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
@@ -61,83 +89,75 @@ def observe(aws: Aws, name: str) -> ObservedTable | None:
         billing_mode=billing,
         sse_enabled=sse,
         ttl_attribute=ttl.get("AttributeName") if ttl_on else None,
-        tags=tags,
+        tags=tag_dict(tag for page in pages for tag in page.get("Tags", [])),
     )
 
 
-def incompatible(desired: DesiredTable, observed: ObservedTable) -> str | None:
-    """Why the table cannot serve as the lock table (a key cannot change in place)."""
-    want = ((desired.key_attribute, "HASH"),)
-    if observed.key_schema != want or observed.key_types.get(desired.key_attribute) != "S":
-        keys = ", ".join(f"{name} {kind}" for name, kind in observed.key_schema)
-        return f"its key is {keys}, not {desired.key_attribute} (S) HASH; delete or rename it"
-    return None
+class TableKind(TaggedKind[DesiredTable, ObservedTable]):
+    def wanted(self, inputs: Inputs) -> DesiredTable:
+        return DesiredTable(inputs.names.table, inputs.names.tags)
+
+    def observe(self, aws: Aws, where: Where) -> ObservedTable | None:
+        return _read(aws, where.names.table)
+
+    def blocked(self, desired: DesiredTable, observed: ObservedTable) -> str | None:
+        return incompatible(desired, observed)
+
+    def diff(self, desired: DesiredTable, observed: ObservedTable) -> tuple[Change, ...]:
+        changes = []
+        if observed.billing_mode != "PAY_PER_REQUEST":
+            changes.append(Change("BillingMode", observed.billing_mode, "PAY_PER_REQUEST"))
+        if not observed.sse_enabled:
+            changes.append(Change("SSE", "off", "on"))
+        if observed.ttl_attribute != desired.ttl_attribute:
+            changes.append(Change("TTL", observed.ttl_attribute, desired.ttl_attribute))
+        return tuple(changes)
+
+    def create(self, desired: DesiredTable) -> Calls:
+        key = desired.key_attribute
+        params = {
+            "TableName": desired.name,
+            "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": {"Enabled": True},
+            "Tags": tag_list(desired.tags),
+        }
+        created = Call("dynamodb", "CreateTable", params, after=wait_active(desired.name))
+        return (created, _ttl(desired.name, desired.ttl_attribute, enabled=True))
+
+    def update(self, desired: DesiredTable, observed: ObservedTable) -> Calls:
+        name, settle = desired.name, wait_active(desired.name)
+        # Each UpdateTable waits for ACTIVE after it; a table still changing waits first.
+        pending: Hook | None = settle if observed.status != "ACTIVE" else None
+        calls: list[Call] = []
+        changes: list[dict[str, object]] = []
+        if observed.billing_mode != "PAY_PER_REQUEST":
+            changes.append({"BillingMode": "PAY_PER_REQUEST"})
+        if not observed.sse_enabled:
+            changes.append({"SSESpecification": {"Enabled": True}})
+        for change in changes:
+            params = {"TableName": name, **change}
+            calls.append(Call("dynamodb", "UpdateTable", params, before=pending, after=settle))
+            pending = None
+        if observed.ttl_attribute != desired.ttl_attribute:
+            if observed.ttl_attribute is not None:
+                # AWS allows one TTL attribute; switching means disabling the old one first.
+                calls.append(_ttl(name, observed.ttl_attribute, enabled=False, before=pending))
+                pending = None
+            calls.append(_ttl(name, desired.ttl_attribute, enabled=True, before=pending))
+        return tuple(calls)
+
+    def tag(self, desired: DesiredTable, observed: ObservedTable) -> Calls:
+        params = {"ResourceArn": observed.arn, "Tags": tag_list(desired.tags)}
+        return (Call("dynamodb", "TagResource", params),)
+
+    def kept(self, how: TeardownOptions) -> str | None:
+        return "--keep-table" if how.keep_table else None
+
+    def delete(self, observed: ObservedTable, how: TeardownOptions) -> Calls:
+        name = observed.arn.rsplit("/", 1)[-1]
+        return (Call("dynamodb", "DeleteTable", {"TableName": name}, tolerate=GONE),)
 
 
-def diff(desired: DesiredTable, observed: ObservedTable) -> tuple[Change, ...]:
-    changes = []
-    if observed.billing_mode != "PAY_PER_REQUEST":
-        changes.append(Change("BillingMode", observed.billing_mode, "PAY_PER_REQUEST"))
-    if not observed.sse_enabled:
-        changes.append(Change("SSE", "off", "on"))
-    if observed.ttl_attribute != desired.ttl_attribute:
-        changes.append(Change("TTL", observed.ttl_attribute, desired.ttl_attribute))
-    return tuple(changes)
-
-
-def create(aws: Aws, desired: DesiredTable, pacing: Pacing) -> None:
-    aws.dynamodb.create_table(
-        TableName=desired.name,
-        AttributeDefinitions=[{"AttributeName": desired.key_attribute, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": desired.key_attribute, "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-        SSESpecification={"Enabled": True},
-        Tags=tag_list(desired.tags),
-    )
-    wait_active(aws, desired.name, pacing)
-    _enable_ttl(aws, desired)
-
-
-def wait_active(aws: Aws, name: str, pacing: Pacing) -> None:
-    del pacing  # the botocore waiter paces itself
-    aws.dynamodb.get_waiter("table_exists").wait(
-        TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 90}
-    )
-
-
-def _enable_ttl(aws: Aws, desired: DesiredTable) -> None:
-    aws.dynamodb.update_time_to_live(
-        TableName=desired.name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": desired.ttl_attribute},
-    )
-
-
-def update(aws: Aws, desired: DesiredTable, observed: ObservedTable, pacing: Pacing) -> None:
-    if observed.status != "ACTIVE":
-        wait_active(aws, desired.name, pacing)
-    if observed.billing_mode != "PAY_PER_REQUEST":
-        aws.dynamodb.update_table(TableName=desired.name, BillingMode="PAY_PER_REQUEST")
-        wait_active(aws, desired.name, pacing)
-    if not observed.sse_enabled:
-        aws.dynamodb.update_table(TableName=desired.name, SSESpecification={"Enabled": True})
-        wait_active(aws, desired.name, pacing)
-    if observed.ttl_attribute != desired.ttl_attribute:
-        if observed.ttl_attribute is not None:
-            # AWS allows one TTL attribute; switching means disabling the old one first.
-            aws.dynamodb.update_time_to_live(
-                TableName=desired.name,
-                TimeToLiveSpecification={"Enabled": False, "AttributeName": observed.ttl_attribute},
-            )
-        _enable_ttl(aws, desired)
-
-
-def tag(aws: Aws, observed: ObservedTable, tags: dict[str, str]) -> None:
-    aws.dynamodb.tag_resource(ResourceArn=observed.arn, Tags=tag_list(tags))
-
-
-def delete(aws: Aws, name: str) -> None:
-    try:
-        aws.dynamodb.delete_table(TableName=name)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+TABLE = TableKind("table", lambda names: names.table)

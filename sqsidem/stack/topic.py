@@ -1,16 +1,20 @@
-"""The SNS topic the DLQ alarm notifies (encrypted with the key) and its email subscription."""
+"""The SNS topic the DLQ alarm notifies, encrypted with the stack's key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from sqsidem.errors import GONE
+from sqsidem.names import StackNames
+from sqsidem.stack.calls import Call, Calls
+from sqsidem.stack.inputs import Inputs
+from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
+from sqsidem.stack.model import Change, tag_dict, tag_list
 
-from sqsidem.aws import Aws
-from sqsidem.errors import error_code
-from sqsidem.stack.model import Change, tag_list
+if TYPE_CHECKING:
+    from sqsidem.aws import Aws
 
-_GONE = {"NotFound", "NotFoundException", "ResourceNotFoundException"}
 PENDING = "PendingConfirmation"
 
 
@@ -41,85 +45,75 @@ class ObservedTopic:
     tags: dict[str, str]
 
 
-def observe(aws: Aws, arn: str) -> ObservedTopic | None:
+def topic_arn(names: StackNames, account: str, region: str) -> str:
+    from sqsidem.stack.inputs import Refs
+
+    return Refs(account, region).arn("sns", names.topic)
+
+
+def _read(aws: Aws, arn: str) -> ObservedTopic | None:
     # CreateTopic would find it too, but it is a mutating call: observing must not mutate.
-    try:
+    def read() -> ObservedTopic:
         attributes = aws.sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        pages = aws.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
         subscriptions = tuple(
             Subscription(s["SubscriptionArn"], s["Protocol"], s["Endpoint"])
-            for page in aws.sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+            for page in pages
             for s in page.get("Subscriptions", [])
         )
         tags = aws.sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-    except ClientError as exc:
-        if error_code(exc) in _GONE:
-            return None
-        raise
-    return ObservedTopic(
-        arn,
-        attributes.get("KmsMasterKeyId"),
-        subscriptions,
-        {tag["Key"]: tag["Value"] for tag in tags},
-    )
+        return ObservedTopic(arn, attributes.get("KmsMasterKeyId"), subscriptions, tag_dict(tags))
+
+    return unless_gone(read)
 
 
-def diff(desired: DesiredTopic, observed: ObservedTopic) -> tuple[Change, ...]:
-    if observed.key_id != desired.key_alias:
-        return (Change("KmsMasterKeyId", observed.key_id, desired.key_alias),)
-    return ()
+class TopicKind(TaggedKind[DesiredTopic, ObservedTopic]):
+    def wanted(self, inputs: Inputs) -> DesiredTopic:
+        names = inputs.names
+        return DesiredTopic(names.topic, inputs.topic_arn, names.key_alias, names.tags)
 
+    def observe(self, aws: Aws, where: Where) -> ObservedTopic | None:
+        return _read(aws, topic_arn(where.names, where.account, where.region))
 
-def create(aws: Aws, desired: DesiredTopic) -> str:
-    return aws.sns.create_topic(
-        Name=desired.name,
-        Attributes={"KmsMasterKeyId": desired.key_alias},
-        Tags=tag_list(desired.tags),
-    )["TopicArn"]
+    def diff(self, desired: DesiredTopic, observed: ObservedTopic) -> tuple[Change, ...]:
+        if observed.key_id != desired.key_alias:
+            return (Change("KmsMasterKeyId", observed.key_id, desired.key_alias),)
+        return ()
 
+    def create(self, desired: DesiredTopic) -> Calls:
+        params = {
+            "Name": desired.name,
+            "Attributes": {"KmsMasterKeyId": desired.key_alias},
+            "Tags": tag_list(desired.tags),
+        }
+        return (Call("sns", "CreateTopic", params),)
 
-def update(aws: Aws, desired: DesiredTopic, observed: ObservedTopic) -> None:
-    if observed.key_id != desired.key_alias:
-        aws.sns.set_topic_attributes(
-            TopicArn=observed.arn, AttributeName="KmsMasterKeyId", AttributeValue=desired.key_alias
-        )
+    def update(self, desired: DesiredTopic, observed: ObservedTopic) -> Calls:
+        if not self.diff(desired, observed):
+            return ()
+        params = {
+            "TopicArn": observed.arn,
+            "AttributeName": "KmsMasterKeyId",
+            "AttributeValue": desired.key_alias,
+        }
+        return (Call("sns", "SetTopicAttributes", params),)
 
+    def tag(self, desired: DesiredTopic, observed: ObservedTopic) -> Calls:
+        params = {"ResourceArn": observed.arn, "Tags": tag_list(desired.tags)}
+        return (Call("sns", "TagResource", params),)
 
-def tag(aws: Aws, observed: ObservedTopic, tags: dict[str, str]) -> None:
-    aws.sns.tag_resource(ResourceArn=observed.arn, Tags=tag_list(tags))
+    def teardown_note(self, observed: ObservedTopic) -> str:
+        count = len(observed.subscriptions)
+        return f"with {count} subscription(s)" if count else ""
 
-
-def find_email(observed: ObservedTopic | None, email: str) -> Subscription | None:
-    if observed is None:
-        return None
-    return next(
-        (
-            s
+    def delete(self, observed: ObservedTopic, how: TeardownOptions) -> Calls:
+        """Unsubscribe what can be (pending ones have no ARN yet and go with the topic)."""
+        unsubscribe = [
+            Call("sns", "Unsubscribe", {"SubscriptionArn": s.arn}, tolerate=GONE)
             for s in observed.subscriptions
-            if s.protocol == "email" and s.endpoint.lower() == email.lower()
-        ),
-        None,
-    )
+            if not s.pending
+        ]
+        return (*unsubscribe, Call("sns", "DeleteTopic", {"TopicArn": observed.arn}, tolerate=GONE))
 
 
-def subscribe_email(aws: Aws, topic_arn: str, email: str) -> str:
-    """Returns the subscription ARN, or "pending confirmation" as AWS says before the click."""
-    return aws.sns.subscribe(
-        TopicArn=topic_arn, Protocol="email", Endpoint=email, ReturnSubscriptionArn=True
-    ).get("SubscriptionArn", PENDING)
-
-
-def delete(aws: Aws, observed: ObservedTopic) -> None:
-    """Unsubscribe what can be (pending ones have no ARN yet and go with the topic)."""
-    for subscription in observed.subscriptions:
-        if subscription.pending:
-            continue
-        try:
-            aws.sns.unsubscribe(SubscriptionArn=subscription.arn)
-        except ClientError as exc:
-            if error_code(exc) not in _GONE:
-                raise
-    try:
-        aws.sns.delete_topic(TopicArn=observed.arn)
-    except ClientError as exc:
-        if error_code(exc) not in _GONE:
-            raise
+TOPIC = TopicKind("topic", lambda names: names.topic)

@@ -165,3 +165,80 @@ def test_no_trigger_stack_status_and_toggling(moto_aws: Aws) -> None:
     assert again.exit_code == 0, again.stderr
     assert "no changes made" in again.stderr
     assert "warning: trigger c1-queue.fifo -> c1-sqs-receive kept" in again.stderr
+
+
+def test_dry_run_json_lists_the_calls_apply_will_make(moto_aws: Aws) -> None:
+    """Per step, the mutating calls in order, with parameters; the new key is a reference."""
+    result = run("-o", "json", "setup", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    steps = json.loads(result.stdout)["steps"]
+    assert all(step["calls"] for step in steps)
+    ids = [call["id"] for step in steps for call in step["calls"]]
+    assert len(ids) == len(set(ids))
+    assert steps[0]["calls"][1] == {
+        "id": "kms.CreateAlias#1",
+        "service": "kms",
+        "operation": "CreateAlias",
+        "params": {
+            "AliasName": "alias/sqsidem-c1",
+            "TargetKeyId": {"ref": "kms.CreateKey#1", "path": "KeyMetadata.KeyId"},
+        },
+    }
+    log_group = next(step for step in steps if step["resource"] == "log_group")
+    assert log_group["calls"] == [
+        {
+            "id": "logs.CreateLogGroup#1",
+            "service": "logs",
+            "operation": "CreateLogGroup",
+            "params": {
+                "logGroupName": "/aws/lambda/c1-sqs-receive",
+                "tags": {"sqsidem:stack": "c1"},
+            },
+        },
+        {
+            "id": "logs.PutRetentionPolicy#1",
+            "service": "logs",
+            "operation": "PutRetentionPolicy",
+            "params": {"logGroupName": "/aws/lambda/c1-sqs-receive", "retentionInDays": 14},
+        },
+    ]
+
+
+def test_human_dry_run_shows_each_call_on_its_own_line(moto_aws: Aws) -> None:
+    """Under the plan table: each step, then its calls with every parameter."""
+    result = run("setup", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index("calls setup would make, in order:")
+    assert lines[at + 1] == "  key alias/sqsidem-c1"
+    assert lines[at + 3] == (
+        '    kms.CreateAlias#1  AliasName="alias/sqsidem-c1" '
+        'TargetKeyId={"ref":"kms.CreateKey#1","path":"KeyMetadata.KeyId"}'
+    )
+    assert (
+        '    logs.PutRetentionPolicy#1  logGroupName="/aws/lambda/c1-sqs-receive" '
+        "retentionInDays=14"
+    ) in lines
+
+
+def test_converged_dry_run_lists_no_calls_and_teardown_goes_in_reverse(moto_aws: Aws) -> None:
+    """After setup: a dry run has nothing to call; teardown walks the kinds backwards."""
+    assert run("setup").exit_code == 0
+    dry = run("setup", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "calls setup would make" not in dry.stdout
+    down = run("-o", "json", "teardown", "--yes")
+    assert down.exit_code == 0, down.stderr
+    kinds = [item["resource"] for item in json.loads(down.stdout)["items"]]
+    assert kinds == [
+        "alarm",
+        "topic",
+        "mapping",
+        "function",
+        "role",
+        "log_group",
+        "table",
+        "queue",
+        "dlq",
+        "key",
+    ]

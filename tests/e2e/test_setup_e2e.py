@@ -11,50 +11,17 @@ from typer.testing import CliRunner, Result
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
+from sqsidem.retry import instant
 from sqsidem.stack.options import SetupOptions
-from sqsidem.stack.retry import instant
 from sqsidem.stack.setup import plan_setup, prepare, run_setup
+from tests.functional.stack_recorder import assert_made_as_planned, recording
 from tests.waiting import wait_until
 
 FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
-MUTATING_PREFIXES = (
-    "Create",
-    "Update",
-    "Put",
-    "Delete",
-    "Tag",
-    "Untag",
-    "Attach",
-    "Set",
-    "Schedule",
-    "Subscribe",
-)
 
 
 def cli(stack: str, *args: str) -> Result:
     return CliRunner().invoke(app, ["--local", "--stack", stack, *args])
-
-
-def count_mutations(aws: Aws) -> list[str]:
-    calls: list[str] = []
-
-    def seen(model: object, **_: object) -> None:
-        name = str(getattr(model, "name", ""))
-        if name.startswith(MUTATING_PREFIXES):
-            calls.append(name)
-
-    for client in (
-        aws.sqs,
-        aws.dynamodb,
-        aws.lambda_,
-        aws.iam,
-        aws.kms,
-        aws.logs,
-        aws.sns,
-        aws.cloudwatch,
-    ):
-        client.meta.events.register("before-call", seen)
-    return calls
 
 
 def gone(call: Callable[[], object]) -> bool:
@@ -83,18 +50,20 @@ def assert_nothing_left(aws: Aws, stack: str) -> None:
 @pytest.mark.slow
 def test_full_life_cycle(local_aws: Aws, stack_name: str) -> None:
     """The deployed function writes a COMPLETED lock; teardown leaves nothing; setup works again."""
-    first = cli(stack_name, "setup", *FAST)
-    assert first.exit_code == 0, first.stderr
-
-    calls = count_mutations(local_aws)
     options = SetupOptions(timeout_s=2, visibility_timeout_s=4, max_receive_count=2)
-    planned = plan_setup(local_aws, prepare(names_for(stack_name), options))
+    aws, recorder = recording(local_aws)
+    fresh = plan_setup(aws, prepare(names_for(stack_name), options))
+    run_setup(aws, fresh, pacing=instant())
+    assert_made_as_planned(fresh.plan, recorder.made)  # what --dry-run lists is what ran
+
+    recorder.made.clear()
+    planned = plan_setup(aws, prepare(names_for(stack_name), options))
     assert planned.plan.converged, planned.plan.as_dict()
-    run_setup(local_aws, planned, pacing=instant())
+    run_setup(aws, planned, pacing=instant())
+    assert recorder.made == []
     again = cli(stack_name, "setup", *FAST)
     assert again.exit_code == 0, again.stderr
     assert "no changes" in again.stderr
-    assert calls == []
 
     status = cli(stack_name, "status")
     assert status.exit_code == 0, status.stdout + status.stderr

@@ -10,11 +10,15 @@ from botocore.stub import Stubber
 
 from sqsidem.aws import Aws
 from sqsidem.errors import SqsidemError
-from sqsidem.stack import function, mapping, queues
-from sqsidem.stack.function import DesiredFunction
-from sqsidem.stack.mapping import DesiredMapping, ObservedMapping
-from sqsidem.stack.queues import DesiredQueue
-from sqsidem.stack.retry import IAM_PROPAGATION, Pacing
+from sqsidem.retry import Pacing
+from sqsidem.stack import mapping
+from sqsidem.stack.calls import Calls
+from sqsidem.stack.eventual import IAM_ATTEMPTS
+from sqsidem.stack.executor import run_calls
+from sqsidem.stack.function import FUNCTION, DesiredFunction
+from sqsidem.stack.kind import TeardownOptions
+from sqsidem.stack.mapping import MAPPING, DesiredMapping, ObservedMapping
+from sqsidem.stack.queues import QUEUE, DesiredQueue
 
 UUID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 ROLE_NOT_READY = "The role defined for the function cannot be assumed by Lambda."
@@ -35,6 +39,12 @@ class Recorder:
 
     def pacing(self) -> Pacing:
         return Pacing(sleep=self.sleep, notify=self.notes.append, clock=lambda: self.now)
+
+    def run(self, aws: Aws, calls: Calls) -> dict[str, object]:
+        """The calls as apply makes them, with this recorder's pacing; their answers."""
+        answers: dict[str, object] = {}
+        run_calls(aws, calls, self.pacing(), answers)
+        return answers
 
 
 @pytest.fixture
@@ -70,9 +80,8 @@ def test_queue_deleted_recently_waits_and_says_so(stubbed: tuple[Aws, Stubber, S
             "create_queue", "AWS.SimpleQueueService.QueueDeletedRecently", http_status_code=400
         )
     sqs.add_response("create_queue", {"QueueUrl": "https://q/1/x.fifo"})
-    sqs.add_response("get_queue_attributes", {"Attributes": {"QueueArn": "arn:aws:sqs:r:1:x"}})
-    made = queues.create(aws, DesiredQueue("x.fifo", {"FifoQueue": "true"}, {}), recorder.pacing())
-    assert made.arn == "arn:aws:sqs:r:1:x"
+    answers = recorder.run(aws, QUEUE.create(DesiredQueue("x.fifo", {"FifoQueue": "true"}, {})))
+    assert answers[""] == {"QueueUrl": "https://q/1/x.fifo"}
     assert recorder.sleeps == [5.0, 5.0]
     assert "60 s" in recorder.notes[0]
 
@@ -85,7 +94,8 @@ def test_create_function_retries_iam_propagation(stubbed: tuple[Aws, Stubber, St
         lam.add_client_error("create_function", "InvalidParameterValueException", ROLE_NOT_READY)
     lam.add_response("create_function", {"FunctionArn": "arn:aws:lambda:r:1:function:f"})
     lam.add_response("get_function", {"Configuration": {"State": "Active"}})
-    assert function.create(aws, fn(), recorder.pacing()) == "arn:aws:lambda:r:1:function:f"
+    answers = recorder.run(aws, FUNCTION.create(fn()))
+    assert answers[""] == {"FunctionArn": "arn:aws:lambda:r:1:function:f"}
     assert recorder.sleeps == [1.0, 2.0, 4.0]
     assert "IAM propagation" in recorder.notes[0]
 
@@ -96,7 +106,7 @@ def test_other_invalid_parameters_are_not_retried(stubbed: tuple[Aws, Stubber, S
     recorder = Recorder()
     lam.add_client_error("create_function", "InvalidParameterValueException", "bad handler")
     with pytest.raises(ClientError):
-        function.create(aws, fn(), recorder.pacing())
+        recorder.run(aws, FUNCTION.create(fn()))
     assert recorder.sleeps == []
 
 
@@ -105,13 +115,13 @@ def test_iam_retry_is_bounded(stubbed: tuple[Aws, Stubber, Stubber]) -> None:
     aws, _, lam = stubbed
     recorder = Recorder()
     desired = DesiredMapping("f", "arn:aws:sqs:r:1:q.fifo", 3, None)
-    for _ in range(IAM_PROPAGATION.attempts):
+    for _ in range(IAM_ATTEMPTS):
         lam.add_client_error(
             "create_event_source_mapping", "InvalidParameterValueException", NO_RECEIVE
         )
     with pytest.raises(ClientError):
-        mapping.create(aws, desired, recorder.pacing())
-    assert len(recorder.sleeps) == IAM_PROPAGATION.attempts - 1
+        recorder.run(aws, MAPPING.create(desired))
+    assert len(recorder.sleeps) == IAM_ATTEMPTS - 1
     assert sum(recorder.sleeps) < 60
 
 
@@ -126,7 +136,7 @@ def test_mapping_create_retries_missing_queue_permission(
     )
     lam.add_response("create_event_source_mapping", {"UUID": UUID})
     desired = DesiredMapping("f", "arn:aws:sqs:r:1:q.fifo", 3, 2)
-    assert mapping.create(aws, desired, recorder.pacing()) == UUID
+    assert recorder.run(aws, MAPPING.create(desired))[""] == {"UUID": UUID}
     assert recorder.sleeps == [1.0]
 
 
@@ -142,7 +152,7 @@ def test_mapping_delete_waits_until_gone(stubbed: tuple[Aws, Stubber, Stubber]) 
     lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
     lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
     lam.add_client_error("get_event_source_mapping", "ResourceNotFoundException")
-    mapping.delete(aws, observed_mapping(), recorder.pacing())
+    recorder.run(aws, MAPPING.delete((observed_mapping(),), TeardownOptions()))
     assert recorder.sleeps == [2.0, 2.0]
 
 
@@ -155,4 +165,18 @@ def test_mapping_delete_gives_up_at_the_deadline(stubbed: tuple[Aws, Stubber, St
     for _ in range(polls):
         lam.add_response("get_event_source_mapping", {"UUID": UUID, "State": "Deleting"})
     with pytest.raises(SqsidemError, match="gave up"):
-        mapping.delete(aws, observed_mapping(), recorder.pacing())
+        recorder.run(aws, MAPPING.delete((observed_mapping(),), TeardownOptions()))
+
+
+def test_update_of_a_busy_trigger_waits_until_it_settles(
+    stubbed: tuple[Aws, Stubber, Stubber],
+) -> None:
+    """ResourceInUseException (mapping still Creating/Updating) is retried, bounded."""
+    aws, _, lam = stubbed
+    recorder = Recorder()
+    lam.add_client_error("update_event_source_mapping", "ResourceInUseException")
+    lam.add_response("update_event_source_mapping", {"UUID": UUID})
+    larger = DesiredMapping("f", "arn:aws:sqs:r:1:q.fifo", 9, None)
+    recorder.run(aws, MAPPING.update(larger, (observed_mapping(),)))
+    assert recorder.sleeps == [1.0]
+    assert "still changing state" in recorder.notes[0]

@@ -9,43 +9,19 @@ import pytest
 from sqsidem.aws import Aws
 from sqsidem.errors import PartialFailure, SqsidemError
 from sqsidem.names import names_for
+from sqsidem.retry import instant
+from sqsidem.stack.function import FUNCTION
+from sqsidem.stack.log_group import LOG_GROUP
+from sqsidem.stack.mapping import MAPPING
 from sqsidem.stack.observe import observe_stack
 from sqsidem.stack.options import SetupOptions
-from sqsidem.stack.retry import instant
+from sqsidem.stack.queues import QUEUE
 from sqsidem.stack.setup import converge, plan_setup, prepare, run_setup
 from sqsidem.stack.status import stack_status
 from sqsidem.stack.teardown import plan_teardown, run_teardown
+from tests.functional.stack_recorder import recording
 
-MUTATING_PREFIXES = (
-    "Create",
-    "Update",
-    "Put",
-    "Delete",
-    "Tag",
-    "Attach",
-    "Detach",
-    "Set",
-    "Schedule",
-    "Subscribe",
-    "Unsubscribe",
-    "Untag",
-)
 STACK = "s1"
-
-
-def record_mutations(aws: Aws) -> list[str]:
-    """Every mutating API call any of the stack's clients makes from now on."""
-    calls: list[str] = []
-
-    def seen(model: object, **_: object) -> None:
-        name = str(getattr(model, "name", ""))
-        if name.startswith(MUTATING_PREFIXES):
-            calls.append(name)
-
-    clients = (aws.sqs, aws.dynamodb, aws.lambda_, aws.iam, aws.kms, aws.logs, aws.sns)
-    for client in (*clients, aws.cloudwatch):
-        client.meta.events.register("before-call", seen)
-    return calls
 
 
 def setup(aws: Aws, options: SetupOptions | None = None, stack: str = STACK) -> list[str]:
@@ -55,11 +31,11 @@ def setup(aws: Aws, options: SetupOptions | None = None, stack: str = STACK) -> 
 
 def test_dry_run_on_empty_account_is_all_create_and_mutates_nothing(moto_aws: Aws) -> None:
     """Planning reads only: every resource is create, no mutating call."""
-    calls = record_mutations(moto_aws)
-    planned = plan_setup(moto_aws, prepare(names_for(STACK), SetupOptions(notify_email="a@b.io")))
+    aws, recorder = recording(moto_aws)
+    planned = plan_setup(aws, prepare(names_for(STACK), SetupOptions(notify_email="a@b.io")))
     assert {s.action for s in planned.plan.steps} == {"create"}
     assert len(planned.plan.steps) == 11
-    assert calls == []
+    assert recorder.made == []
 
 
 @pytest.mark.parametrize("trigger", [True, False], ids=["trigger", "no-trigger"])
@@ -67,9 +43,9 @@ def test_second_setup_makes_no_mutating_call(moto_aws: Aws, trigger: bool) -> No
     """Converged after one run; the second run calls nothing that changes AWS."""
     options = SetupOptions(notify_email="ops@example.com", max_concurrency=5, trigger=trigger)
     assert len(setup(moto_aws, options)) == (11 if trigger else 10)
-    calls = record_mutations(moto_aws)
-    assert setup(moto_aws, options) == []
-    assert calls == []
+    aws, recorder = recording(moto_aws)
+    assert setup(aws, options) == []
+    assert recorder.made == []
 
 
 def test_changed_settings_update_in_place(moto_aws: Aws) -> None:
@@ -80,12 +56,13 @@ def test_changed_settings_update_in_place(moto_aws: Aws) -> None:
     )
     assert set(setup(moto_aws, changed)) == {"queue", "log_group", "function", "mapping"}
     seen = observe_stack(moto_aws, names_for(STACK))
-    assert seen.function is not None and seen.function.timeout_s == 4
-    assert seen.function.memory_mb == 256
-    assert seen.mappings[0].batch_size == 5
-    assert seen.log_group is not None and seen.log_group.retention_days == 30
-    assert seen.queue is not None
-    assert json.loads(seen.queue.attributes["RedrivePolicy"])["maxReceiveCount"] in (7, "7")
+    function, group, queue = FUNCTION.seen_in(seen), LOG_GROUP.seen_in(seen), QUEUE.seen_in(seen)
+    assert function is not None and function.timeout_s == 4
+    assert function.memory_mb == 256
+    assert (MAPPING.seen_in(seen) or ())[0].batch_size == 5
+    assert group is not None and group.retention_days == 30
+    assert queue is not None
+    assert json.loads(queue.attributes["RedrivePolicy"])["maxReceiveCount"] in (7, "7")
     assert setup(moto_aws, changed) == []
 
 
@@ -100,10 +77,10 @@ def test_untagged_resources_refused_then_adopted(moto_aws: Aws) -> None:
     """A hand-built queue with our name blocks setup (one clear error) until --adopt."""
     names = names_for(STACK)
     moto_aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})
-    calls = record_mutations(moto_aws)
+    aws, recorder = recording(moto_aws)
     with pytest.raises(SqsidemError) as caught:
-        setup(moto_aws)
-    assert calls == []
+        setup(aws)
+    assert recorder.made == []
     assert "dlq s1-queue-dlq.fifo" in caught.value.one_line()
     assert "--adopt" in caught.value.one_line()
     setup(moto_aws, SetupOptions(adopt=True))
@@ -147,8 +124,7 @@ def test_teardown_removes_everything_and_tolerates_reruns(moto_aws: Aws) -> None
     assert {i.action for i in plan.items} == {"delete"}
     result = run_teardown(moto_aws, names, plan, pacing=instant())
     assert len(result.deleted) == 10  # the subscription goes with its topic
-    seen = observe_stack(moto_aws, names)
-    assert seen == type(seen)(None, None, None, None, None, None, None, (), None, None)
+    assert observe_stack(moto_aws, names).empty
     state = moto_aws.kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"]
     assert state == "PendingDeletion"
     again = plan_teardown(moto_aws, names)
@@ -210,17 +186,20 @@ def test_no_trigger_and_processor(moto_aws: Aws, tmp_path: object) -> None:
     kinds = setup(moto_aws, options)
     assert "mapping" not in kinds
     seen = observe_stack(moto_aws, names_for(STACK))
-    assert seen.mappings == ()
-    assert seen.function is not None
-    assert seen.function.environment["SQSIDEM_PROCESSOR"] == "sqsidem_processor:handle"
+    function = FUNCTION.seen_in(seen)
+    assert MAPPING.seen_in(seen) == ()
+    assert function is not None
+    assert function.environment["SQSIDEM_PROCESSOR"] == "sqsidem_processor:handle"
     assert setup(moto_aws, options) == []
 
 
+def function_arn(aws: Aws, stack: str = STACK) -> str:
+    config = aws.lambda_.get_function(FunctionName=names_for(stack).function)["Configuration"]
+    return str(config["FunctionArn"])
+
+
 def function_tags(aws: Aws, stack: str = STACK) -> dict[str, str]:
-    arn = aws.lambda_.get_function(FunctionName=names_for(stack).function)["Configuration"][
-        "FunctionArn"
-    ]
-    return aws.lambda_.list_tags(Resource=arn)["Tags"]
+    return aws.lambda_.list_tags(Resource=function_arn(aws, stack))["Tags"]
 
 
 def test_no_trigger_stack_is_healthy_in_status(moto_aws: Aws) -> None:
@@ -241,37 +220,34 @@ def test_toggling_the_trigger_updates_the_marker(moto_aws: Aws) -> None:
     names = names_for(STACK)
     setup(moto_aws, SetupOptions(trigger=False))
 
-    calls = record_mutations(moto_aws)
-    assert setup(moto_aws) == ["function", "mapping"]
-    assert calls == ["UntagResource", "CreateEventSourceMapping"]
+    aws, recorder = recording(moto_aws)
+    assert setup(aws) == ["function", "mapping"]
+    assert recorder.operations == ["UntagResource", "CreateEventSourceMapping"]
     assert function_tags(moto_aws) == {"sqsidem:stack": STACK}
     report = stack_status(moto_aws, names)
     assert report.ok and report.trigger_wanted and report.mapping_state == "Enabled"
 
-    calls.clear()
-    planned, result = converge(
-        moto_aws, prepare(names, SetupOptions(trigger=False)), pacing=instant()
-    )
+    recorder.made.clear()
+    planned, result = converge(aws, prepare(names, SetupOptions(trigger=False)), pacing=instant())
     assert result is not None and [s.kind for s in result.applied] == ["function"]
-    assert calls == ["TagResource"]
+    assert recorder.operations == ["TagResource"]
     step = planned.plan.step("mapping")
     assert step is not None and step.action == "unchanged" and "teardown" in step.note
-    assert len(observe_stack(moto_aws, names).mappings) == 1  # kept, not deleted
+    assert len(MAPPING.seen_in(observe_stack(moto_aws, names)) or ()) == 1  # kept, not deleted
     report = stack_status(moto_aws, names)
     assert report.ok and not report.trigger_wanted
     assert {r.kind: r.state for r in report.resources}["mapping"] == "exists"
 
-    calls.clear()
-    assert setup(moto_aws, SetupOptions(trigger=False)) == []
-    assert calls == []
+    recorder.made.clear()
+    assert setup(aws, SetupOptions(trigger=False)) == []
+    assert recorder.made == []
 
 
 def test_stack_without_the_marker_is_fixed_by_setup_no_trigger(moto_aws: Aws) -> None:
     """A no-trigger stack set up before the marker existed: status says how to fix it."""
     names = names_for(STACK)
     setup(moto_aws, SetupOptions(trigger=False))
-    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
-    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:trigger"])
+    moto_aws.lambda_.untag_resource(Resource=function_arn(moto_aws), TagKeys=["sqsidem:trigger"])
     report = stack_status(moto_aws, names)
     mapping_row = {r.kind: r for r in report.resources}["mapping"]
     assert not report.ok and mapping_row.state == "missing"
@@ -284,8 +260,7 @@ def test_teardown_of_a_no_trigger_stack_still_goes_by_the_stack_tag(moto_aws: Aw
     """The marker does not make a function ours: without the stack tag it is left alone."""
     names = names_for(STACK)
     setup(moto_aws, SetupOptions(trigger=False))
-    arn = moto_aws.lambda_.get_function(FunctionName=names.function)["Configuration"]["FunctionArn"]
-    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=["sqsidem:stack"])
+    moto_aws.lambda_.untag_resource(Resource=function_arn(moto_aws), TagKeys=["sqsidem:stack"])
     plan = plan_teardown(moto_aws, names)
     assert {i.kind: i.action for i in plan.items}["function"] == "not-ours"
     result = run_teardown(moto_aws, names, plan, pacing=instant())
@@ -297,13 +272,13 @@ def test_converge_refuses_blocked_and_dry_run_does_not(moto_aws: Aws) -> None:
     """converge: a dry run returns the plan (no result); a real run raises for blocked steps."""
     names = names_for(STACK)
     moto_aws.sqs.create_queue(QueueName=names.dlq, Attributes={"FifoQueue": "true"})
-    calls = record_mutations(moto_aws)
-    planned, result = converge(moto_aws, prepare(names, SetupOptions()), dry_run=True)
+    aws, recorder = recording(moto_aws)
+    planned, result = converge(aws, prepare(names, SetupOptions()), dry_run=True)
     assert result is None and planned.plan.blocked
     with pytest.raises(SqsidemError) as caught:
-        converge(moto_aws, prepare(names, SetupOptions()), pacing=instant())
+        converge(aws, prepare(names, SetupOptions()), pacing=instant())
     assert "--adopt" in caught.value.one_line()
-    assert calls == []
+    assert recorder.made == []
 
 
 def test_effects_tables_get_their_own_least_privilege_grant(moto_aws: Aws) -> None:
@@ -315,7 +290,8 @@ def test_effects_tables_get_their_own_least_privilege_grant(moto_aws: Aws) -> No
     statements = document["PolicyDocument"]["Statement"]
     assert sorted(s["Resource"].rsplit("/", 1)[1] for s in statements) == ["audit-log", "orders"]
     assert all(
-        set(s["Action"]) == {
+        set(s["Action"])
+        == {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:DeleteItem",
@@ -323,9 +299,9 @@ def test_effects_tables_get_their_own_least_privilege_grant(moto_aws: Aws) -> No
         }
         for s in statements
     )
-    calls = record_mutations(moto_aws)
-    assert setup(moto_aws, options) == []
-    assert calls == []
+    aws, recorder = recording(moto_aws)
+    assert setup(aws, options) == []
+    assert recorder.made == []
     assert stack_status(moto_aws, names).ok
     setup(moto_aws, SetupOptions())  # dropping the option removes the grant
     policies = moto_aws.iam.list_role_policies(RoleName=names.role)["PolicyNames"]

@@ -7,8 +7,10 @@ from typing import Any
 from sqsidem.names import names_for
 from sqsidem.packaging import FunctionZip
 from sqsidem.stack import iam_policy
-from sqsidem.stack.desired import Refs, build
+from sqsidem.stack.desired import build
+from sqsidem.stack.inputs import Refs
 from sqsidem.stack.options import SetupOptions
+from sqsidem.stack.role import ROLE
 
 EXPECTED = {
     "sqsidem-queue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
@@ -26,7 +28,9 @@ EXPECTED = {
 def role_policies(account: str = "123456789012", region: str = "ap-northeast-1") -> Any:
     refs = Refs(account, region, key_arn=f"arn:aws:kms:{region}:{account}:key/k-1")
     desired = build(names_for("s1"), SetupOptions(), refs, FunctionZip(b"", ()))
-    return desired.role.policies
+    role = ROLE.wanted_in(desired)
+    assert role is not None
+    return role.policies
 
 
 def test_every_statement_has_one_arn_and_only_listed_actions() -> None:

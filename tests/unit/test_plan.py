@@ -3,53 +3,75 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from sqsidem.names import names_for
 from sqsidem.packaging import FunctionZip
-from sqsidem.stack.alarm import ObservedAlarm
-from sqsidem.stack.desired import DesiredStack, Refs, build
-from sqsidem.stack.function import ObservedFunction
-from sqsidem.stack.kms_key import ObservedKey
-from sqsidem.stack.log_group import ObservedLogGroup
-from sqsidem.stack.mapping import ObservedMapping
-from sqsidem.stack.model import CREATE_ORDER, TRIGGER_TAG, Plan, trigger_wanted
-from sqsidem.stack.observe import ObservedStack
+from sqsidem.stack.alarm import ALARM, ObservedAlarm
+from sqsidem.stack.calls import Ref
+from sqsidem.stack.desired import build
+from sqsidem.stack.function import FUNCTION, ObservedFunction
+from sqsidem.stack.inputs import Refs
+from sqsidem.stack.kind import AnyKind, DesiredStack, ObservedStack
+from sqsidem.stack.kms_key import KEY, NEW_KEY_ARN, ObservedKey
+from sqsidem.stack.log_group import LOG_GROUP, ObservedLogGroup
+from sqsidem.stack.mapping import MAPPING, ObservedMapping
+from sqsidem.stack.model import TRIGGER_TAG, Plan, trigger_wanted
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
-from sqsidem.stack.queues import ObservedQueue
-from sqsidem.stack.role import ObservedRole
+from sqsidem.stack.queues import DLQ, QUEUE, ObservedQueue
+from sqsidem.stack.registry import CREATE_ORDER, KINDS
+from sqsidem.stack.role import ROLE, ObservedRole
 from sqsidem.stack.status import inferred_options
-from sqsidem.stack.table import ObservedTable
-from sqsidem.stack.topic import ObservedTopic, Subscription
+from sqsidem.stack.subscription import SUBSCRIPTION
+from sqsidem.stack.table import TABLE, ObservedTable
+from sqsidem.stack.topic import TOPIC, ObservedTopic, Subscription
 
 ACCOUNT, REGION = "111122223333", "eu-west-1"
 CODE = FunctionZip(b"zip-bytes", ("sqsidem_consumer/handler.py",))
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234"
 
 
-def wanted(options: SetupOptions | None = None, stack: str = "s1") -> DesiredStack:
-    refs = Refs(ACCOUNT, REGION, key_arn=KEY_ARN)
+def wanted(
+    options: SetupOptions | None = None, stack: str = "s1", key_arn: str | None = KEY_ARN
+) -> DesiredStack:
+    refs = Refs(ACCOUNT, REGION, key_arn=key_arn)
     return build(names_for(stack), options or SetupOptions(), refs, CODE)
 
 
+def want(kind: AnyKind, desired: DesiredStack) -> Any:
+    found = kind.wanted_in(desired)
+    assert found is not None
+    return found
+
+
+def seen_as(kind: AnyKind, seen: ObservedStack) -> Any:
+    found = kind.seen_in(seen)
+    assert found is not None
+    return found
+
+
 def nothing() -> ObservedStack:
-    return ObservedStack(None, None, None, None, None, None, None, (), None, None)
+    return ObservedStack()
 
 
 def converged(desired: DesiredStack, tags: dict[str, str] | None = None) -> ObservedStack:
     """What AWS would report for a stack built exactly as desired."""
     t = desired.names.tags if tags is None else tags
+    wanted_mapping = MAPPING.wanted_in(desired)
+    role = want(ROLE, desired)
     queue_arn = (
-        desired.mapping.queue_arn
-        if desired.mapping
-        else desired.role.policies["sqsidem-queue"]["Statement"][0]["Resource"]
+        wanted_mapping.queue_arn
+        if wanted_mapping
+        else role.policies["sqsidem-queue"]["Statement"][0]["Resource"]
     )
-    fn = desired.function
-    return ObservedStack(
-        key=ObservedKey("1234", KEY_ARN, "Enabled", desired.key.policy, t),
-        dlq=ObservedQueue("u-dlq", "arn-dlq", dict(desired.dlq.attributes), t),
-        queue=ObservedQueue("u-q", queue_arn, dict(desired.queue.attributes), t),
-        table=ObservedTable(
+    fn = want(FUNCTION, desired)
+    key, topic = want(KEY, desired), want(TOPIC, desired)
+    found: dict[str, object] = {
+        KEY.key: ObservedKey("1234", KEY_ARN, "Enabled", key.policy, t, key.alias),
+        DLQ.key: ObservedQueue("u-dlq", "arn-dlq", dict(want(DLQ, desired).attributes), t),
+        QUEUE.key: ObservedQueue("u-q", queue_arn, dict(want(QUEUE, desired).attributes), t),
+        TABLE.key: ObservedTable(
             "arn-table",
             "ACTIVE",
             (("transaction_id", "HASH"),),
@@ -59,9 +81,11 @@ def converged(desired: DesiredStack, tags: dict[str, str] | None = None) -> Obse
             "expiration",
             t,
         ),
-        log_group=ObservedLogGroup("arn-lg", desired.log_group.retention_days, t),
-        role=ObservedRole("arn-role", desired.role.trust, dict(desired.role.policies), (), t),
-        function=ObservedFunction(
+        LOG_GROUP.key: ObservedLogGroup(
+            "arn-lg", want(LOG_GROUP, desired).retention_days, t, desired.names.log_group
+        ),
+        ROLE.key: ObservedRole("arn-role", role.trust, dict(role.policies), (), t, role.name),
+        FUNCTION.key: ObservedFunction(
             arn="arn-fn",
             runtime=fn.runtime,
             role_arn=fn.role_arn,
@@ -75,22 +99,31 @@ def converged(desired: DesiredStack, tags: dict[str, str] | None = None) -> Obse
             last_update_status="Successful",
             tags=dict(fn.tags) if tags is None else tags,  # with the trigger marker, if any
         ),
-        mappings=(
+        MAPPING.key: (
             ObservedMapping(
                 "uuid-1",
                 queue_arn,
-                desired.mapping.batch_size,
-                desired.mapping.max_concurrency,
+                wanted_mapping.batch_size,
+                wanted_mapping.max_concurrency,
                 ("ReportBatchItemFailures",),
                 "Enabled",
                 "OK",
             ),
         )
-        if desired.mapping
+        if wanted_mapping
         else (),
-        topic=ObservedTopic(desired.topic.arn, desired.topic.key_alias, (), t),
-        alarm=ObservedAlarm("arn-alarm", desired.alarm.settings(), "OK", t),
-    )
+        TOPIC.key: ObservedTopic(topic.arn, topic.key_alias, (), t),
+        SUBSCRIPTION.key: (),
+        ALARM.key: ObservedAlarm(
+            "arn-alarm", want(ALARM, desired).settings(), "OK", t, desired.names.alarm
+        ),
+    }
+    return ObservedStack(found)
+
+
+def changed(seen: ObservedStack, kind: AnyKind, **changes: Any) -> ObservedStack:
+    """``seen`` with one kind's observation changed."""
+    return seen.with_(kind.key, replace(seen_as(kind, seen), **changes))
 
 
 def actions(the_plan: Plan) -> dict[str, str]:
@@ -122,13 +155,13 @@ def test_changed_settings_are_updates_in_place() -> None:
     """Batch size, timeout, memory, retention, max receive count, code: update."""
     desired = wanted()
     seen = converged(desired)
-    changed = wanted(
+    other = wanted(
         SetupOptions(
             batch_size=5, timeout_s=4, memory_mb=256, log_retention_days=30, max_receive_count=7
         )
     )
-    changed = replace(changed, function=replace(changed.function, code_sha256="other"))
-    the_plan = plan(changed, seen)
+    other = other.with_(FUNCTION.key, replace(want(FUNCTION, other), code_sha256="other"))
+    the_plan = plan(other, seen)
     got = actions(the_plan)
     assert got["mapping"] == got["function"] == got["log_group"] == got["queue"] == "update"
     attributes = {c.attribute for s in the_plan.steps for c in s.changes}
@@ -139,9 +172,7 @@ def test_changed_settings_are_updates_in_place() -> None:
 def test_missing_logging_config_is_not_drift() -> None:
     """moto drops LoggingConfig: unknown must not read as a change (setup would loop)."""
     desired = wanted()
-    seen = converged(desired)
-    assert seen.function is not None
-    seen = replace(seen, function=replace(seen.function, log_group=None))
+    seen = changed(converged(desired), FUNCTION, log_group=None)
     assert actions(plan(desired, seen))["function"] == "unchanged"
 
 
@@ -169,18 +200,19 @@ def test_other_stacks_resources_are_never_adopted() -> None:
 def test_key_pending_deletion_is_replaced() -> None:
     """A key scheduled for deletion cannot serve: a new key takes over the alias."""
     desired = wanted()
-    seen = converged(desired)
-    assert seen.key is not None
-    seen = replace(seen, key=replace(seen.key, state="PendingDeletion"))
-    assert actions(plan(desired, seen))["key"] == "replace"
+    seen = changed(converged(desired), KEY, state="PendingDeletion")
+    step = plan(desired, seen).step("key")
+    assert step is not None and step.action == "replace"
+    assert [(c.operation, c.id) for c in step.calls] == [
+        ("CreateKey", "kms.CreateKey#1"),
+        ("UpdateAlias", "kms.UpdateAlias#1"),
+    ]
 
 
 def test_table_with_another_key_is_blocked() -> None:
     """A key schema cannot change in place and the table holds data: refuse, say why."""
     desired = wanted()
-    seen = converged(desired)
-    assert seen.table is not None
-    seen = replace(seen, table=replace(seen.table, key_schema=(("id", "HASH"),)))
+    seen = changed(converged(desired), TABLE, key_schema=(("id", "HASH"),))
     step = plan(desired, seen).step("table")
     assert step is not None and step.action == "blocked" and "transaction_id" in step.note
 
@@ -189,17 +221,22 @@ def test_trigger_from_another_queue_is_replaced() -> None:
     """A mapping of our function that reads another queue is removed and ours created."""
     desired = wanted()
     seen = converged(desired)
-    stray = replace(seen.mappings[0], uuid="uuid-2", source_arn="arn:aws:sqs:x:1:old.fifo")
-    seen = replace(seen, mappings=(stray,))
+    ours = seen_as(MAPPING, seen)[0]
+    stray = replace(ours, uuid="uuid-2", source_arn="arn:aws:sqs:x:1:old.fifo")
+    seen = seen.with_(MAPPING.key, (stray,))
     step = plan(desired, seen).step("mapping")
     assert step is not None and step.action == "replace" and "old.fifo" in step.note
+    assert [(c.operation, c.params.get("UUID")) for c in step.calls] == [
+        ("DeleteEventSourceMapping", "uuid-2"),
+        ("CreateEventSourceMapping", None),
+    ]
 
 
 def test_disabled_trigger_and_lost_concurrency_are_updates() -> None:
     """State and MaximumConcurrency are compared too."""
     desired = wanted(SetupOptions(max_concurrency=4))
     seen = converged(wanted())
-    seen = replace(seen, mappings=(replace(seen.mappings[0], state="Disabled"),))
+    seen = seen.with_(MAPPING.key, (replace(seen_as(MAPPING, seen)[0], state="Disabled"),))
     step = plan(desired, seen).step("mapping")
     assert step is not None and step.action == "update"
     assert {c.attribute for c in step.changes} == {"MaximumConcurrency", "State"}
@@ -211,9 +248,8 @@ def test_email_subscription_create_then_unchanged() -> None:
     seen = converged(desired)
     step = plan(desired, seen).step("subscription")
     assert step is not None and step.action == "create"
-    assert seen.topic is not None
     pending = Subscription("PendingConfirmation", "email", "OPS@example.com")
-    seen = replace(seen, topic=replace(seen.topic, subscriptions=(pending,)))
+    seen = seen.with_(SUBSCRIPTION.key, (pending,))
     step = plan(desired, seen).step("subscription")
     assert step is not None and step.action == "unchanged" and step.note == "pending confirmation"
 
@@ -222,23 +258,47 @@ def test_extra_role_permissions_are_drift() -> None:
     """An inline policy sqsidem did not write is removed (least privilege)."""
     desired = wanted()
     seen = converged(desired)
-    assert seen.role is not None
-    policies = {**seen.role.policies, "admin": {"Statement": []}}
-    seen = replace(seen, role=replace(seen.role, policies=policies))
-    step = plan(desired, seen).step("role")
+    policies = {**seen_as(ROLE, seen).policies, "admin": {"Statement": []}}
+    step = plan(desired, changed(seen, ROLE, policies=policies)).step("role")
     assert step is not None and step.action == "update"
+    assert [(c.operation, c.params["PolicyName"]) for c in step.calls] == [
+        ("DeleteRolePolicy", "admin")
+    ]
 
 
 def test_plan_as_dict_is_json_ready() -> None:
-    """The plan serialises with resource, name, action, details per step."""
-    data = plan(wanted(), nothing()).as_dict()
+    """The plan serialises with resource, name, action, details and the calls per step."""
+    data = plan(wanted(key_arn=None), nothing()).as_dict()
     assert data["converged"] is False
+    key_policy = want(KEY, wanted()).policy
     assert data["steps"][0] == {
         "resource": "key",
         "name": "alias/sqsidem-s1",
         "action": "create",
         "details": "",
         "changes": [],
+        "calls": [
+            {
+                "id": "kms.CreateKey#1",
+                "service": "kms",
+                "operation": "CreateKey",
+                "params": {
+                    "Policy": key_policy,
+                    "Description": "sqsidem stack s1: queues, topic",
+                    "KeyUsage": "ENCRYPT_DECRYPT",
+                    "Tags": [{"TagKey": "sqsidem:stack", "TagValue": "s1"}],
+                },
+            },
+            {
+                "id": "kms.CreateAlias#1",
+                "service": "kms",
+                "operation": "CreateAlias",
+                "params": {
+                    "AliasName": "alias/sqsidem-s1",
+                    "TargetKeyId": {"ref": "kms.CreateKey#1", "path": "KeyMetadata.KeyId"},
+                },
+            },
+        ],
     }
 
 
@@ -246,11 +306,11 @@ def test_trigger_marker_tag_semantics() -> None:
     """Only sqsidem:trigger=off means "no trigger"; absent or on (any case) means one is wanted."""
     assert trigger_wanted({}) and trigger_wanted({TRIGGER_TAG: "on"})
     assert not trigger_wanted({TRIGGER_TAG: "off"}) and not trigger_wanted({TRIGGER_TAG: " OFF"})
-    assert wanted(SetupOptions(trigger=False)).function.tags == {
+    assert want(FUNCTION, wanted(SetupOptions(trigger=False))).tags == {
         "sqsidem:stack": "s1",
         TRIGGER_TAG: "off",
     }
-    assert wanted().function.tags == {"sqsidem:stack": "s1"}
+    assert want(FUNCTION, wanted()).tags == {"sqsidem:stack": "s1"}
 
 
 def test_converged_no_trigger_stack_is_all_unchanged() -> None:
@@ -267,6 +327,9 @@ def test_switching_to_no_trigger_tags_and_keeps_the_mapping_with_advice() -> Non
     function_step, mapping_step = the_plan.step("function"), the_plan.step("mapping")
     assert function_step is not None and function_step.action == "update"
     assert [str(c) for c in function_step.changes] == ["tag sqsidem:trigger: - -> off"]
+    assert [(c.operation, c.params) for c in function_step.calls] == [
+        ("TagResource", {"Resource": "arn-fn", "Tags": {TRIGGER_TAG: "off"}})
+    ]
     assert mapping_step is not None and mapping_step.action == "unchanged"
     assert "teardown" in mapping_step.note and "without --no-trigger" in mapping_step.note
 
@@ -284,3 +347,39 @@ def test_status_reads_the_trigger_choice_back_from_the_tag() -> None:
     assert inferred_options(names, converged(wanted(SetupOptions(trigger=False)))).trigger is False
     assert inferred_options(names, converged(wanted())).trigger is True
     assert inferred_options(names, nothing()).trigger is True
+
+
+def test_every_registered_kind_plans_in_registry_order() -> None:
+    """The registry is the one list: a fresh plan has one step per kind, in its order."""
+    the_plan = plan(wanted(SetupOptions(notify_email="a@example.com")), nothing())
+    assert tuple(s.kind for s in the_plan.steps) == tuple(k.key for k in KINDS) == CREATE_ORDER
+
+
+def test_a_new_key_is_referenced_not_guessed() -> None:
+    """Unknown key ARN: the role's grant points at the plan's CreateKey answer."""
+    the_plan = plan(wanted(key_arn=None), nothing())
+    role = the_plan.step("role")
+    assert role is not None
+    key_grant = next(c for c in role.calls if c.params.get("PolicyName") == "sqsidem-key")
+    resource = key_grant.params["PolicyDocument"].value["Statement"][0]["Resource"]
+    assert resource == NEW_KEY_ARN == Ref("kms.CreateKey#1", "KeyMetadata.Arn")
+    ids = [c.id for s in the_plan.steps for c in s.calls]
+    assert ids.index("kms.CreateKey#1") < ids.index(key_grant.id)
+    assert len(ids) == len(set(ids))
+
+
+def test_unchanged_and_blocked_steps_carry_no_calls() -> None:
+    """Only create/update/replace/adopt steps list calls; a refused plan lists none to make."""
+    desired = wanted()
+    assert all(not s.calls for s in plan(desired, converged(desired)).steps)
+    blocked = plan(desired, converged(desired, tags={"sqsidem:stack": "other"}))
+    assert all(not s.calls for s in blocked.steps)
+
+
+def test_adopt_tags_then_repairs_in_one_step() -> None:
+    """--adopt: the tag call first, then the same repair calls an update would make."""
+    desired = wanted()
+    seen = changed(converged(desired, tags={}), LOG_GROUP, retention_days=1)
+    step = plan(desired, seen, adopt=True).step("log_group")
+    assert step is not None and step.action == "adopt"
+    assert [c.operation for c in step.calls] == ["TagResource", "PutRetentionPolicy"]

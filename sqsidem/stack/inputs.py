@@ -1,0 +1,55 @@
+"""What the desired stack is built from: names, options, the code, and ARNs already known."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from sqsidem.names import StackNames
+from sqsidem.packaging import FunctionZip
+from sqsidem.stack.options import SetupOptions
+
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class Refs:
+    """ARNs other resources point at. Deterministic ones are derived; AWS's answers win."""
+
+    account: str
+    region: str
+    key_arn: str | None = None  # unknown until the key exists (its id is random)
+    queue_arn: str | None = None
+    dlq_arn: str | None = None
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:{PARTITION}:{service}:{region}:{self.account}:{resource}"
+
+    def with_(self, **changes: str) -> Refs:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a kind needs to say what it wants (no AWS call)."""
+
+    names: StackNames
+    options: SetupOptions
+    refs: Refs
+    code: FunctionZip
+
+    @property
+    def queue_arn(self) -> str:
+        return self.refs.queue_arn or self.refs.arn("sqs", self.names.queue)
+
+    @property
+    def dlq_arn(self) -> str:
+        return self.refs.dlq_arn or self.refs.arn("sqs", self.names.dlq)
+
+    @property
+    def topic_arn(self) -> str:
+        return self.refs.arn("sns", self.names.topic)
+
+    @property
+    def role_arn(self) -> str:
+        return f"arn:{PARTITION}:iam::{self.refs.account}:role/{self.names.role}"
