@@ -70,8 +70,8 @@ def demo(
 
 
 def _setup(render: Renderer, aws: Aws, names: StackNames) -> None:
-    from sqsidem.cli.stack_cmd import pacing_for
     from sqsidem.demo import DEMO_OPTIONS
+    from sqsidem.render.stack import pacing_for
     from sqsidem.stack.setup import converge, prepare
 
     render.info(f"\n1. setup: stack {names.stack} (function timeout 2 s, max receive count 2)")
@@ -175,7 +175,7 @@ def _explain(render: Renderer, aws: Aws, names: StackNames, tour: TourMessages) 
 
 
 def _teardown(render: Renderer, aws: Aws, names: StackNames) -> None:
-    from sqsidem.cli.stack_cmd import pacing_for
+    from sqsidem.render.stack import pacing_for
     from sqsidem.stack.teardown import plan_teardown, run_teardown
 
     render.info(f"\n8. teardown: stack {names.stack}")

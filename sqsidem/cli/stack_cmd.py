@@ -11,21 +11,12 @@ from sqsidem.cli.options import YesOption
 from sqsidem.render.consent import require_consent
 
 if TYPE_CHECKING:
-    from sqsidem.render import Renderer
-    from sqsidem.retry import Pacing
     from sqsidem.stack.options import SetupOptions
 
 FUNCTION_PANEL = "Function"
 QUEUE_PANEL = "Queue and trigger"
 # setup's parameters that are not SetupOptions (everything else is passed to _options).
 _NOT_OPTIONS = frozenset({"ctx", "dry_run"})
-
-
-def pacing_for(render: Renderer) -> Pacing:
-    """Only for ``demo_cmd`` until it imports :func:`sqsidem.render.stack.pacing_for`."""
-    from sqsidem.render.stack import pacing_for as paced
-
-    return paced(render)
 
 
 def _options(
