@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from sqsidem import __version__
+from sqsidem.cli import (
+    demo_cmd,
+    dlq_cmd,
+    doctor_cmd,
+    local_cmd,
+    locks_cmd,
+    logs_cmd,
+    notify_cmd,
+    send_cmd,
+    stack_cmd,
+    trace_cmd,
+    worker_cmd,
+)
 from sqsidem.cli.context import AppContext, Seam
-from sqsidem.errors import USAGE_EXIT, explain
-from sqsidem.render import Renderer, one_line
-from sqsidem.settings import GlobalFlags, resolve_settings
+
+if TYPE_CHECKING:
+    from sqsidem.render import Renderer
 
 GLOBAL_PANEL = "Global options (also accepted after the command)"
 # Global options that take a value, and those that are plain flags (DESIGN 6.2).
 _VALUE_OPTIONS = {"--profile", "--region", "--endpoint-url", "--stack", "--output", "-o"}
 _FLAG_OPTIONS = {"--local", "--debug"}
-# Command modules; each exposes ``register(app)``.
-_COMMAND_MODULES = (
-    "local_cmd",
-    "doctor_cmd",
-    "stack_cmd",
-    "send_cmd",
-    "logs_cmd",
-    "locks_cmd",
-    "worker_cmd",
-    "dlq_cmd",
-    "notify_cmd",
-    "trace_cmd",
-    "demo_cmd",
-)
 
 
 class OutputFormat(str, Enum):
@@ -88,7 +85,6 @@ class SqsidemGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = hoist_global_options(sys.argv[1:] if args is None else args)
-        render = Renderer()
         try:
             result = super().main(
                 args=argv,
@@ -99,13 +95,18 @@ class SqsidemGroup(TyperGroup):
             )
             code = result if isinstance(result, int) else 0
         except Exception as exc:
-            code = self._report(exc, render, _debug_requested(argv))
+            from sqsidem.render import Renderer
+
+            code = self._report(exc, Renderer(), _debug_requested(argv))
         if standalone_mode:
             sys.exit(code)
         return code
 
     @staticmethod
     def _report(exc: Exception, render: Renderer, debug: bool) -> int:
+        from sqsidem.errors import USAGE_EXIT, explain
+        from sqsidem.render import one_line
+
         if type(exc).__name__ == "Abort":
             render.error("aborted")
             return 1
@@ -125,6 +126,9 @@ class SqsidemGroup(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
+        from sqsidem import __version__
+        from sqsidem.render import Renderer
+
         Renderer().line(f"sqsidem {__version__}")
         raise typer.Exit()
 
@@ -199,6 +203,9 @@ def root(
     ] = False,
 ) -> None:
     """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
+    from sqsidem.render import Renderer
+    from sqsidem.settings import GlobalFlags, resolve_settings
+
     flags = GlobalFlags(
         profile=profile,
         region=region,
@@ -213,8 +220,18 @@ def root(
     ctx.obj = AppContext(settings=settings, render=Renderer(settings.output), seam=seam)
 
 
-for _module in _COMMAND_MODULES:
-    importlib.import_module(f"sqsidem.cli.{_module}").register(app)
+# In the order `sqsidem --help` lists them.
+local_cmd.register(app)
+doctor_cmd.register(app)
+stack_cmd.register(app)
+send_cmd.register(app)
+logs_cmd.register(app)
+locks_cmd.register(app)
+worker_cmd.register(app)
+dlq_cmd.register(app)
+notify_cmd.register(app)
+trace_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:

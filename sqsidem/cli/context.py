@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
-
-from sqsidem.render import Renderer
-from sqsidem.settings import Settings
-
 if TYPE_CHECKING:
+    import typer
+
     from sqsidem.aws import Aws, AwsFactory
     from sqsidem.names import StackNames
+    from sqsidem.render import Renderer
+    from sqsidem.settings import Settings
 
 
 @dataclass(frozen=True)
