@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from sqsidem import __version__
 from sqsidem.settings import DEFAULT_REGION, Settings
 
 if TYPE_CHECKING:
@@ -118,6 +117,8 @@ class Aws:
             if cached is not None:
                 return cached
         from botocore.config import Config
+
+        from sqsidem import __version__
 
         retries: dict[str, Any] = {"mode": self.options.retry_mode}
         if self.options.max_attempts is not None:
