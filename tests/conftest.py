@@ -5,16 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from sqsidem.aws import Aws, ClientOptions
 from sqsidem.local import LocalBackend, free_port
 from sqsidem.settings import Settings
-
-REGION = "ap-northeast-1"
+from tests.backend import REGION, Ministack
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +43,6 @@ def moto_aws(fake_credentials: None) -> Iterator[Aws]:
 
     with mock_aws():
         yield Aws(Settings(region=REGION), ClientOptions(max_attempts=2))
-
-
-@dataclass(frozen=True)
-class Ministack:
-    endpoint: str
-    root: Path
 
 
 @pytest.fixture(scope="session")

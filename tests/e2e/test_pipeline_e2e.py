@@ -22,7 +22,7 @@ from sqsidem.aws import Aws
 from sqsidem.consumer.decisions import parse_decision
 from sqsidem.names import StackNames, names_for
 from sqsidem.worker_run import WorkerRequest, run_for_stack
-from tests.conftest import Ministack
+from tests.backend import Ministack
 from tests.proofs.helpers import (
     POISON_MARKER,
     create_effects_table,

@@ -19,7 +19,7 @@ from sqsidem.aws import Aws, ClientOptions
 from sqsidem.local import free_port
 from sqsidem.names import names_for
 from sqsidem.settings import Settings
-from tests.proofs.helpers import no_botocore_backoff, resource_snapshot, run_cli
+from tests.proofs.helpers import resource_snapshot, run_cli
 
 REGION = "ap-northeast-1"
 PRESENT = "present"  # a stack that exists (built by `sqsidem setup` on moto)
@@ -375,7 +375,7 @@ def test_wrong_invocation_fails_cleanly_and_changes_nothing(
         monkeypatch.delenv("AWS_ACCESS_KEY_ID")
         monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     if env == "fast-retries":
-        no_botocore_backoff(monkeypatch)  # 59 s of backoff otherwise
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # 59 s of botocore's backoff otherwise
     argv = [a.format(files=world.files, port=world.closed_port) for a in args]
     before = resource_snapshot(world.aws)
     result = run_cli(argv)

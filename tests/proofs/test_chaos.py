@@ -50,7 +50,7 @@ import pytest
 from sqsidem.aws import Aws
 from sqsidem.consumer.decisions import parse_decision
 from sqsidem.names import StackNames, names_for
-from tests.conftest import REGION, Ministack
+from tests.backend import REGION, Ministack
 from tests.proofs.helpers import (
     POISON_MARKER,
     create_effects_table,

@@ -31,7 +31,7 @@ from sqsidem.stack.iam_policy import (
     lambda_trust_policy,
     log_stream_arn,
 )
-from tests.conftest import REGION, Ministack
+from tests.backend import REGION, Ministack
 from tests.proofs.helpers import run_cli
 from tests.waiting import wait_until
 
