@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from sqsidem.aws import Aws, ClientOptions
-from sqsidem.local import LocalBackend, free_port
 from sqsidem.settings import Settings
-from tests.backend import REGION, Ministack
+from tests.backend import REGION, Ministack, running_ministack, without_aws
 
 
 @pytest.fixture(autouse=True)
@@ -49,14 +48,8 @@ def moto_aws(fake_credentials: None) -> Iterator[Aws]:
 def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ministack]:
     """One emulator for the whole test session, started through `local up`'s own code."""
     root = tmp_path_factory.mktemp("ministack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
-    backend = LocalBackend(root, env=env)
-    status, _ = backend.up(free_port(), timeout_s=60)
-    assert status.endpoint is not None
-    try:
-        yield Ministack(status.endpoint, root)
-    finally:
-        backend.down()
+    with running_ministack(root, without_aws()) as backend:
+        yield backend
 
 
 @pytest.fixture

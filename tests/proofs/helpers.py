@@ -11,6 +11,19 @@ from typer.testing import CliRunner
 from sqsidem.aws import Aws, ClientHook
 from sqsidem.settings import Settings
 
+# `setup` flags that keep a stack fast (DESIGN 6.8): a poison message is dead-lettered after
+# two receives, each hidden for 2x the function timeout.
+FAST_SETUP = (
+    "--timeout",
+    "2",
+    "--visibility-timeout",
+    "4",
+    "--max-receive-count",
+    "2",
+    "--batch-size",
+    "3",
+)
+
 # Figures printed in the terminal summary (see conftest.py), as (title, text).
 FIGURES: list[tuple[str, str]] = []
 
