@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 LOCAL_ACCESS_KEY = "test"
-LOCAL_SECRET_KEY = "test"  # the emulator's documented dummy credentials
+LOCAL_SECRET_KEY = "test"  # noqa: S105 - the emulator's documented dummy credentials
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
 

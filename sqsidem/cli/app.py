@@ -47,20 +47,20 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     index = 0
     args = list(args)
     while index < len(args):
-        token = args[index]
-        if token == "--":
+        word = args[index]
+        if word == "--":
             rest.extend(args[index:])
             break
-        name = token.split("=", 1)[0]
+        name = word.split("=", 1)[0]
         if name in _FLAG_OPTIONS:
-            front.append(token)
+            front.append(word)
         elif name in _VALUE_OPTIONS:
-            front.append(token)
-            if "=" not in token and index + 1 < len(args):
+            front.append(word)
+            if "=" not in word and index + 1 < len(args):
                 index += 1
                 front.append(args[index])
         else:
-            rest.append(token)
+            rest.append(word)
         index += 1
     return front + rest
 
