@@ -104,30 +104,40 @@ def ministack_installed() -> bool:
     return importlib.util.find_spec("ministack") is not None
 
 
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+def _reap(pid: int) -> bool | None:
+    """Collect our own child's exit status, so it does not linger as a zombie.
+
+    True: it was our child and is gone now. False: it is our child and has not finished
+    exiting: /proc may already show the leader as a zombie while its other threads still
+    run, and only waitpid knows when it is done. None: not our child (another process
+    started it), so /proc decides.
+    """
+    try:
+        reaped, _status = os.waitpid(pid, os.WNOHANG)
+    except OSError:  # ChildProcessError: not ours, or already reaped
+        return None
+    return reaped == pid
 
 
 def _running(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie (per /proc)."""
+    """Whether any thread of ``pid`` still runs (per /proc): its leader shows as a zombie
+    as soon as the main thread ends, while the others may still be closing sockets."""
+    try:
+        stats = [task / "stat" for task in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        stats = [Path(f"/proc/{pid}/stat")]
+    return any(_not_zombie(stat) for stat in stats)
+
+
+def _not_zombie(stat: Path) -> bool:
     with contextlib.suppress(OSError, IndexError):
-        return not Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+        return stat.read_text().rsplit(") ", 1)[1][:1] not in {"Z", "X"}
     return False
 
 
 def _alive(pid: int) -> bool:
-    alive = _signalled_alive(pid)
-    if not alive:
-        # It may have exited since the last look: a zombie child of ours is reaped now, so
-        # its pid does not outlive `down` (a zombie still answers kill(pid, 0)).
-        _reap(pid)
-    return alive
-
-
-def _signalled_alive(pid: int) -> bool:
-    _reap(pid)
+    if _reap(pid) is False:
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -145,19 +155,15 @@ def _signalled_alive(pid: int) -> bool:
 
 
 def _group_alive(pgid: int) -> bool:
-    _reap(pgid)
+    if _reap(pgid) is False:
+        return True  # the leader, our child, is still exiting
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    if not Path("/proc").is_dir():
-        return True
-    alive = any(_running(pid) for pid in _group_members(pgid))
-    if not alive:
-        _reap(pgid)  # the leader turned zombie after the first reap: collect it now
-    return alive
+    return any(_running(pid) for pid in _group_members(pgid)) or not Path("/proc").is_dir()
 
 
 def _group_members(pgid: int) -> list[int]:
