@@ -147,59 +147,32 @@ app = typer.Typer(
 )
 
 
+def _global(*names: str, **details: Any) -> Any:
+    """A global option: listed under its own panel, accepted before or after the command."""
+    return typer.Option(*names, rich_help_panel=GLOBAL_PANEL, **details)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
-    profile: Annotated[
-        str | None,
-        typer.Option(help="AWS profile (else AWS_PROFILE).", rich_help_panel=GLOBAL_PANEL),
-    ] = None,
+    profile: Annotated[str | None, _global(help="AWS profile (else AWS_PROFILE).")] = None,
     region: Annotated[
-        str | None,
-        typer.Option(
-            help="AWS region (else the AWS chain, else ap-northeast-1).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="AWS region (else the AWS chain, else ap-northeast-1).")
     ] = None,
     endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            help="Send every call to this endpoint (emulator, VPC endpoint).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="Send every call to this endpoint (emulator, VPC endpoint).")
     ] = None,
     local: Annotated[
-        bool,
-        typer.Option(
-            "--local",
-            help="Use the embedded local backend (`sqsidem local up`).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        bool, _global("--local", help="Use the embedded local backend (`sqsidem local up`).")
     ] = False,
     stack: Annotated[
-        str | None,
-        typer.Option(
-            help="Stack name; every resource name derives from it (default: test).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="Stack name; every resource name derives from it (default: test).")
     ] = None,
-    output: Annotated[
-        OutputFormat | None,
-        typer.Option("--output", "-o", help="human or json.", rich_help_panel=GLOBAL_PANEL),
-    ] = None,
-    debug: Annotated[
-        bool,
-        typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=GLOBAL_PANEL),
-    ] = False,
+    output: Annotated[OutputFormat | None, _global("--output", "-o", help="human or json.")] = None,
+    debug: Annotated[bool, _global("--debug", help="Show tracebacks on errors.")] = False,
     version: Annotated[
         bool,
-        typer.Option(
-            "--version",
-            callback=_version,
-            is_eager=True,
-            help="Print the version and exit.",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        _global("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
