@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqsidem.errors import LocalBackendError, SqsidemError, UsageError
+from sqsidem.process_group import group_alive, leader_alive
 from sqsidem.retry import Pacing, poll_until
 
 if TYPE_CHECKING:
@@ -104,78 +105,6 @@ def ministack_installed() -> bool:
     return importlib.util.find_spec("ministack") is not None
 
 
-def _reap(pid: int) -> bool | None:
-    """Collect our own child's exit status, so it does not linger as a zombie.
-
-    True: it was our child and is gone now. False: it is our child and has not finished
-    exiting: /proc may already show the leader as a zombie while its other threads still
-    run, and only waitpid knows when it is done. None: not our child (another process
-    started it), so /proc decides.
-    """
-    try:
-        reaped, _status = os.waitpid(pid, os.WNOHANG)
-    except OSError:  # ChildProcessError: not ours, or already reaped
-        return None
-    return reaped == pid
-
-
-def _running(pid: int) -> bool:
-    """Whether any thread of ``pid`` still runs (per /proc): its leader shows as a zombie
-    as soon as the main thread ends, while the others may still be closing sockets."""
-    try:
-        stats = [task / "stat" for task in Path(f"/proc/{pid}/task").iterdir()]
-    except OSError:
-        stats = [Path(f"/proc/{pid}/stat")]
-    return any(_not_zombie(stat) for stat in stats)
-
-
-def _not_zombie(stat: Path) -> bool:
-    with contextlib.suppress(OSError, IndexError):
-        return stat.read_text().rsplit(") ", 1)[1][:1] not in {"Z", "X"}
-    return False
-
-
-def _alive(pid: int) -> bool:
-    if _reap(pid) is False:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        with contextlib.suppress(OSError):
-            text = cmdline.read_bytes().replace(b"\0", b" ")
-            if b"ministack" not in text:
-                return False  # the pid was reused, or it is a zombie (whose cmdline is empty)
-            return _running(pid)
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    if _reap(pgid) is False:
-        return True  # the leader, our child, is still exiting
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return any(_running(pid) for pid in _group_members(pgid)) or not Path("/proc").is_dir()
-
-
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            if int(fields[2]) == pgid:
-                members.append(int(entry.name))
-    return members
-
-
 class LocalBackend:
     """Start, stop and inspect one embedded backend whose record lives in ``root``."""
 
@@ -230,7 +159,7 @@ class LocalBackend:
     # -- queries -------------------------------------------------------------------------
     def status(self) -> LocalStatus:
         record = self._read_record()
-        if record is None or not _alive(record.pid):
+        if record is None or not leader_alive(record.pid):
             return LocalStatus(
                 running=False, state_dir=str(self.data_dir), log_file=str(self.log_path)
             )
@@ -360,7 +289,7 @@ class LocalBackend:
         record = self._read_record()
         if record is None:
             return False
-        was_running = _alive(record.pid) or _group_alive(record.pid)
+        was_running = leader_alive(record.pid) or group_alive(record.pid)
         if was_running:
             self._stop_group(record.pid, grace_s=timeout_s)
         self._forget()
@@ -371,9 +300,9 @@ class LocalBackend:
         for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, sig)
-            if self._await(lambda: not _group_alive(pgid) or None, wait_s, "the group to exit"):
+            if self._await(lambda: not group_alive(pgid) or None, wait_s, "the group to exit"):
                 return
-        if _group_alive(pgid):
+        if group_alive(pgid):
             raise LocalBackendError(
                 f"could not stop the local backend's process group {pgid}",
                 f"kill it by hand: kill -9 -{pgid}",

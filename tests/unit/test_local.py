@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sqsidem import local
 from sqsidem.errors import Aborted
 from sqsidem.local import LocalBackend, WipePlan
+from sqsidem.process_group import group_alive, leader_alive
 from tests.waiting import wait_until
 
 
@@ -22,7 +22,7 @@ def _zombie_child() -> int:
     return child.pid
 
 
-@pytest.mark.parametrize("check", [local._alive, local._group_alive])
+@pytest.mark.parametrize("check", [leader_alive, group_alive])
 def test_a_leader_that_exited_is_reaped_when_found_dead(check: object) -> None:
     """A leader found dead is reaped at once, so `local down` leaves no zombie of ours (the
     life-cycle test once found the pid in /proc: the leader had exited between the reap
@@ -61,7 +61,7 @@ _LEADER_ENDS_FIRST = (
 )
 
 
-@pytest.mark.parametrize("check", [local._alive, local._group_alive])
+@pytest.mark.parametrize("check", [leader_alive, group_alive])
 def test_a_leader_still_exiting_counts_as_alive(check: object) -> None:
     """What made the life-cycle test flaky: ministack's leader looked like a zombie while its
     other threads were still exiting, so `down` stopped waiting before the child could be
