@@ -177,35 +177,33 @@ def test_local_state_survives_down_and_up(tmp_path: Path) -> None:
         backend.down()
 
 
-def test_local_reset_wipes_the_state_of_a_stopped_backend(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`local reset --yes` deletes the emulator's saved state and says so."""
+@pytest.fixture
+def saved_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stopped backend's saved state: one file in its data directory."""
     monkeypatch.setenv("SQSIDEM_STATE_DIR", str(tmp_path))
     saved = tmp_path / "ministack" / "sqs.json"
     saved.parent.mkdir()
     saved.write_text("{}", encoding="utf-8")
+    return saved
+
+
+def test_local_reset_wipes_the_state_of_a_stopped_backend(saved_state: Path) -> None:
+    """`local reset --yes` deletes the emulator's saved state and says so."""
     result = runner.invoke(app, ["local", "reset", "--yes"])
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == ["local state wiped"]
-    assert not saved.parent.exists()
+    assert not saved_state.parent.exists()
 
 
-def test_local_reset_without_yes_refuses_before_looking(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_local_reset_without_yes_refuses_before_looking(saved_state: Path) -> None:
     """No --yes and nobody at the terminal: exit 2, one line, nothing deleted."""
-    monkeypatch.setenv("SQSIDEM_STATE_DIR", str(tmp_path))
-    saved = tmp_path / "ministack" / "sqs.json"
-    saved.parent.mkdir()
-    saved.write_text("{}", encoding="utf-8")
     result = runner.invoke(app, ["local", "reset"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"error: delete all local state in {saved.parent}: refusing without --yes in a "
+        f"error: delete all local state in {saved_state.parent}: refusing without --yes in a "
         "non-interactive shell: pass --yes to confirm"
     ]
-    assert saved.exists()
+    assert saved_state.exists()
 
 
 def test_up_reports_a_busy_port(tmp_path: Path) -> None:
