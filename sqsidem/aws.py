@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from sqsidem import __version__
 from sqsidem.settings import DEFAULT_REGION, Settings
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 LOCAL_ACCESS_KEY = "test"
-LOCAL_SECRET_KEY = "test"  # the emulator's documented dummy credentials
+LOCAL_SECRET_KEY = "test"  # noqa: S105 - the emulator's documented dummy credentials
 
 RetryMode = Literal["standard", "adaptive", "legacy"]
 
@@ -118,6 +117,8 @@ class Aws:
             if cached is not None:
                 return cached
         from botocore.config import Config
+
+        from sqsidem import __version__
 
         retries: dict[str, Any] = {"mode": self.options.retry_mode}
         if self.options.max_attempts is not None:

@@ -20,6 +20,7 @@ from sqsidem.locks.read import read_locks
 from sqsidem.messages import MessageSpec
 from sqsidem.names import StackNames
 from sqsidem.resolve import dlq_url, main_queue_url
+from sqsidem.retry import Pacing, poll_until
 from sqsidem.stack.options import ProcessorRef, SetupOptions
 
 DEMO_STACK = "demo"
@@ -33,6 +34,7 @@ DEMO_OPTIONS = SetupOptions(
     processor=ProcessorRef(Path(__file__).with_name("demo_processor.py"), "process"),
 )
 GROUPS = ("orders-a", "orders-b")
+POLL_S = 0.5  # how often the tour looks at the locks and queues while it waits
 
 
 @dataclass(frozen=True)
@@ -163,20 +165,35 @@ def wait_until_processed(
     """Poll the locks and both queues until every message has found its place."""
     queue, dlq = main_queue_url(aws, names), dlq_url(aws, names)
     start = clock()
-    while True:
-        seen = observe(aws, names, tour, queue, dlq)
-        seen.elapsed_s = clock() - start
-        on_progress(seen)
-        if seen.done(tour, dead_before):
-            return seen
-        if seen.elapsed_s >= deadline_s:
-            raise SqsidemError(
-                f"the pipeline did not settle within {deadline_s:.0f} s "
-                f"({seen.completed}/{len(tour.processed)} completed, "
-                f"{seen.dead_lettered} dead-lettered, {seen.queue_left} still queued)",
-                f"look at `sqsidem --local --stack {names.stack} logs` and `local logs`",
-            )
-        sleep(0.5)
+    last = Progress()
+    looking = False  # True while an observation runs: an error then is not the deadline
+
+    def settled() -> Progress | None:
+        nonlocal last, looking
+        looking = True
+        last = observe(aws, names, tour, queue, dlq)
+        looking = False
+        last.elapsed_s = clock() - start
+        on_progress(last)
+        return last if last.done(tour, dead_before) else None
+
+    try:
+        return poll_until(
+            settled,
+            timeout_s=deadline_s,
+            interval=POLL_S,
+            pacing=Pacing(sleep=sleep, clock=clock),
+            what="the pipeline to settle",
+        )
+    except SqsidemError:
+        if looking:
+            raise
+        raise SqsidemError(
+            f"the pipeline did not settle within {deadline_s:.0f} s "
+            f"({last.completed}/{len(tour.processed)} completed, "
+            f"{last.dead_lettered} dead-lettered, {last.queue_left} still queued)",
+            f"look at `sqsidem --local --stack {names.stack} logs` and `local logs`",
+        ) from None
 
 
 def next_steps(stack: str) -> list[str]:

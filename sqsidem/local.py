@@ -8,28 +8,32 @@ Lambda functions in worker subprocesses) gracefully, then forcibly.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from sqsidem.errors import LocalBackendError, UsageError
-from sqsidem.settings import DEFAULT_REGION, state_dir
+from sqsidem.errors import LocalBackendError, SqsidemError, UsageError
+from sqsidem.process_group import group_alive, leader_alive
+from sqsidem.retry import Pacing, poll_until
+
+if TYPE_CHECKING:
+    import subprocess
+
+# Every command imports this module (`--local`, `local`'s options): the modules only some
+# of its functions need (sockets, HTTP, subprocesses) are imported where they are used.
 
 DEFAULT_PORT = 4566
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_ministack/health"
 INSTALL_HINT = "install it with: pip install 'sqsidem[local]'"
+POLL_S = 0.05  # how often start and stop look again: both take well under a second locally
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,20 +62,36 @@ class LocalStatus:
         return data
 
 
+@dataclass(frozen=True)
+class WipePlan:
+    """What `local reset` would delete."""
+
+    data_dir: Path
+    files: int
+    size_bytes: int
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 nobody listens on right now."""
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
 
 def port_in_use(port: int) -> bool:
+    import socket
+
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((HOST, port)) == 0
 
 
 def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout_s) as answer:  # noqa: S310 - our own loopback URL
             return bool(answer.status == 200)
@@ -80,62 +100,9 @@ def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
 
 
 def ministack_installed() -> bool:
+    import importlib.util
+
     return importlib.util.find_spec("ministack") is not None
-
-
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status so it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _alive(pid: int) -> bool:
-    _reap(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if cmdline.exists():
-        with contextlib.suppress(OSError):
-            text = cmdline.read_bytes().replace(b"\0", b" ")
-            if b"ministack" not in text:
-                return False  # the pid was reused by an unrelated process
-            if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
-                return False
-    return True
-
-
-def _group_alive(pgid: int) -> bool:
-    _reap(pgid)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return (
-        any(_member_not_zombie(pid, pgid) for pid in _group_members(pgid))
-        or not Path("/proc").is_dir()
-    )
-
-
-def _group_members(pgid: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            if int(fields[2]) == pgid:
-                members.append(int(entry.name))
-    return members
-
-
-def _member_not_zombie(pid: int, pgid: int) -> bool:
-    with contextlib.suppress(OSError, IndexError):
-        return not (Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"))
-    return False
 
 
 class LocalBackend:
@@ -150,9 +117,12 @@ class LocalBackend:
         wall: Callable[[], float] = time.time,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.root = root if root is not None else state_dir()
-        self._clock = clock
-        self._sleep = sleep
+        if root is None:
+            from sqsidem.settings import state_dir
+
+            root = state_dir()
+        self.root = root
+        self._pacing = Pacing(sleep=sleep, clock=clock)
         self._wall = wall
         self._env = os.environ if env is None else env
 
@@ -189,7 +159,7 @@ class LocalBackend:
     # -- queries -------------------------------------------------------------------------
     def status(self) -> LocalStatus:
         record = self._read_record()
-        if record is None or not _alive(record.pid):
+        if record is None or not leader_alive(record.pid):
             return LocalStatus(
                 running=False, state_dir=str(self.data_dir), log_file=str(self.log_path)
             )
@@ -225,9 +195,13 @@ class LocalBackend:
         *,
         reset: bool = False,
         timeout_s: float = 30.0,
-        region: str = DEFAULT_REGION,
+        region: str | None = None,
     ) -> tuple[LocalStatus, bool]:
         """Start the backend unless it runs; returns (status, started_now)."""
+        import subprocess
+
+        from sqsidem.settings import DEFAULT_REGION
+
         if not 1 <= port <= 65535:
             raise UsageError(f"invalid port {port}", "use a port between 1 and 65535")
         current = self.status()
@@ -253,7 +227,7 @@ class LocalBackend:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=self._child_env(port, region),
+                env=self._child_env(port, region or DEFAULT_REGION),
                 cwd=self.root,
                 start_new_session=True,
             )
@@ -266,23 +240,23 @@ class LocalBackend:
             log_file=str(self.log_path),
         )
         self._write_record(record)
-        deadline = self._clock() + timeout_s
-        while not healthy(endpoint):
-            if process.poll() is not None:
-                self._forget()
-                tail = " | ".join(self.log_tail(3)) or "no output"
-                raise LocalBackendError(
-                    f"the local backend exited at start (code {process.returncode}): {tail}",
-                    f"see {self.log_path}",
-                )
-            if self._clock() >= deadline:
-                self._stop_group(process.pid, grace_s=2.0)
-                self._forget()
-                raise LocalBackendError(
-                    f"the local backend did not become healthy within {timeout_s:.0f} s",
-                    f"see {self.log_path}",
-                )
-            self._sleep(0.05)
+        outcome = self._await(
+            lambda: _started(endpoint, process), timeout_s, "the local backend to answer"
+        )
+        if outcome == "exited":
+            self._forget()
+            tail = " | ".join(self.log_tail(3)) or "no output"
+            raise LocalBackendError(
+                f"the local backend exited at start (code {process.returncode}): {tail}",
+                f"see {self.log_path}",
+            )
+        if outcome is None:
+            self._stop_group(process.pid, grace_s=2.0)
+            self._forget()
+            raise LocalBackendError(
+                f"the local backend did not become healthy within {timeout_s:.0f} s",
+                f"see {self.log_path}",
+            )
         return self.status(), True
 
     def _child_env(self, port: int, region: str) -> dict[str, str]:
@@ -315,7 +289,7 @@ class LocalBackend:
         record = self._read_record()
         if record is None:
             return False
-        was_running = _alive(record.pid) or _group_alive(record.pid)
+        was_running = leader_alive(record.pid) or group_alive(record.pid)
         if was_running:
             self._stop_group(record.pid, grace_s=timeout_s)
         self._forget()
@@ -326,24 +300,53 @@ class LocalBackend:
         for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, sig)
-            deadline = self._clock() + wait_s
-            while self._clock() < deadline:
-                if not _group_alive(pgid):
-                    return
-                self._sleep(0.05)
-        if _group_alive(pgid):
+            if self._await(lambda: not group_alive(pgid) or None, wait_s, "the group to exit"):
+                return
+        if group_alive(pgid):
             raise LocalBackendError(
                 f"could not stop the local backend's process group {pgid}",
                 f"kill it by hand: kill -9 -{pgid}",
             )
 
-    def wipe(self) -> None:
-        """Forget every resource of the local backend (only while it is stopped)."""
+    def _await(self, check: Callable[[], T | None], timeout_s: float, what: str) -> T | None:
+        """``check``'s first answer, or None when ``timeout_s`` passes first."""
+        try:
+            return poll_until(
+                check, timeout_s=timeout_s, interval=POLL_S, pacing=self._pacing, what=what
+            )
+        except SqsidemError:  # the deadline: the caller says what it means
+            return None
+
+    def wipe(self, consent: Callable[[WipePlan], None] | None = None) -> None:
+        """Forget every resource of the local backend (only while it is stopped).
+
+        ``consent`` sees what would be deleted first, and may refuse by raising.
+        """
         if self.status().running:
             raise LocalBackendError(
                 "the local backend is running", "run `sqsidem local down` first"
             )
+        if consent is not None:
+            consent(self.wipe_plan())
+        import shutil
+
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def wipe_plan(self) -> WipePlan:
+        files = [path for path in self.data_dir.rglob("*") if path.is_file()]
+        size = 0
+        for path in files:
+            with contextlib.suppress(OSError):
+                size += path.stat().st_size
+        return WipePlan(self.data_dir, len(files), size)
+
+
+def _started(
+    endpoint: str, process: subprocess.Popen[bytes]
+) -> Literal["healthy", "exited"] | None:
+    if healthy(endpoint):
+        return "healthy"
+    return "exited" if process.poll() is not None else None
 
 
 def require_endpoint() -> str:

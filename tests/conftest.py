@@ -5,16 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from sqsidem.aws import Aws, ClientOptions
-from sqsidem.local import LocalBackend, free_port
 from sqsidem.settings import Settings
-
-REGION = "ap-northeast-1"
+from tests.backend import REGION, Ministack, running_ministack, without_aws
 
 
 @pytest.fixture(autouse=True)
@@ -48,24 +44,12 @@ def moto_aws(fake_credentials: None) -> Iterator[Aws]:
         yield Aws(Settings(region=REGION), ClientOptions(max_attempts=2))
 
 
-@dataclass(frozen=True)
-class Ministack:
-    endpoint: str
-    root: Path
-
-
 @pytest.fixture(scope="session")
 def ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ministack]:
     """One emulator for the whole test session, started through `local up`'s own code."""
     root = tmp_path_factory.mktemp("ministack")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
-    backend = LocalBackend(root, env=env)
-    status, _ = backend.up(free_port(), timeout_s=60)
-    assert status.endpoint is not None
-    try:
-        yield Ministack(status.endpoint, root)
-    finally:
-        backend.down()
+    with running_ministack(root, without_aws()) as backend:
+        yield backend
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -83,18 +84,17 @@ class _Connection:
             (self.upstream, self.client, False),
         ):
             line: queue.Queue[tuple[float, bytes] | None] = queue.Queue()
-            threading.Thread(
-                target=self._read,
-                args=(source, line, one_way),
-                daemon=True,
-                name=f"netdelay-{self.number}-{'up' if up else 'down'}-read",
-            ).start()
-            threading.Thread(
-                target=self._write,
-                args=(target, line, up),
-                daemon=True,
-                name=f"netdelay-{self.number}-{'up' if up else 'down'}-write",
-            ).start()
+            ends: tuple[tuple[str, Callable[..., None], tuple[object, ...]], ...] = (
+                ("read", self._read, (source, line, one_way)),
+                ("write", self._write, (target, line, up)),
+            )
+            for role, run, args in ends:
+                threading.Thread(
+                    target=run,
+                    args=args,
+                    daemon=True,
+                    name=f"netdelay-{self.number}-{'up' if up else 'down'}-{role}",
+                ).start()
 
     def _read(
         self, source: socket.socket, line: queue.Queue[tuple[float, bytes] | None], delay: float

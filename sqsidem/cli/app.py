@@ -2,40 +2,37 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Sequence
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from sqsidem import __version__
+from sqsidem.cli import (
+    demo_cmd,
+    dlq_cmd,
+    doctor_cmd,
+    local_cmd,
+    locks_cmd,
+    logs_cmd,
+    notify_cmd,
+    send_cmd,
+    stack_cmd,
+    trace_cmd,
+    worker_cmd,
+)
 from sqsidem.cli.context import AppContext, Seam
-from sqsidem.errors import USAGE_EXIT, explain
-from sqsidem.render import Renderer, one_line
-from sqsidem.settings import GlobalFlags, resolve_settings
+
+if TYPE_CHECKING:
+    from sqsidem.render import Renderer
 
 GLOBAL_PANEL = "Global options (also accepted after the command)"
 # Global options that take a value, and those that are plain flags (DESIGN 6.2).
 _VALUE_OPTIONS = {"--profile", "--region", "--endpoint-url", "--stack", "--output", "-o"}
 _FLAG_OPTIONS = {"--local", "--debug"}
-# Command modules; each exposes ``register(app)``.
-_COMMAND_MODULES = (
-    "local_cmd",
-    "doctor_cmd",
-    "stack_cmd",
-    "send_cmd",
-    "logs_cmd",
-    "locks_cmd",
-    "worker_cmd",
-    "dlq_cmd",
-    "notify_cmd",
-    "trace_cmd",
-    "demo_cmd",
-)
 
 
 class OutputFormat(str, Enum):
@@ -50,20 +47,20 @@ def hoist_global_options(args: Sequence[str]) -> list[str]:
     index = 0
     args = list(args)
     while index < len(args):
-        token = args[index]
-        if token == "--":
+        word = args[index]
+        if word == "--":
             rest.extend(args[index:])
             break
-        name = token.split("=", 1)[0]
+        name = word.split("=", 1)[0]
         if name in _FLAG_OPTIONS:
-            front.append(token)
+            front.append(word)
         elif name in _VALUE_OPTIONS:
-            front.append(token)
-            if "=" not in token and index + 1 < len(args):
+            front.append(word)
+            if "=" not in word and index + 1 < len(args):
                 index += 1
                 front.append(args[index])
         else:
-            rest.append(token)
+            rest.append(word)
         index += 1
     return front + rest
 
@@ -88,7 +85,6 @@ class SqsidemGroup(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = hoist_global_options(sys.argv[1:] if args is None else args)
-        render = Renderer()
         try:
             result = super().main(
                 args=argv,
@@ -99,13 +95,18 @@ class SqsidemGroup(TyperGroup):
             )
             code = result if isinstance(result, int) else 0
         except Exception as exc:
-            code = self._report(exc, render, _debug_requested(argv))
+            from sqsidem.render import Renderer
+
+            code = self._report(exc, Renderer(), _debug_requested(argv))
         if standalone_mode:
             sys.exit(code)
         return code
 
     @staticmethod
     def _report(exc: Exception, render: Renderer, debug: bool) -> int:
+        from sqsidem.errors import USAGE_EXIT, explain
+        from sqsidem.render import one_line
+
         if type(exc).__name__ == "Abort":
             render.error("aborted")
             return 1
@@ -125,6 +126,9 @@ class SqsidemGroup(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
+        from sqsidem import __version__
+        from sqsidem.render import Renderer
+
         Renderer().line(f"sqsidem {__version__}")
         raise typer.Exit()
 
@@ -143,62 +147,38 @@ app = typer.Typer(
 )
 
 
+def _global(*names: str, **details: Any) -> Any:
+    """A global option: listed under its own panel, accepted before or after the command."""
+    return typer.Option(*names, rich_help_panel=GLOBAL_PANEL, **details)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
-    profile: Annotated[
-        str | None,
-        typer.Option(help="AWS profile (else AWS_PROFILE).", rich_help_panel=GLOBAL_PANEL),
-    ] = None,
+    profile: Annotated[str | None, _global(help="AWS profile (else AWS_PROFILE).")] = None,
     region: Annotated[
-        str | None,
-        typer.Option(
-            help="AWS region (else the AWS chain, else ap-northeast-1).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="AWS region (else the AWS chain, else ap-northeast-1).")
     ] = None,
     endpoint_url: Annotated[
-        str | None,
-        typer.Option(
-            help="Send every call to this endpoint (emulator, VPC endpoint).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="Send every call to this endpoint (emulator, VPC endpoint).")
     ] = None,
     local: Annotated[
-        bool,
-        typer.Option(
-            "--local",
-            help="Use the embedded local backend (`sqsidem local up`).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        bool, _global("--local", help="Use the embedded local backend (`sqsidem local up`).")
     ] = False,
     stack: Annotated[
-        str | None,
-        typer.Option(
-            help="Stack name; every resource name derives from it (default: test).",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        str | None, _global(help="Stack name; every resource name derives from it (default: test).")
     ] = None,
-    output: Annotated[
-        OutputFormat | None,
-        typer.Option("--output", "-o", help="human or json.", rich_help_panel=GLOBAL_PANEL),
-    ] = None,
-    debug: Annotated[
-        bool,
-        typer.Option("--debug", help="Show tracebacks on errors.", rich_help_panel=GLOBAL_PANEL),
-    ] = False,
+    output: Annotated[OutputFormat | None, _global("--output", "-o", help="human or json.")] = None,
+    debug: Annotated[bool, _global("--debug", help="Show tracebacks on errors.")] = False,
     version: Annotated[
         bool,
-        typer.Option(
-            "--version",
-            callback=_version,
-            is_eager=True,
-            help="Print the version and exit.",
-            rich_help_panel=GLOBAL_PANEL,
-        ),
+        _global("--version", callback=_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
+    from sqsidem.render import Renderer
+    from sqsidem.settings import GlobalFlags, resolve_settings
+
     flags = GlobalFlags(
         profile=profile,
         region=region,
@@ -213,8 +193,18 @@ def root(
     ctx.obj = AppContext(settings=settings, render=Renderer(settings.output), seam=seam)
 
 
-for _module in _COMMAND_MODULES:
-    importlib.import_module(f"sqsidem.cli.{_module}").register(app)
+# In the order `sqsidem --help` lists them.
+local_cmd.register(app)
+doctor_cmd.register(app)
+stack_cmd.register(app)
+send_cmd.register(app)
+logs_cmd.register(app)
+locks_cmd.register(app)
+worker_cmd.register(app)
+dlq_cmd.register(app)
+notify_cmd.register(app)
+trace_cmd.register(app)
+demo_cmd.register(app)
 
 
 def main() -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import typer
-
-from sqsidem.render import Renderer
-from sqsidem.settings import Settings
-
 if TYPE_CHECKING:
+    import typer
+
     from sqsidem.aws import Aws, AwsFactory
     from sqsidem.names import StackNames
+    from sqsidem.render import Renderer
+    from sqsidem.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -40,16 +39,21 @@ class AppContext:
     def aws(self) -> Aws:
         """The client factory; with --local, finds the running backend (or says how to start it)."""
         if self._aws is None:
-            from sqsidem.aws import Aws
-
             endpoint = None
             if self.settings.local:
                 from sqsidem import local
 
                 endpoint = local.require_endpoint()
-            factory: AwsFactory = self.seam.aws_factory or Aws
-            self._aws = factory(self.settings, endpoint_url=endpoint)
+            self._aws = self.aws_for(self.settings, endpoint_url=endpoint)
         return self._aws
+
+    def aws_for(self, settings: Settings, *, endpoint_url: str | None = None) -> Aws:
+        """A client factory for other settings (the demo's stack on the backend it started),
+        built by the same seam as :meth:`aws`, so tests inject it once for every command."""
+        from sqsidem.aws import Aws
+
+        factory: AwsFactory = self.seam.aws_factory or Aws
+        return factory(settings, endpoint_url=endpoint_url)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

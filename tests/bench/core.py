@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from sqsidem.aws import Aws, ClientOptions
-from sqsidem.local import LocalBackend, free_port
 from sqsidem.settings import Settings
+from tests.backend import REGION, running_ministack, without_aws
 
-REGION = "ap-northeast-1"
 ROUND_TRIP_S = 0.010  # the link the issue compares against: about a real AWS region
 CLI = [sys.executable, "-m", "sqsidem"]
 # Calls that change something, for "a converged setup makes none" (prefix of the operation).
@@ -102,8 +101,8 @@ class Report:
 # -- the local backend -------------------------------------------------------------------------
 def clean_env(**extra: str) -> dict[str, str]:
     """Our environment without any AWS or sqsidem setting, plus dummy local credentials."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
     empty = Path(tempfile.gettempdir()) / "sqsidem-bench-no-aws"
+    env = without_aws()
     env.update(
         {
             "AWS_ACCESS_KEY_ID": "test",
@@ -123,14 +122,11 @@ def clean_env(**extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def local_backend() -> Iterator[str]:
     """A ministack of our own on a free port in a temp dir; yields its endpoint."""
-    with tempfile.TemporaryDirectory(prefix="sqsidem-bench-") as root:
-        backend = LocalBackend(Path(root), env=clean_env())
-        status, _ = backend.up(free_port(), timeout_s=60)
-        assert status.endpoint is not None
-        try:
-            yield status.endpoint
-        finally:
-            backend.down()
+    with (
+        tempfile.TemporaryDirectory(prefix="sqsidem-bench-") as root,
+        running_ministack(Path(root), clean_env()) as backend,
+    ):
+        yield backend.endpoint
 
 
 def make_aws(endpoint: str, *, max_attempts: int = 8, pool: int = 32) -> Aws:

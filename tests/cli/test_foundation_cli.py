@@ -49,15 +49,34 @@ def test_version() -> None:
     assert result.stdout.strip() == f"sqsidem {__version__}"
 
 
-def test_help_does_not_import_boto3() -> None:
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_does_not_import_boto3(flag: str) -> None:
     """Start-up stays fast: --help and --version never load the AWS SDK."""
     code = (
         "import sys\n"
         "from sqsidem.cli.app import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    app([{flag!r}])\nexcept SystemExit:\n    pass\n"
         "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'boto3 imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_help_does_not_read_the_package_metadata() -> None:
+    """Only --version pays for importlib.metadata (a tenth of the start-up)."""
+    code = (
+        "import sys\n"
+        "from sqsidem.cli.app import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'importlib.metadata' not in sys.modules, 'metadata read'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_version_is_the_package_metadata() -> None:
+    """sqsidem.__version__ is what the installed distribution says."""
+    from importlib.metadata import version
+
+    assert __version__ == version("sqsidem")
 
 
 def test_unknown_option_is_a_one_line_usage_error() -> None:
@@ -156,6 +175,35 @@ def test_local_state_survives_down_and_up(tmp_path: Path) -> None:
         assert not aws.sqs.list_queues().get("QueueUrls")
     finally:
         backend.down()
+
+
+@pytest.fixture
+def saved_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stopped backend's saved state: one file in its data directory."""
+    monkeypatch.setenv("SQSIDEM_STATE_DIR", str(tmp_path))
+    saved = tmp_path / "ministack" / "sqs.json"
+    saved.parent.mkdir()
+    saved.write_text("{}", encoding="utf-8")
+    return saved
+
+
+def test_local_reset_wipes_the_state_of_a_stopped_backend(saved_state: Path) -> None:
+    """`local reset --yes` deletes the emulator's saved state and says so."""
+    result = runner.invoke(app, ["local", "reset", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == ["local state wiped"]
+    assert not saved_state.parent.exists()
+
+
+def test_local_reset_without_yes_refuses_before_looking(saved_state: Path) -> None:
+    """No --yes and nobody at the terminal: exit 2, one line, nothing deleted."""
+    result = runner.invoke(app, ["local", "reset"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: delete all local state in {saved_state.parent}: refusing without --yes in a "
+        "non-interactive shell: pass --yes to confirm"
+    ]
+    assert saved_state.exists()
 
 
 def test_up_reports_a_busy_port(tmp_path: Path) -> None:

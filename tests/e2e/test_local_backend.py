@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqsidem.aws import Aws
-from tests.conftest import Ministack
+from tests.backend import Ministack
 
 
 def test_shared_backend_answers(local_aws: Aws, ministack: Ministack) -> None:

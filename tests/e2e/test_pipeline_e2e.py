@@ -22,8 +22,9 @@ from sqsidem.aws import Aws
 from sqsidem.consumer.decisions import parse_decision
 from sqsidem.names import StackNames, names_for
 from sqsidem.worker_run import WorkerRequest, run_for_stack
-from tests.conftest import Ministack
+from tests.backend import Ministack
 from tests.proofs.helpers import (
+    FAST_SETUP,
     POISON_MARKER,
     create_effects_table,
     drain_keys,
@@ -36,22 +37,21 @@ from tests.proofs.helpers import (
 )
 from tests.waiting import wait_until
 
-FAST = [
-    "--timeout",
-    "2",
-    "--visibility-timeout",
-    "4",
-    "--max-receive-count",
-    "2",
-    "--batch-size",
-    "3",
-]
 DEADLINE_S = 40
 
 
-def _setup(stack: str, processor: str, *extra: str) -> None:
-    built = run_cli(["--local", "--stack", stack, "setup", *FAST, "--processor", processor, *extra])
+def _prepare(
+    aws: Aws, ministack: Ministack, stack: str, tmp_path: Path, *setup_flags: str
+) -> tuple[StackNames, str, str, str]:
+    """The effects table, the processor, the stack: (names, effects table, queue, processor)."""
+    names = names_for(stack)
+    effects = f"effects-{stack}"
+    create_effects_table(aws, effects)
+    processor = write_effects_processor(tmp_path / "effects.py", ministack.endpoint, effects)
+    setup = ["--local", "--stack", stack, "setup", *FAST_SETUP, "--processor", processor]
+    built = run_cli([*setup, *setup_flags])
     assert built.exit_code == 0, built.stderr
+    return names, effects, _urls(aws, names)[0], processor
 
 
 def _entry(ident: str, key: str, group: str, dedup: str, body: str) -> Any:
@@ -118,12 +118,7 @@ def _assert_outcome(aws: Aws, names: StackNames, effects: str) -> None:
 def test_deployed_function_processes_a_mixed_batch(
     local_aws: Aws, ministack: Ministack, stack_name: str, tmp_path: Path
 ) -> None:
-    names = names_for(stack_name)
-    effects = f"effects-{stack_name}"
-    create_effects_table(local_aws, effects)
-    processor = write_effects_processor(tmp_path / "effects.py", ministack.endpoint, effects)
-    _setup(stack_name, processor)
-    url, _ = _urls(local_aws, names)
+    names, effects, url, _ = _prepare(local_aws, ministack, stack_name, tmp_path)
 
     _send_first(local_aws, url)
     wait_until(
@@ -151,12 +146,9 @@ def test_worker_processes_a_mixed_batch(
     local_aws: Aws, ministack: Ministack, stack_name: str, tmp_path: Path
 ) -> None:
     """`setup --no-trigger`, then `run_for_stack` in a thread until the outcome, then stop."""
-    names = names_for(stack_name)
-    effects = f"effects-{stack_name}"
-    create_effects_table(local_aws, effects)
-    processor = write_effects_processor(tmp_path / "effects.py", ministack.endpoint, effects)
-    _setup(stack_name, processor, "--no-trigger")
-    url, _ = _urls(local_aws, names)
+    names, effects, url, processor = _prepare(
+        local_aws, ministack, stack_name, tmp_path, "--no-trigger"
+    )
 
     stop = threading.Event()
     decisions = io.StringIO()

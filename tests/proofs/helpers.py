@@ -8,7 +8,21 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from sqsidem.aws import Aws
+from sqsidem.aws import Aws, ClientHook
+from sqsidem.settings import Settings
+
+# `setup` flags that keep a stack fast (DESIGN 6.8): a poison message is dead-lettered after
+# two receives, each hidden for 2x the function timeout.
+FAST_SETUP = (
+    "--timeout",
+    "2",
+    "--visibility-timeout",
+    "4",
+    "--max-receive-count",
+    "2",
+    "--batch-size",
+    "3",
+)
 
 # Figures printed in the terminal summary (see conftest.py), as (title, text).
 FIGURES: list[tuple[str, str]] = []
@@ -32,11 +46,30 @@ class CliResult:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-def run_cli(args: Sequence[str], *, stdin: str | None = None) -> CliResult:
-    """The CLI in this process (so it sees moto when a moto mock is active)."""
-    from sqsidem.cli.app import app
+def with_handlers(*handlers: tuple[str, Callable[..., Any]]) -> ClientHook:
+    """A client hook that puts botocore event handlers on every client the CLI builds,
+    ahead of moto's, so a `before-send` handler can answer in its stead."""
 
-    result = CliRunner().invoke(app, list(args), input=stdin)
+    def attach(_service: str, client: Any) -> None:
+        for event, handler in handlers:
+            client.meta.events.register_first(event, handler)
+
+    return attach
+
+
+def run_cli(
+    args: Sequence[str], *, stdin: str | None = None, on_client: ClientHook | None = None
+) -> CliResult:
+    """The CLI in this process (so it sees moto when a moto mock is active); ``on_client``
+    sees each client the CLI builds (through the context's seam)."""
+    from sqsidem.cli.app import app
+    from sqsidem.cli.context import Seam
+
+    def factory(settings: Settings, *, endpoint_url: str | None = None) -> Aws:
+        return Aws(settings, endpoint_url=endpoint_url, on_client=on_client)
+
+    seam = Seam(aws_factory=factory if on_client is not None else None)
+    result = CliRunner().invoke(app, list(args), input=stdin, obj=seam)
     exception = result.exception
     if isinstance(exception, SystemExit):
         exception = None
@@ -302,23 +335,6 @@ def drain_keys(aws: Aws, url: str) -> list[str]:
 
 def key_attribute(key: str) -> dict[str, Any]:
     return {"sqsidem-key": {"DataType": "String", "StringValue": key}}
-
-
-def no_botocore_backoff(monkeypatch: Any) -> None:
-    """Keep every botocore retry but skip its sleeping (botocore's module, not our code)."""
-    import types
-
-    import botocore.endpoint
-
-    monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=lambda _s: None))
-
-
-def add_botocore_handlers(monkeypatch: Any, *handlers: tuple[str, Callable[..., Any]]) -> None:
-    """Event handlers for every client created from now on (the CLI builds its own), placed
-    before moto's so a `before-send` handler can answer in its stead."""
-    from botocore import handlers as builtin
-
-    monkeypatch.setattr(builtin, "BUILTIN_HANDLERS", [*handlers, *builtin.BUILTIN_HANDLERS])
 
 
 def error_response(request: Any, status: int, code: str, message: str) -> Any:

@@ -9,6 +9,7 @@ roles, keys, aliases, topics, subscriptions, log groups and alarms is compared a
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqsidem.aws import Aws, ClientOptions
 from sqsidem.local import free_port
 from sqsidem.names import names_for
 from sqsidem.settings import Settings
-from tests.proofs.helpers import no_botocore_backoff, resource_snapshot, run_cli
+from tests.proofs.helpers import FAST_SETUP, resource_snapshot, run_cli
 
 REGION = "ap-northeast-1"
 PRESENT = "present"  # a stack that exists (built by `sqsidem setup` on moto)
@@ -71,19 +72,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         _fake_env(mp)
         with mock_aws():
             aws = Aws(Settings(region=REGION), ClientOptions(max_attempts=2))
-            built = run_cli(
-                [
-                    "--stack",
-                    PRESENT,
-                    "setup",
-                    "--timeout",
-                    "2",
-                    "--visibility-timeout",
-                    "4",
-                    "--max-receive-count",
-                    "2",
-                ]
-            )
+            built = run_cli(["--stack", PRESENT, "setup", *FAST_SETUP])
             assert built.exit_code == 0, built.stderr
             names = names_for(PRESENT)
             aws.sqs.create_queue(QueueName="plain")
@@ -103,263 +92,102 @@ def creds(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_env(monkeypatch)
 
 
-# (id, arguments, exit code, environment change). {files} is the directory of test files,
-# {port} a closed port on 127.0.0.1.
-CASES: list[tuple[str, list[str], int, str]] = [
-    # -- global options ---------------------------------------------------------------------
-    ("bad-stack-name", ["--stack", "BAD_name", "status"], USAGE, ""),
-    ("stack-name-too-long", ["--stack", "a" * 41, "locks", "list"], USAGE, ""),
-    ("unknown-output", ["-o", "yaml", "status"], USAGE, ""),
-    ("unknown-command", ["deploy"], USAGE, ""),
-    ("unknown-option", ["status", "--verbose"], USAGE, ""),
-    ("profile-not-found", ["--profile", "nosuch", "status"], USAGE, ""),
-    # -- setup: what AWS would reject ---------------------------------------------------------
-    ("setup-timeout-zero", ["setup", "--timeout", "0"], USAGE, ""),
-    ("setup-timeout-over-900", ["setup", "--timeout", "901"], USAGE, ""),
-    ("setup-timeout-not-int", ["setup", "--timeout", "abc"], USAGE, ""),
-    ("setup-batch-size-11", ["setup", "--batch-size", "11"], USAGE, ""),
-    ("setup-max-receive-0", ["setup", "--max-receive-count", "0"], USAGE, ""),
-    ("setup-max-receive-1001", ["setup", "--max-receive-count", "1001"], USAGE, ""),
-    (
-        "setup-visibility-below-timeout",
-        ["setup", "--timeout", "5", "--visibility-timeout", "4"],
-        USAGE,
-        "",
-    ),
-    ("setup-memory-64", ["setup", "--memory", "64"], USAGE, ""),
-    ("setup-log-retention-2", ["setup", "--log-retention-days", "2"], USAGE, ""),
-    ("setup-runtime-py27", ["setup", "--runtime", "python2.7"], USAGE, ""),
-    ("setup-key-bogus", ["setup", "--key", "header:x"], USAGE, ""),
-    ("setup-max-concurrency-1", ["setup", "--max-concurrency", "1"], USAGE, ""),
-    (
-        "setup-processor-missing-file",
-        ["setup", "--processor", "{files}/nope.py:process"],
-        USAGE,
-        "",
-    ),
-    (
-        "setup-processor-syntax-error",
-        ["setup", "--processor", "{files}/syntax.py:process"],
-        USAGE,
-        "",
-    ),
-    (
-        "setup-processor-no-function",
-        ["setup", "--processor", "{files}/nofn.py:process"],
-        USAGE,
-        "",
-    ),
-    (
-        "setup-processor-not-py",
-        ["setup", "--processor", "{files}/notes.txt:process"],
-        USAGE,
-        "",
-    ),
-    ("setup-bad-email", ["setup", "--notify-email", "nobody"], USAGE, ""),
-    ("setup-bad-lock-ttl", ["setup", "--lock-ttl", "soon"], USAGE, ""),
-    # -- send ---------------------------------------------------------------------------------
-    ("send-count-zero", ["--stack", PRESENT, "send", "--count", "0"], USAGE, ""),
-    (
-        "send-malformed-jsonl",
-        ["--stack", PRESENT, "send", "--file", "{files}/bad.jsonl"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-jsonl-no-body",
-        ["--stack", PRESENT, "send", "--file", "{files}/nobody.jsonl"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-jsonl-empty",
-        ["--stack", PRESENT, "send", "--file", "{files}/empty.jsonl"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-missing-file",
-        ["--stack", PRESENT, "send", "--file", "{files}/none.jsonl"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-body-file-not-utf8",
-        ["--stack", PRESENT, "send", "--body-file", "{files}/latin1.txt"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-file-and-count",
-        ["--stack", PRESENT, "send", "--file", "{files}/grouped.jsonl", "--count", "3"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-body-and-template",
-        ["--stack", PRESENT, "send", "hi", "--template", "{{seq}}"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-group-to-standard-queue",
-        ["send", "--queue", "plain", "--group-id", "g", "hi"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-jsonl-group-to-standard-queue",
-        ["send", "--queue", "plain", "--file", "{files}/grouped.jsonl"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-repeated-dedup-id",
-        ["--stack", PRESENT, "send", "--dedup-id", "same", "-n", "3"],
-        USAGE,
-        "",
-    ),
-    (
-        "send-dedup-and-repeat-dedup",
-        ["--stack", PRESENT, "send", "--dedup-id", "a", "--repeat-dedup-id", "b"],
-        USAGE,
-        "",
-    ),
-    ("send-concurrency-0", ["--stack", PRESENT, "send", "--concurrency", "0"], USAGE, ""),
-    (
-        "send-sets-key-attribute",
-        ["--stack", PRESENT, "send", "--attr", "sqsidem-key=x"],
-        USAGE,
-        "",
-    ),
-    ("send-bad-attr", ["--stack", PRESENT, "send", "--attr", "novalue"], USAGE, ""),
-    (
-        "send-group-id-129-chars",
-        ["--stack", PRESENT, "send", "--group-id", "g" * 129],
-        USAGE,
-        "",
-    ),
-    ("send-empty-body", ["--stack", PRESENT, "send", ""], USAGE, ""),
-    ("send-no-queue", ["--stack", GHOST, "send", "hi"], FAILURE, ""),
-    ("send-unknown-queue", ["send", "--queue", "nosuch.fifo", "hi"], FAILURE, ""),
-    # -- locks --------------------------------------------------------------------------------
-    ("locks-clear-nothing-selected", ["--stack", PRESENT, "locks", "clear"], USAGE, ""),
-    (
-        "locks-clear-all-and-stale",
-        ["--stack", PRESENT, "locks", "clear", "--all", "--stale"],
-        USAGE,
-        "",
-    ),
-    (
-        "locks-clear-ids-and-all",
-        ["--stack", PRESENT, "locks", "clear", "tx-1", "--all"],
-        USAGE,
-        "",
-    ),
-    ("locks-clear-without-yes", ["--stack", PRESENT, "locks", "clear", "--all"], USAGE, ""),
-    (
-        "locks-list-bad-status",
-        ["--stack", PRESENT, "locks", "list", "--status", "done"],
-        USAGE,
-        "",
-    ),
-    (
-        "locks-list-bad-duration",
-        ["--stack", PRESENT, "locks", "list", "--older-than", "5x"],
-        USAGE,
-        "",
-    ),
-    (
-        "locks-list-segments-0",
-        ["--stack", PRESENT, "locks", "list", "--segments", "0"],
-        USAGE,
-        "",
-    ),
-    ("locks-show-unknown-id", ["--stack", PRESENT, "locks", "show", "tx-nope"], FAILURE, ""),
-    ("locks-list-missing-stack", ["--stack", GHOST, "locks", "list"], FAILURE, ""),
-    (
-        "locks-clear-missing-stack",
-        ["--stack", GHOST, "locks", "clear", "--all", "--yes"],
-        FAILURE,
-        "",
-    ),
-    # -- teardown / dlq / notify / trace / logs -----------------------------------------------
-    ("teardown-without-yes", ["--stack", PRESENT, "teardown"], USAGE, ""),
-    (
-        "teardown-pending-days-3",
-        ["--stack", PRESENT, "teardown", "--yes", "--key-pending-days", "3"],
-        USAGE,
-        "",
-    ),
-    ("dlq-purge-without-yes", ["--stack", PRESENT, "dlq", "purge"], USAGE, ""),
-    ("dlq-redrive-without-yes", ["--stack", PRESENT, "dlq", "redrive"], USAGE, ""),
-    (
-        "dlq-redrive-cancel-with-rate",
-        ["--stack", PRESENT, "dlq", "redrive", "--cancel", "--rate", "5"],
-        USAGE,
-        "",
-    ),
-    (
-        "dlq-redrive-rate-501",
-        ["--stack", PRESENT, "dlq", "redrive", "--rate", "501"],
-        USAGE,
-        "",
-    ),
-    ("dlq-list-limit-0", ["--stack", PRESENT, "dlq", "list", "--limit", "0"], USAGE, ""),
-    ("dlq-list-missing-stack", ["--stack", GHOST, "dlq", "list"], FAILURE, ""),
-    (
-        "notify-subscribe-bad-email",
-        ["--stack", PRESENT, "notify", "subscribe", "nobody"],
-        USAGE,
-        "",
-    ),
-    ("notify-test-missing-stack", ["--stack", GHOST, "notify", "test"], FAILURE, ""),
-    ("trace-empty-id", ["--stack", PRESENT, "trace", ""], USAGE, ""),
-    ("trace-bad-since", ["--stack", PRESENT, "trace", "tx-1", "--since", "then"], USAGE, ""),
-    ("logs-bad-since", ["--stack", PRESENT, "logs", "--since", "yesterday"], USAGE, ""),
-    ("status-missing-stack", ["--stack", GHOST, "status"], FAILURE, ""),
-    # -- worker -------------------------------------------------------------------------------
-    ("worker-batch-size-11", ["--stack", PRESENT, "worker", "--batch-size", "11"], USAGE, ""),
-    ("worker-concurrency-0", ["--stack", PRESENT, "worker", "--concurrency", "0"], USAGE, ""),
-    ("worker-wait-time-21", ["--stack", PRESENT, "worker", "--wait-time", "21"], USAGE, ""),
-    (
-        "worker-processor-missing",
-        ["--stack", PRESENT, "worker", "--processor", "{files}/nope.py:process"],
-        USAGE,
-        "",
-    ),
-    (
-        "worker-key-bogus",
-        ["--stack", PRESENT, "worker", "--key", "nope", "--idle-exit", "0", "--force"],
-        USAGE,
-        "",
-    ),
-    (
-        "worker-while-mapping-enabled",
-        ["--stack", PRESENT, "worker", "--idle-exit", "0"],
-        FAILURE,
-        "",
-    ),
-    (
-        "worker-missing-stack",
-        ["--stack", GHOST, "worker", "--idle-exit", "0", "--force"],
-        FAILURE,
-        "",
-    ),
-    # -- local backend ------------------------------------------------------------------------
-    ("local-up-port-70000", ["local", "up", "--port", "70000"], USAGE, ""),
-    ("local-reset-without-yes", ["local", "reset"], USAGE, ""),
-    ("local-logs-negative-lines", ["local", "logs", "-n", "-1"], USAGE, ""),
-    ("local-not-running", ["--local", "locks", "list"], FAILURE, ""),
-    # -- the environment ----------------------------------------------------------------------
-    ("missing-credentials", ["--stack", PRESENT, "locks", "list"], FAILURE, "no-credentials"),
-    (
-        "unreachable-endpoint",
-        ["--endpoint-url", "http://127.0.0.1:{port}", "--stack", PRESENT, "locks", "list"],
-        FAILURE,
-        "fast-retries",
-    ),
-]
+# One case a line: id, exit code (2 usage, 1 failure), then the arguments as shell words.
+# {files} is the directory of test files, {closed_endpoint} a closed port on 127.0.0.1.
+MATRIX = """
+bad-stack-name                     2 --stack BAD_name status
+stack-name-too-long                2 --stack '{long_stack}' locks list
+unknown-output                     2 -o yaml status
+unknown-command                    2 deploy
+unknown-option                     2 status --verbose
+profile-not-found                  2 --profile nosuch status
+setup-timeout-zero                 2 setup --timeout 0
+setup-timeout-over-900             2 setup --timeout 901
+setup-timeout-not-int              2 setup --timeout abc
+setup-batch-size-11                2 setup --batch-size 11
+setup-max-receive-0                2 setup --max-receive-count 0
+setup-max-receive-1001             2 setup --max-receive-count 1001
+setup-visibility-below-timeout     2 setup --timeout 5 --visibility-timeout 4
+setup-memory-64                    2 setup --memory 64
+setup-log-retention-2              2 setup --log-retention-days 2
+setup-runtime-py27                 2 setup --runtime python2.7
+setup-key-bogus                    2 setup --key header:x
+setup-max-concurrency-1            2 setup --max-concurrency 1
+setup-processor-missing-file       2 setup --processor '{files}/nope.py:process'
+setup-processor-syntax-error       2 setup --processor '{files}/syntax.py:process'
+setup-processor-no-function        2 setup --processor '{files}/nofn.py:process'
+setup-processor-not-py             2 setup --processor '{files}/notes.txt:process'
+setup-bad-email                    2 setup --notify-email nobody
+setup-bad-lock-ttl                 2 setup --lock-ttl soon
+send-count-zero                    2 --stack present send --count 0
+send-malformed-jsonl               2 --stack present send --file '{files}/bad.jsonl'
+send-jsonl-no-body                 2 --stack present send --file '{files}/nobody.jsonl'
+send-jsonl-empty                   2 --stack present send --file '{files}/empty.jsonl'
+send-missing-file                  2 --stack present send --file '{files}/none.jsonl'
+send-body-file-not-utf8            2 --stack present send --body-file '{files}/latin1.txt'
+send-file-and-count                2 --stack present send --file '{files}/grouped.jsonl' --count 3
+send-body-and-template             2 --stack present send hi --template '{{seq}}'
+send-group-to-standard-queue       2 send --queue plain --group-id g hi
+send-jsonl-group-to-standard-queue 2 send --queue plain --file '{files}/grouped.jsonl'
+send-repeated-dedup-id             2 --stack present send --dedup-id same -n 3
+send-dedup-and-repeat-dedup        2 --stack present send --dedup-id a --repeat-dedup-id b
+send-concurrency-0                 2 --stack present send --concurrency 0
+send-sets-key-attribute            2 --stack present send --attr sqsidem-key=x
+send-bad-attr                      2 --stack present send --attr novalue
+send-group-id-129-chars            2 --stack present send --group-id '{long_group}'
+send-empty-body                    2 --stack present send ''
+send-no-queue                      1 --stack ghost send hi
+send-unknown-queue                 1 send --queue nosuch.fifo hi
+locks-clear-nothing-selected       2 --stack present locks clear
+locks-clear-all-and-stale          2 --stack present locks clear --all --stale
+locks-clear-ids-and-all            2 --stack present locks clear tx-1 --all
+locks-clear-without-yes            2 --stack present locks clear --all
+locks-list-bad-status              2 --stack present locks list --status done
+locks-list-bad-duration            2 --stack present locks list --older-than 5x
+locks-list-segments-0              2 --stack present locks list --segments 0
+locks-show-unknown-id              1 --stack present locks show tx-nope
+locks-list-missing-stack           1 --stack ghost locks list
+locks-clear-missing-stack          1 --stack ghost locks clear --all --yes
+teardown-without-yes               2 --stack present teardown
+teardown-pending-days-3            2 --stack present teardown --yes --key-pending-days 3
+dlq-purge-without-yes              2 --stack present dlq purge
+dlq-redrive-without-yes            2 --stack present dlq redrive
+dlq-redrive-cancel-with-rate       2 --stack present dlq redrive --cancel --rate 5
+dlq-redrive-rate-501               2 --stack present dlq redrive --rate 501
+dlq-list-limit-0                   2 --stack present dlq list --limit 0
+dlq-list-missing-stack             1 --stack ghost dlq list
+notify-subscribe-bad-email         2 --stack present notify subscribe nobody
+notify-test-missing-stack          1 --stack ghost notify test
+trace-empty-id                     2 --stack present trace ''
+trace-bad-since                    2 --stack present trace tx-1 --since then
+logs-bad-since                     2 --stack present logs --since yesterday
+status-missing-stack               1 --stack ghost status
+worker-batch-size-11               2 --stack present worker --batch-size 11
+worker-concurrency-0               2 --stack present worker --concurrency 0
+worker-wait-time-21                2 --stack present worker --wait-time 21
+worker-processor-missing           2 --stack present worker --processor '{files}/nope.py:process'
+worker-key-bogus                   2 --stack present worker --key nope --idle-exit 0 --force
+worker-while-mapping-enabled       1 --stack present worker --idle-exit 0
+worker-missing-stack               1 --stack ghost worker --idle-exit 0 --force
+local-up-port-70000                2 local up --port 70000
+local-reset-without-yes            2 local reset
+local-logs-negative-lines          2 local logs -n -1
+local-not-running                  1 --local locks list
+missing-credentials                1 --stack present locks list
+unreachable-endpoint               1 --endpoint-url {closed_endpoint} --stack present locks list
+"""
+# Cases that need the environment changed first.
+ENVIRONMENT = {"missing-credentials": "no-credentials", "unreachable-endpoint": "fast-retries"}
+LONG_VALUES = {"long_stack": "a" * 41, "long_group": "g" * 129}
+
+
+def _case(line: str) -> tuple[str, list[str], int, str]:
+    name, code, *args = shlex.split(line)
+    args = [arg.format(**LONG_VALUES) if "{long_" in arg else arg for arg in args]
+    return name, args, int(code), ENVIRONMENT.get(name, "")
+
+
+CASES = [_case(line) for line in MATRIX.strip().splitlines()]
 
 
 @pytest.mark.parametrize(("args", "code", "env"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
@@ -375,8 +203,9 @@ def test_wrong_invocation_fails_cleanly_and_changes_nothing(
         monkeypatch.delenv("AWS_ACCESS_KEY_ID")
         monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     if env == "fast-retries":
-        no_botocore_backoff(monkeypatch)  # 59 s of backoff otherwise
-    argv = [a.format(files=world.files, port=world.closed_port) for a in args]
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # 59 s of botocore's backoff otherwise
+    closed = f"http://127.0.0.1:{world.closed_port}"
+    argv = [a.format(files=world.files, closed_endpoint=closed) for a in args]
     before = resource_snapshot(world.aws)
     result = run_cli(argv)
     after = resource_snapshot(world.aws)

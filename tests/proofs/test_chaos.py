@@ -38,7 +38,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ import pytest
 from sqsidem.aws import Aws
 from sqsidem.consumer.decisions import parse_decision
 from sqsidem.names import StackNames, names_for
-from tests.conftest import REGION, Ministack
+from tests.backend import Ministack, child_env, sqsidem_command
 from tests.proofs.helpers import (
     POISON_MARKER,
     create_effects_table,
@@ -346,15 +345,9 @@ def _chaos(
     dlq = aws.sqs.get_queue_url(QueueName=names.dlq)["QueueUrl"]
     assert queue_total(aws, url) == MESSAGES + POISON
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
-    env.update(AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION)
-    command = [
-        sys.executable,
-        "-m",
-        "sqsidem",
-        "--endpoint-url",
+    env = child_env()
+    command = sqsidem_command(
         ministack.endpoint,
-        "--stack",
         stack_name,
         "worker",
         "--processor",
@@ -365,7 +358,7 @@ def _chaos(
         str(CONCURRENCY),
         "--wait-time",
         "1",
-    ]
+    )
     logs = tmp_path / "logs"
     logs.mkdir()
     fleet = Fleet(command, env, rng, logs)

@@ -16,20 +16,19 @@ from typing import Any
 
 import pytest
 
-from sqsidem.aws import Aws
+from sqsidem.aws import Aws, ClientHook
 from sqsidem.locks import ClearPlan, execute_clear, make_lock
 from sqsidem.names import names_for
-from tests.conftest import Ministack
+from tests.backend import Ministack
 from tests.netdelay import DelayProxy, Fault
 from tests.proofs.helpers import (
-    add_botocore_handlers,
     count_items,
     drain_keys,
     error_response,
     key_attribute,
-    no_botocore_backoff,
     queue_total,
     run_cli,
+    with_handlers,
 )
 
 STACK = "faults"
@@ -58,12 +57,9 @@ def moto_locks(moto_aws: Aws) -> Iterator[Aws]:
 # -- DynamoDB: throttling and UnprocessedItems on `locks clear` ------------------------------
 
 
-def test_locks_clear_survives_throttling_and_unprocessed_items(
-    moto_locks: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_locks_clear_survives_throttling_and_unprocessed_items(moto_locks: Aws) -> None:
     """Two throttled BatchWriteItem calls (retried by the client) and two answers that leave
     7 deletes unprocessed (resent by sqsidem): all 60 gone, and the summary says 60."""
-    no_botocore_backoff(monkeypatch)
     faults = {"throttled": 0, "unprocessed": 0}
 
     def throttle(request: Any, **_: Any) -> Any:
@@ -85,13 +81,14 @@ def test_locks_clear_survives_throttling_and_unprocessed_items(
         if "held" in context:
             parsed["UnprocessedItems"] = context["held"]
 
-    add_botocore_handlers(
-        monkeypatch,
+    hook = with_handlers(
         ("before-send.dynamodb.BatchWriteItem", throttle),
         ("before-parameter-build.dynamodb.BatchWriteItem", hold_back),
         ("after-call.dynamodb.BatchWriteItem", report_held),
     )
-    result = run_cli(["--stack", STACK, "-o", "json", "locks", "clear", "--all", "--yes"])
+    result = run_cli(
+        ["--stack", STACK, "-o", "json", "locks", "clear", "--all", "--yes"], on_client=hook
+    )
     assert result.exit_code == 0, result.stderr
     assert faults == {"throttled": 2, "unprocessed": 2}
     summary = json.loads(result.stdout)
@@ -150,8 +147,8 @@ def _entry_key(entry: dict[str, Any]) -> str:
 
 
 def _partial_failures(
-    monkeypatch: pytest.MonkeyPatch, *, transient: int, permanent_key: str | None
-) -> dict[str, int]:
+    *, transient: int, permanent_key: str | None
+) -> tuple[dict[str, int], ClientHook]:
     """SendMessageBatch answers: the first ``transient`` calls drop their last 3 entries as
     InternalError (retryable); ``permanent_key`` always fails as the sender's fault; one call
     is throttled outright."""
@@ -190,13 +187,12 @@ def _partial_failures(
                 }
             )
 
-    add_botocore_handlers(
-        monkeypatch,
+    hook = with_handlers(
         ("before-send.sqs.SendMessageBatch", throttle),
         ("before-parameter-build.sqs.SendMessageBatch", drop),
         ("after-call.sqs.SendMessageBatch", answer),
     )
-    return seen
+    return seen, hook
 
 
 def _jsonl(tmp_path: Any, count: int) -> tuple[str, list[str]]:
@@ -213,12 +209,13 @@ def _jsonl(tmp_path: Any, count: int) -> tuple[str, list[str]]:
 
 
 def test_send_retries_partial_batch_failures_and_throttling(
-    moto_aws: Aws, moto_queue: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    moto_aws: Aws, moto_queue: str, tmp_path: Any
 ) -> None:
-    no_botocore_backoff(monkeypatch)
-    seen = _partial_failures(monkeypatch, transient=4, permanent_key=None)
+    seen, hook = _partial_failures(transient=4, permanent_key=None)
     path, keys = _jsonl(tmp_path, 95)
-    result = run_cli(["--stack", STACK, "send", "--file", path, "--concurrency", "3"])
+    result = run_cli(
+        ["--stack", STACK, "send", "--file", path, "--concurrency", "3"], on_client=hook
+    )
     assert result.exit_code == 0, result.stderr
     assert seen == {"transient": 4, "throttled": 1}
     assert "sent 95 of 95 message(s)" in result.stderr
@@ -226,12 +223,11 @@ def test_send_retries_partial_batch_failures_and_throttling(
 
 
 def test_send_reports_the_message_that_cannot_be_sent(
-    moto_aws: Aws, moto_queue: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    moto_aws: Aws, moto_queue: str, tmp_path: Any
 ) -> None:
-    no_botocore_backoff(monkeypatch)
-    _partial_failures(monkeypatch, transient=2, permanent_key="key-042")
+    _, hook = _partial_failures(transient=2, permanent_key="key-042")
     path, keys = _jsonl(tmp_path, 95)
-    result = run_cli(["--stack", STACK, "-o", "json", "send", "--file", path])
+    result = run_cli(["--stack", STACK, "-o", "json", "send", "--file", path], on_client=hook)
     assert result.exit_code == 1, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 95

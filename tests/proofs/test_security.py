@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,6 @@ from typing import Any
 import pytest
 
 from sqsidem.aws import Aws
-from sqsidem.local import LocalBackend, free_port
 from sqsidem.names import StackNames, names_for
 from sqsidem.settings import Settings
 from sqsidem.stack.iam_policy import (
@@ -31,7 +28,14 @@ from sqsidem.stack.iam_policy import (
     lambda_trust_policy,
     log_stream_arn,
 )
-from tests.conftest import REGION, Ministack
+from tests.backend import (
+    REGION,
+    Ministack,
+    child_env,
+    running_ministack,
+    sqsidem_command,
+    without_aws,
+)
 from tests.proofs.helpers import run_cli
 from tests.waiting import wait_until
 
@@ -173,15 +177,8 @@ def test_deployed_stack_is_least_privilege_and_encrypted(moto_aws: Aws) -> None:
 def auth_ministack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ministack]:
     """A ministack of our own with AUTH=true (LocalBackend passes AUTH through to the child)."""
     root = tmp_path_factory.mktemp("ministack-auth")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
-    env["AUTH"] = "true"
-    backend = LocalBackend(root, env=env)
-    status, _ = backend.up(free_port(), timeout_s=60)
-    assert status.endpoint is not None
-    try:
-        yield Ministack(status.endpoint, root)
-    finally:
-        backend.down()
+    with running_ministack(root, without_aws(AUTH="true")) as backend:
+        yield backend
 
 
 def _lock_status(aws: Aws, names: StackNames, key: str) -> str | None:
@@ -304,18 +301,9 @@ def test_worker_subprocess_output_and_decisions_do_not_contain_the_secret(
         "        raise RuntimeError('refused ' + record['messageId'])\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SQSIDEM_"))}
-    env.update(
-        AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_DEFAULT_REGION=REGION
-    )
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sqsidem",
-            "--endpoint-url",
+        sqsidem_command(
             ministack.endpoint,
-            "--stack",
             stack_name,
             "--debug",
             "worker",
@@ -328,8 +316,8 @@ def test_worker_subprocess_output_and_decisions_do_not_contain_the_secret(
             "2",
             "--visibility-timeout",
             "30",
-        ],
-        env=env,
+        ),
+        env=child_env(ACCESS_KEY, SECRET),
         capture_output=True,
         text=True,
         timeout=60,
