@@ -27,7 +27,6 @@ def demo(
     """Set up stack `demo` on the local backend (starting it if needed), send, watch, explain."""
     from dataclasses import replace
 
-    from sqsidem.aws import Aws
     from sqsidem.demo import DEMO_STACK, dlq_depth, ensure_backend
     from sqsidem.errors import UsageError
     from sqsidem.names import names_for
@@ -43,7 +42,7 @@ def demo(
         f"local backend {'started' if backend.started else 'running'} at {backend.endpoint}"
     )
     settings = replace(app.settings, local=True, stack=stack)
-    aws = Aws(settings, endpoint_url=backend.endpoint)
+    aws = app.aws_for(settings, endpoint_url=backend.endpoint)
     _setup(render, aws, names)
     dead_before = dlq_depth(aws, names)
     tour = _send(render, aws, names)

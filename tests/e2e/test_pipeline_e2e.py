@@ -21,7 +21,7 @@ import pytest
 from sqsidem.aws import Aws
 from sqsidem.consumer.decisions import parse_decision
 from sqsidem.names import StackNames, names_for
-from sqsidem.worker_run import WorkerRequest, run_for_stack
+from sqsidem.worker.run import WorkerRequest, run_for_stack
 from tests.backend import Ministack
 from tests.proofs.helpers import (
     FAST_SETUP,
@@ -157,7 +157,14 @@ def test_worker_processes_a_mixed_batch(
 
     def work() -> None:
         try:
-            run_for_stack(local_aws, names, request, stop=stop, decision_stream=decisions, env={})
+            run_for_stack(
+                local_aws,
+                names,
+                request,
+                stop=stop,
+                emit=lambda line: decisions.write(line + "\n"),
+                env={},
+            )
         except BaseException as exc:  # surfaced below in the test's thread
             failure.append(exc)
 

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from sqsidem.aws import Aws, ClientHook
-from sqsidem.locks import ClearPlan, execute_clear, make_lock
+from sqsidem.locks.delete import execute_clear
+from sqsidem.locks.model import make_lock
+from sqsidem.locks.plan import ClearPlan
 from sqsidem.names import names_for
 from tests.backend import Ministack
 from tests.netdelay import DelayProxy, Fault
