@@ -45,6 +45,10 @@ class PartialFailure(SqsidemError):
     """Some items of a bulk operation failed; the message says how many and which."""
 
 
+class TimedOut(SqsidemError):
+    """A bounded wait reached its deadline (raised by :func:`sqsidem.retry.poll_until`)."""
+
+
 class Aborted(SqsidemError):
     """The user declined a confirmation or interrupted the command."""
 

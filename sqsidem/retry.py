@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqsidem.errors import SqsidemError
+from sqsidem.errors import TimedOut
 
 T = TypeVar("T")
 Sleep = Callable[[float], None]
@@ -125,7 +125,7 @@ def poll_until(
         if answer is not None and answer is not False:
             return answer
         if pacing.clock() >= deadline:
-            raise SqsidemError(f"gave up after {timeout_s:g}s waiting for {what}", hint)
+            raise TimedOut(f"gave up after {timeout_s:g}s waiting for {what}", hint)
         delay = min(backoff.delay(attempt), max(0.0, deadline - pacing.clock()))
         attempt += 1
         pacing.sleep(delay)

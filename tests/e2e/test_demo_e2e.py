@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
-from sqsidem.demo import tour_messages
+from sqsidem.demo.tour import tour_messages
 from sqsidem.names import names_for
 
 runner = CliRunner()
