@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
 
 from sqsidem.settings import DEFAULT_REGION, Settings
 
@@ -49,6 +49,19 @@ class ClientOptions:
 
 # Called with each client as it is made: where tests attach botocore event hooks or a Stubber.
 ClientHook = Callable[[str, Any], None]
+
+
+C = TypeVar("C")
+
+
+class _Client(Generic[C]):
+    """A typed attribute of :class:`Aws` that answers with its cached client of one service."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def __get__(self, aws: Aws, owner: type[Aws] | None = None) -> C:
+        return cast("C", aws.client(self.service))
 
 
 class Aws:
@@ -142,41 +155,15 @@ class Aws:
             self._clients[service] = made
             return made
 
-    @property
-    def sqs(self) -> SQSClient:
-        return cast("SQSClient", self.client("sqs"))
-
-    @property
-    def dynamodb(self) -> DynamoDBClient:
-        return cast("DynamoDBClient", self.client("dynamodb"))
-
-    @property
-    def lambda_(self) -> LambdaClient:
-        return cast("LambdaClient", self.client("lambda"))
-
-    @property
-    def iam(self) -> IAMClient:
-        return cast("IAMClient", self.client("iam"))
-
-    @property
-    def kms(self) -> KMSClient:
-        return cast("KMSClient", self.client("kms"))
-
-    @property
-    def logs(self) -> CloudWatchLogsClient:
-        return cast("CloudWatchLogsClient", self.client("logs"))
-
-    @property
-    def sns(self) -> SNSClient:
-        return cast("SNSClient", self.client("sns"))
-
-    @property
-    def cloudwatch(self) -> CloudWatchClient:
-        return cast("CloudWatchClient", self.client("cloudwatch"))
-
-    @property
-    def sts(self) -> STSClient:
-        return cast("STSClient", self.client("sts"))
+    sqs: _Client[SQSClient] = _Client("sqs")
+    dynamodb: _Client[DynamoDBClient] = _Client("dynamodb")
+    lambda_: _Client[LambdaClient] = _Client("lambda")
+    iam: _Client[IAMClient] = _Client("iam")
+    kms: _Client[KMSClient] = _Client("kms")
+    logs: _Client[CloudWatchLogsClient] = _Client("logs")
+    sns: _Client[SNSClient] = _Client("sns")
+    cloudwatch: _Client[CloudWatchClient] = _Client("cloudwatch")
+    sts: _Client[STSClient] = _Client("sts")
 
     def account_id(self) -> str:
         if self._account_id is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqsidem.aws import Aws
 from sqsidem.errors import explain
+from sqsidem.jsondata import fields
 
 PROBE_CONNECT_TIMEOUT_S = 2.0
 PROBE_READ_TIMEOUT_S = 5.0
@@ -63,18 +64,9 @@ class DoctorReport:
         ]
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "account": self.account,
-            "arn": self.arn,
-            "region": self.region,
-            "endpoint": self.endpoint,
-            "credentials": self.credentials,
-            "checks": [
-                {"service": p.service, "ok": p.ok, "detail": p.detail, "latency_ms": p.latency_ms}
-                for p in self.probes
-            ],
-        }
+        who = fields(self, "ok", "account", "arn", "region", "endpoint", "credentials")
+        checks = [fields(p, "service", "ok", "detail", "latency_ms") for p in self.probes]
+        return {**who, "checks": checks}
 
 
 def _probe(aws: Aws, service: str) -> tuple[Probe, object]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqsidem.errors import NotFoundError, UsageError, is_gone
+from sqsidem.jsondata import fields
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
@@ -29,12 +30,9 @@ class Subscription:
         return self.arn is None
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "protocol": self.protocol,
-            "endpoint": self.endpoint,
-            "subscription_arn": self.arn,
-            "pending_confirmation": self.pending,
-        }
+        return fields(
+            self, "protocol", "endpoint", subscription_arn="arn", pending_confirmation="pending"
+        )
 
 
 def _is_pending(arn: str | None) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqsidem.errors import error_code
+from sqsidem.jsondata import fields
 from sqsidem.locks.model import KEY, Lock
 from sqsidem.locks.plan import Action, ClearPlan, clear_action
 from sqsidem.retry import Backoff, Pacing, retry_call
@@ -40,16 +41,10 @@ class ClearResult:
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "deleted": self.deleted,
-            "skipped_live": self.skipped_live,
-            "changed": self.changed,
-            "failed": self.failed,
-            "not_found": self.not_found,
-            "scanned": self.scanned,
-            "batch_write_calls": self.batch_calls,
-            "delete_item_calls": self.delete_calls,
-        }
+        counts = ("deleted", "skipped_live", "changed", "failed", "not_found", "scanned")
+        return fields(
+            self, *counts, batch_write_calls="batch_calls", delete_item_calls="delete_calls"
+        )
 
 
 class _Unprocessed(Exception):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqsidem.consumer.lock import KEY_ATTRIBUTE, as_int, derive_state
+from sqsidem.jsondata import fields
 from sqsidem.timeparse import human_duration
 
 KEY = KEY_ATTRIBUTE
@@ -70,10 +71,7 @@ class Lock:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "transaction_id": self.transaction_id,
-            "state": self.state,
-            "status": self.status,
-            "owner": self.owner,
+            **fields(self, "transaction_id", "state", "status", "owner"),
             "message_id": self.item.get("message_id"),
             "group_id": self.item.get("group_id"),
             "receive_count": as_int(self.item.get("receive_count")),

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqsidem.errors import THROTTLED, NotFoundError, PartialFailure, UsageError, is_gone
+from sqsidem.jsondata import fields
 from sqsidem.messages.build import MessageSpec, build_messages, is_fifo_queue
 from sqsidem.messages.lanes import lanes_for
 from sqsidem.messages.model import OutgoingMessage
@@ -77,15 +78,9 @@ class SendResult:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "message_id": self.message_id,
-            "sequence_number": self.sequence_number,
-            "group_id": self.group_id,
-            "dedup_id": self.dedup_id,
-            "key": self.key,
-            "ok": self.ok,
-            "error": self.error,
-        }
+        return fields(
+            self, "message_id", "sequence_number", "group_id", "dedup_id", "key", "ok", "error"
+        )
 
 
 @dataclass
@@ -105,11 +100,7 @@ class SendSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "queue_url": self.queue_url,
-            "sent": self.sent,
-            "failed": self.failed,
-            "api_calls": self.api_calls,
-            "retried_entries": self.retried_entries,
+            **fields(self, "queue_url", "sent", "failed", "api_calls", "retried_entries"),
             "elapsed_s": round(self.elapsed_s, 3),
             "msgs_per_s": round(self.msgs_per_s, 1),
         }

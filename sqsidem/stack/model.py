@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqsidem.jsondata import fields
 from sqsidem.names import STACK_TAG
 from sqsidem.stack.calls import Call
 
@@ -56,14 +57,10 @@ class Step:
         return "; ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
+        changes = [fields(c, "attribute", "have", "want") for c in self.changes]
         return {
-            "resource": self.kind,
-            "name": self.name,
-            "action": self.action,
-            "details": self.details,
-            "changes": [
-                {"attribute": c.attribute, "have": c.have, "want": c.want} for c in self.changes
-            ],
+            **fields(self, resource="kind", name="name", action="action", details="details"),
+            "changes": changes,
             "calls": [call.as_dict() for call in self.calls],
         }
 
