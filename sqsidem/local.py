@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from sqsidem.errors import LocalBackendError, SqsidemError, UsageError
 from sqsidem.process_group import group_alive, leader_alive
 from sqsidem.retry import Pacing, poll_until
+from sqsidem.settings import DEFAULT_LOCAL_PORT
 
 if TYPE_CHECKING:
     import subprocess
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 # Every command imports this module (`--local`, `local`'s options): the modules only some
 # of its functions need (sockets, HTTP, subprocesses) are imported where they are used.
 
-DEFAULT_PORT = 4566
+DEFAULT_PORT = DEFAULT_LOCAL_PORT
 HOST = "127.0.0.1"
 HEALTH_PATH = "/_ministack/health"
 INSTALL_HINT = "install it with: pip install 'sqsidem[local]'"

@@ -19,6 +19,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 OutputMode = Literal["human", "json"]
 DEFAULT_REGION = "ap-northeast-1"
+DEFAULT_LOCAL_PORT = 4566  # the local backend's port unless `local up --port` says otherwise
 CONFIG_FILE = "sqsidem.toml"
 ENV_PREFIX = "SQSIDEM_"
 _TOML_KEYS = {"profile", "region", "endpoint_url", "local", "stack", "output", "debug"}

@@ -109,6 +109,7 @@ class Renderer:
                 width=None if terminal else 200,
                 highlight=False,
                 soft_wrap=not terminal,
+                emoji=False,  # text from outside (keys, bodies) is shown as it is: no :codes:
             )
             if err:
                 self._err_console = cached
