@@ -39,6 +39,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 
 from sqsidem.aws import Aws
+from sqsidem.retry import Pacing
 from sqsidem.settings import Settings
 
 Clock = Callable[[], float]
@@ -77,6 +78,25 @@ class Behaviours:
             throttle_rate=0.05,
             ttl_interval_s=3600 * scale,
         )
+
+
+@dataclass
+class FakeTime:
+    """One clock for the layer and for the code's waits: sleeping only moves it on."""
+
+    now: float = 0.0
+    sleeps: list[float] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def pacing(self) -> Pacing:
+        return Pacing(sleep=self.sleep, clock=self.clock, notify=self.notes.append)
 
 
 def _ok(parsed: dict[str, Any]) -> Answer:
@@ -172,8 +192,9 @@ class Realism:
         events.register("before-parameter-build", self._keep_params)
         events.register("before-call", lambda **kw: self._before(service, client, **kw))
         events.register("after-call", lambda **kw: self._after(service, **kw))
-        protocol = client.meta.service_model.protocol
-        events.register_first("before-send", lambda **kw: self._throttle(protocol, **kw))
+        if self.behaviours.throttle_rate > 0:
+            protocol = client.meta.service_model.protocol
+            events.register_first("before-send", lambda **kw: self._throttle(protocol, **kw))
 
     def factory(self, settings: Settings, *, endpoint_url: str | None = None) -> Aws:
         """An ``AwsFactory`` for ``Seam(aws_factory=...)``: every CLI client gets the hooks."""
@@ -227,9 +248,9 @@ class Realism:
             with self._mutex:
                 handler(self, params, parsed)
 
-    def _throttle(self, protocol: str, model: Any, **_: Any) -> AWSResponse | None:
+    def _throttle(self, protocol: str, event_name: str, **_: Any) -> AWSResponse | None:
         rate = self.behaviours.throttle_rate
-        if rate <= 0 or self._skipped():
+        if self._skipped():
             return None
         with self._mutex:
             # A credit that fills at `rate` per call: throttles are spread out, never two in
@@ -238,7 +259,7 @@ class Realism:
             if self._state.throttle_credit < 1.0:
                 return None
             self._state.throttle_credit -= 1.0
-            self._note("throttle", model.name)
+            self._note("throttle", _last(event_name, "."))
         return _wire_throttle(protocol)
 
     def _now(self) -> float:
