@@ -69,7 +69,7 @@ class Behaviours:
         """Every behaviour on; AWS's documented or typical durations times ``scale``."""
         return cls(
             iam_delay_s=60 * scale,
-            queue_ghost_s=60 * scale,
+            queue_ghost_s=30 * scale,
             queue_reuse_s=60 * scale,
             table_deleting_s=30 * scale,
             mapping_transition_s=30 * scale,

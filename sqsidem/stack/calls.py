@@ -67,7 +67,6 @@ class Retry:
     backoff: Backoff
     timeout_s: float
     what: str
-    attempts: int | None = None
     inner: Retry | None = None
 
     def run(self, call: Callable[[], Any], pacing: Pacing) -> Any:
@@ -80,7 +79,6 @@ class Retry:
             timeout_s=self.timeout_s,
             pacing=pacing,
             what=self.what,
-            max_attempts=self.attempts,
         )
 
 

@@ -25,8 +25,8 @@ MAPPING_IAM_TIMEOUT_S = 300.0
 # A mapping's Creating/Updating/Deleting usually lasts seconds; AWS gives no bound.
 MAPPING_SETTLE_TIMEOUT_S = 180.0
 # Queue attributes propagate within 60 s (SQS docs); the mapping checks the visibility
-# timeout it sees against the function's timeout.
-VISIBILITY_TIMEOUT_S = 90.0
+# timeout it sees against the function's timeout. 60 s and a few retries' worth of margin.
+VISIBILITY_TIMEOUT_S = 75.0
 # A deleted queue's name is reusable after 60 s: every 5 s, for at most 80 s.
 QUEUE_NAME_BACKOFF = Backoff(first_s=5.0, factor=1.0, max_s=5.0)
 QUEUE_NAME_TIMEOUT_S = 80.0

@@ -72,10 +72,11 @@ def completed_locks(backend: Backend, stack: str) -> Callable[[], bool]:
     return check
 
 
-def one_round(backend: Backend, stack: str) -> None:
-    """setup (healthy) -> send -> every message COMPLETED, none left or dead-lettered."""
+def one_round(backend: Backend, stack: str) -> str:
+    """setup (healthy) -> send -> every message COMPLETED, none left or dead-lettered;
+    what setup said on stderr."""
     names = names_for(stack)
-    ok(backend.cli(stack, "setup", *FAST))
+    said = ok(backend.cli(stack, "setup", *FAST)).stderr
     ok(backend.cli(stack, "status"))
     sent = ok(backend.cli(stack, "--output", "json", "send", "--count", str(MESSAGES)))
     assert len(sent.stdout.splitlines()) == MESSAGES
@@ -83,16 +84,21 @@ def one_round(backend: Backend, stack: str) -> None:
     wait_until(lambda: queue_depth(backend.aws, names.queue) == 0, backend.settle_s, "drain")
     assert queue_depth(backend.aws, names.dlq) == 0
     ok(backend.cli(stack, "status"))
+    return said
 
 
 @pytest.mark.slow
 def test_lifecycle_twice_ends_healthy_with_nothing_lost(backend: Backend, stack_name: str) -> None:
     """Teardown waits until things are really gone, so the next setup builds anew, and
     every message of both rounds is processed exactly once."""
+    said = ""
     for _ in range(2):
-        one_round(backend, stack_name)
-        ok(backend.cli(stack_name, "teardown", "--yes"))
+        said += one_round(backend, stack_name)
+        down = ok(backend.cli(stack_name, "teardown", "--yes"))
         assert_nothing_left(backend.aws, stack_name)
     if backend.realism is not None:
         missing = [b for b in EXPECTED if not backend.realism.fired(b)]
         assert missing == [], backend.realism.events
+        # Each wait is shown while it lasts (Pacing.notify -> the render layer's note).
+        assert "IAM propagation); waiting up to 2 min; retrying in" in said
+        assert "waiting for trigger" in down.stderr
