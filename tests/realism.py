@@ -27,7 +27,6 @@ so a test can prove a behaviour really fired. Hooks reach only in-process calls.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -41,13 +40,11 @@ from botocore.awsrequest import AWSResponse
 from sqsidem.aws import Aws
 from sqsidem.retry import Pacing
 from sqsidem.settings import Settings
+from tests.realism_lambda import LambdaBehaviours
+from tests.realism_parts import Answer, State, failed, last, wire_throttle
+from tests.realism_storage import StorageBehaviours
 
 Clock = Callable[[], float]
-Answer = tuple[AWSResponse, dict[str, Any]]
-ROLE_NOT_ASSUMABLE = "The role defined for the function cannot be assumed by Lambda."
-NO_RECEIVE = "The provided execution role does not have permissions to call ReceiveMessage on SQS"
-TTL_TOO_OFTEN = "Time to live has been modified multiple times within a fixed interval"
-IN_USE = "The resource you requested is currently in use. Please try again later."
 
 
 @dataclass(frozen=True)
@@ -99,79 +96,7 @@ class FakeTime:
         return Pacing(sleep=self.sleep, clock=self.clock, notify=self.notes.append)
 
 
-def _ok(parsed: dict[str, Any]) -> Answer:
-    return AWSResponse(None, 200, {}, None), {**parsed, "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-
-def _error(code: str, message: str, status: int = 400) -> Answer:
-    error = {"Code": code, "Message": message}
-    return AWSResponse(None, status, {}, None), {
-        "Error": error,
-        "ResponseMetadata": {"HTTPStatusCode": status},
-    }
-
-
-def _failed(parsed: dict[str, Any]) -> bool:
-    return "Error" in parsed
-
-
-def _wire_throttle(protocol: str) -> AWSResponse:
-    """A throttling answer as the service's protocol spells it (botocore parses and retries)."""
-    if protocol in ("json", "rest-json"):
-        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"})
-        headers = {"x-amzn-ErrorType": "ThrottlingException", "Content-Type": "application/json"}
-        return AWSResponse("", 400, headers, _Raw(body.encode()))
-    if protocol == "query":
-        body = (
-            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
-            "<Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"
-        )
-        return AWSResponse("", 400, {"Content-Type": "text/xml"}, _Raw(body.encode()))
-    # CBOR (CloudWatch): no encoder in the stdlib; a 503 is retried the same way.
-    return AWSResponse("", 503, {}, _Raw(b""))
-
-
-class _Raw:
-    """The raw stream an AWSResponse reads its body from."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
-@dataclass
-class _Ghost:
-    """A deleted resource that still answers, with what it looked like when deleted."""
-
-    data: dict[str, Any]
-    until: float
-    reuse_until: float = 0.0
-
-
-@dataclass
-class _State:
-    roles_ready_at: dict[str, float] = field(default_factory=dict)
-    function_roles: dict[str, str] = field(default_factory=dict)
-    queues: dict[str, _Ghost] = field(default_factory=dict)  # by queue name
-    tables: dict[str, _Ghost] = field(default_factory=dict)  # by table name
-    mappings: dict[str, _Ghost] = field(default_factory=dict)  # deleted, by UUID
-    transitions: dict[str, tuple[str, float]] = field(default_factory=dict)  # UUID -> state
-    lagging: dict[str, tuple[dict[str, str], float]] = field(default_factory=dict)  # by URL
-    ttl_changed_at: dict[str, float] = field(default_factory=dict)
-    throttle_credit: float = 0.0
-
-
-def _last(arn_or_name: str, sep: str) -> str:
-    return arn_or_name.rsplit(sep, 1)[-1]
-
-
-def _function_name(value: str) -> str:
-    return value.split(":function:", 1)[-1].split(":", 1)[0]
-
-
-class Realism:
+class Realism(LambdaBehaviours, StorageBehaviours):
     """The hook that makes every client it is given behave as :class:`Behaviours` says."""
 
     def __init__(
@@ -180,7 +105,7 @@ class Realism:
         self.behaviours = behaviours
         self.clock = clock
         self.events: list[str] = []
-        self._state = _State()
+        self._state = State()
         self._mutex = threading.RLock()
         self._inside = threading.local()
         self._rand = random.Random(seed)
@@ -240,7 +165,7 @@ class Realism:
     def _after(
         self, service: str, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any
     ) -> None:
-        if self._skipped() or _failed(parsed):
+        if self._skipped() or failed(parsed):
             return
         params: dict[str, Any] = context.get("realism_params", {})
         handler = _AFTER.get((service, model.name))
@@ -259,290 +184,11 @@ class Realism:
             if self._state.throttle_credit < 1.0:
                 return None
             self._state.throttle_credit -= 1.0
-            self._note("throttle", _last(event_name, "."))
-        return _wire_throttle(protocol)
+            self._note("throttle", last(event_name, "."))
+        return wire_throttle(protocol)
 
     def _now(self) -> float:
         return self.clock()
-
-    # -- IAM --------------------------------------------------------------------------
-    def _role_changed(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del parsed
-        delay = self.behaviours.iam_delay_s
-        if delay:
-            self._state.roles_ready_at[str(params["RoleName"])] = self._now() + delay
-
-    def _role_not_ready(self, role_arn: str) -> bool:
-        return self._now() < self._state.roles_ready_at.get(_last(role_arn, "/"), 0.0)
-
-    def _create_function(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        if self._role_not_ready(str(params.get("Role", ""))):
-            self._note("iam", "CreateFunction")
-            return _error("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
-        return None
-
-    def _update_function(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        if "Role" in params and self._role_not_ready(str(params["Role"])):
-            self._note("iam", "UpdateFunctionConfiguration")
-            return _error("InvalidParameterValueException", ROLE_NOT_ASSUMABLE)
-        return None
-
-    def _function_made(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del parsed
-        if "Role" in params:
-            name = _function_name(str(params["FunctionName"]))
-            self._state.function_roles[name] = str(params["Role"])
-
-    # -- queues -----------------------------------------------------------------------
-    def _queue_ghost(self, url: str) -> _Ghost | None:
-        ghost = self._state.queues.get(_last(url, "/"))
-        if ghost is None or ghost.data["url"] != url or self._now() >= ghost.until:
-            return None
-        return ghost
-
-    def _delete_queue(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        url = str(params["QueueUrl"])
-        if self._queue_ghost(url) is not None:
-            return _ok({})
-        b = self.behaviours
-        if not (b.queue_ghost_s or b.queue_reuse_s):
-            return None
-        with self._bypass():
-            attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-            tags = client.list_queue_tags(QueueUrl=url).get("Tags", {})
-        data = {"url": url, "attributes": attributes.get("Attributes", {}), "tags": dict(tags)}
-        now = self._now()
-        ghost = _Ghost(data, now + (b.queue_ghost_s or 0), now + (b.queue_reuse_s or 0))
-        self._state.queues[_last(url, "/")] = ghost
-        return None
-
-    def _get_queue_url(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._state.queues.get(str(params["QueueName"]))
-        if ghost is not None and self._now() < ghost.until:
-            self._note("queue-ghost", "GetQueueUrl")
-            return _ok({"QueueUrl": ghost.data["url"]})
-        return None
-
-    def _get_queue_attributes(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._queue_ghost(str(params["QueueUrl"]))
-        if ghost is None:
-            return None
-        self._note("queue-ghost", "GetQueueAttributes")
-        return _ok({"Attributes": dict(ghost.data["attributes"])})
-
-    def _list_queue_tags(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._queue_ghost(str(params["QueueUrl"]))
-        return None if ghost is None else _ok({"Tags": dict(ghost.data["tags"])})
-
-    def _tag_queue(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._queue_ghost(str(params["QueueUrl"]))
-        if ghost is None:
-            return None
-        ghost.data["tags"].update(params.get("Tags", {}))
-        return _ok({})
-
-    def _create_queue(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._state.queues.get(str(params["QueueName"]))
-        if ghost is not None and self._now() < ghost.reuse_until:
-            self._note("queue-reuse", "CreateQueue")
-            return _error(
-                "AWS.SimpleQueueService.QueueDeletedRecently",
-                "You must wait 60 seconds after deleting a queue before you can create "
-                "another queue with the same name.",
-            )
-        return None
-
-    def _queue_made(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del parsed
-        self._state.queues.pop(str(params["QueueName"]), None)
-
-    def _set_queue_attributes(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        url, delay = str(params["QueueUrl"]), self.behaviours.attribute_lag_s
-        if not delay or self._queue_ghost(url) is not None:
-            return None
-        with self._bypass():
-            now = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        old = {k: now[k] for k in params.get("Attributes", {}) if k in now}
-        self._state.lagging[url] = (old, self._now() + delay)
-        return None
-
-    def _stale(self, url: str) -> dict[str, str]:
-        old, until = self._state.lagging.get(url, ({}, 0.0))
-        return old if self._now() < until else {}
-
-    def _attributes_seen(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        stale = self._stale(str(params["QueueUrl"]))
-        if stale and "Attributes" in parsed:
-            self._note("attribute-lag", "GetQueueAttributes")
-            parsed["Attributes"].update(stale)
-
-    def _receive(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        rate = self.behaviours.short_poll_empty_rate
-        if rate <= 0 or int(params.get("WaitTimeSeconds", 0)) > 0:
-            return None
-        if self._rand.random() >= rate:
-            return None
-        self._note("short-poll-empty", "ReceiveMessage")
-        return _ok({})
-
-    # -- tables -----------------------------------------------------------------------
-    def _table_ghost(self, name: str) -> _Ghost | None:
-        ghost = self._state.tables.get(name)
-        return ghost if ghost is not None and self._now() < ghost.until else None
-
-    def _delete_table(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        name, delay = str(params["TableName"]), self.behaviours.table_deleting_s
-        if self._table_ghost(name) is not None:
-            return _error("ResourceInUseException", f"Table is being deleted: {name}")
-        if not delay:
-            return None
-        with self._bypass():
-            table = client.describe_table(TableName=name)["Table"]
-            ttl = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
-            tags = client.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])
-        data = {"table": {**table, "TableStatus": "DELETING"}, "ttl": ttl, "tags": tags}
-        self._state.tables[name] = _Ghost(data, self._now() + delay)
-        return None
-
-    def _table_read(self, params: dict[str, Any], key: str, part: str) -> Answer | None:
-        name = str(params.get("TableName") or _last(str(params.get("ResourceArn")), "/"))
-        ghost = self._table_ghost(name)
-        if ghost is None:
-            return None
-        self._note("table-deleting", key)
-        return _ok({key: ghost.data[part]})
-
-    def _create_table(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        name = str(params["TableName"])
-        if self._table_ghost(name) is not None:
-            self._note("table-deleting", "CreateTable")
-            return _error("ResourceInUseException", f"Table is being deleted: {name}")
-        return None
-
-    def _table_made(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del parsed
-        self._state.tables.pop(str(params["TableName"]), None)
-        self._state.ttl_changed_at.pop(str(params["TableName"]), None)
-
-    def _update_ttl(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        name, interval = str(params["TableName"]), self.behaviours.ttl_interval_s
-        last = self._state.ttl_changed_at.get(name)
-        if interval and last is not None and self._now() < last + interval:
-            self._note("ttl-once-per-hour", "UpdateTimeToLive")
-            return _error("ValidationException", TTL_TOO_OFTEN)
-        return None
-
-    def _ttl_changed(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del parsed
-        self._state.ttl_changed_at[str(params["TableName"])] = self._now()
-
-    # -- mappings ---------------------------------------------------------------------
-    def _in_transition(self, uuid: str) -> str | None:
-        state, until = self._state.transitions.get(uuid, ("", 0.0))
-        if self._now() < until:
-            return state
-        ghost = self._state.mappings.get(uuid)
-        return "Deleting" if ghost is not None and self._now() < ghost.until else None
-
-    def _busy(self, uuid: str, operation: str) -> Answer | None:
-        if self._in_transition(uuid) is None:
-            return None
-        self._note("mapping-in-use", operation)
-        return _error("ResourceInUseException", IN_USE)
-
-    def _create_mapping(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        function = _function_name(str(params["FunctionName"]))
-        role = self._state.function_roles.get(function, "")
-        if role and self._role_not_ready(role):
-            self._note("iam", "CreateEventSourceMapping")
-            return _error("InvalidParameterValueException", NO_RECEIVE)
-        return self._visibility_check(client, function, str(params.get("EventSourceArn", "")))
-
-    def _visibility_check(self, client: Any, function: str, queue_arn: str) -> Answer | None:
-        """AWS compares the queue's visibility timeout (as it sees it) with the function's."""
-        if not self.behaviours.attribute_lag_s or ":sqs:" not in queue_arn:
-            return None
-        stale = [
-            old
-            for url, (old, _) in self._state.lagging.items()
-            if _last(url, "/") == _last(queue_arn, ":") and self._stale(url)
-        ]
-        if not stale or "VisibilityTimeout" not in stale[0]:
-            return None
-        with self._bypass():
-            timeout = int(client.get_function_configuration(FunctionName=function)["Timeout"])
-        visibility = int(stale[0]["VisibilityTimeout"])
-        if visibility >= timeout:
-            return None
-        self._note("attribute-lag", "CreateEventSourceMapping")
-        return _error(
-            "InvalidParameterValueException",
-            f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
-            f"{timeout} seconds",
-        )
-
-    def _mapping_made(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del params
-        self._transition(parsed, "Creating")
-
-    def _mapping_updated(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del params
-        self._transition(parsed, "Updating")
-
-    def _transition(self, parsed: dict[str, Any], state: str) -> None:
-        delay = self.behaviours.mapping_transition_s
-        if delay and "UUID" in parsed:
-            self._state.transitions[str(parsed["UUID"])] = (state, self._now() + delay)
-            parsed["State"] = state
-
-    def _update_mapping(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        return self._busy(str(params["UUID"]), "UpdateEventSourceMapping")
-
-    def _delete_mapping(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        uuid, delay = str(params["UUID"]), self.behaviours.mapping_transition_s
-        busy = self._busy(uuid, "DeleteEventSourceMapping")
-        if busy is not None or not delay:
-            return busy
-        with self._bypass():
-            data = client.get_event_source_mapping(UUID=uuid)
-        data.pop("ResponseMetadata", None)
-        self._state.mappings[uuid] = _Ghost({**data, "State": "Deleting"}, self._now() + delay)
-        return None
-
-    def _get_mapping(self, client: Any, params: dict[str, Any]) -> Answer | None:
-        del client
-        ghost = self._state.mappings.get(str(params["UUID"]))
-        if ghost is not None and self._now() < ghost.until:
-            self._note("mapping-deleting", "GetEventSourceMapping")
-            return _ok(dict(ghost.data))
-        return None
-
-    def _mapping_seen(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        del params
-        state = self._in_transition(str(parsed.get("UUID", "")))
-        if state is not None:
-            parsed["State"] = state
-
-    def _mappings_listed(self, params: dict[str, Any], parsed: dict[str, Any]) -> None:
-        listed = parsed.get("EventSourceMappings", [])
-        for item in listed:
-            self._mapping_seen(params, item)
-        function = _function_name(str(params.get("FunctionName", "")))
-        for ghost in self._state.mappings.values():
-            mine = _function_name(str(ghost.data.get("FunctionArn", ""))) == function
-            if mine and self._now() < ghost.until:
-                listed.append(dict(ghost.data))
 
 
 Before = Callable[[Realism, Any, dict[str, Any]], Answer | None]
