@@ -11,6 +11,7 @@ import pytest
 from sqsidem.aws import Aws, ClientOptions
 from sqsidem.settings import Settings
 from tests.backend import REGION, Ministack, running_ministack, without_aws
+from tests.realism import Behaviours, Realism
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +65,10 @@ def stack_name(request: pytest.FixtureRequest) -> str:
     """A stack name of its own per test, so tests can share one emulator."""
     digest = hashlib.sha1(request.node.nodeid.encode(), usedforsecurity=False).hexdigest()
     return f"t{digest[:10]}"
+
+
+@pytest.fixture
+def aws_realism() -> Realism:
+    """The AWS-realism layer with every behaviour on, AWS's delays scaled down to seconds
+    (tests/realism.py); hand it to ``Aws(on_client=...)`` or ``Seam(aws_factory=...)``."""
+    return Realism(Behaviours.everything())

@@ -51,24 +51,34 @@ class Blob:
 
 
 @dataclass(frozen=True)
+class Now:
+    """The wall clock's epoch seconds when the call is made (a deletion marker's time)."""
+
+    def listing(self) -> str:
+        return "<epoch seconds at call time>"
+
+
+@dataclass(frozen=True)
 class Retry:
-    """Retry the call while AWS is still catching up (bounded by attempts and by time)."""
+    """Retry the call while AWS is still catching up (bounded by time; ``inner`` retries
+    another kind of "not yet" with its own bound, inside this one)."""
 
     retryable: Callable[[BaseException], bool]
     backoff: Backoff
-    attempts: int
     timeout_s: float
     what: str
+    inner: Retry | None = None
 
     def run(self, call: Callable[[], Any], pacing: Pacing) -> Any:
+        inner = self.inner
+        once = call if inner is None else (lambda: inner.run(call, pacing))
         return retry_call(
-            call,
+            once,
             retryable=self.retryable,
             backoff=self.backoff,
             timeout_s=self.timeout_s,
             pacing=pacing,
             what=self.what,
-            max_attempts=self.attempts,
         )
 
 
@@ -104,7 +114,7 @@ def listing(value: Any) -> Any:
         return value.as_dict()
     if isinstance(value, Json):
         return listing(value.value)
-    if isinstance(value, Blob):
+    if isinstance(value, Blob | Now):
         return value.listing()
     if isinstance(value, Mapping):
         return {str(k): listing(v) for k, v in value.items()}
@@ -121,6 +131,10 @@ def resolve(value: Any, answers: Mapping[str, Any]) -> Any:
         return json.dumps(resolve(value.value, answers))
     if isinstance(value, Blob):
         return value.data
+    if isinstance(value, Now):
+        import time
+
+        return str(int(time.time()))
     if isinstance(value, Mapping):
         return {k: resolve(v, answers) for k, v in value.items()}
     if isinstance(value, list | tuple):

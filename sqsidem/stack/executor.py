@@ -84,7 +84,15 @@ def apply(
     return result
 
 
+def _ownership(step: Step) -> bool:
+    return any(word in step.note for word in ("without tag", "belongs to", "tagged "))
+
+
 def blocked_error(plan: Plan) -> SqsidemError:
+    if not any(_ownership(step) for step in plan.blocked):
+        # Ours, but not changeable in place: each note says what to do.
+        listed = "; ".join(f"{s.kind} {s.name}: {s.note}" for s in plan.blocked)
+        return SqsidemError(f"setup cannot bring stack {plan.stack!r} in line: {listed}")
     listed = ", ".join(f"{s.kind} {s.name} ({s.note})" for s in plan.blocked)
     untagged_only = all("without tag" in s.note or "belongs to" in s.note for s in plan.blocked)
     hint = (

@@ -11,7 +11,7 @@ from sqsidem.names import StackNames
 from sqsidem.packaging import HANDLER
 from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Blob, Call, Calls, Hook
-from sqsidem.stack.eventual import iam_propagation
+from sqsidem.stack.eventual import function_iam
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import (
@@ -201,7 +201,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             "Publish": False,
             "Tags": desired.tags,
         }
-        retry = iam_propagation("the new role is not usable by Lambda yet (IAM propagation)")
+        retry = function_iam("the new role is not usable by Lambda yet (IAM propagation)")
         after = _waiter(desired.name, "function_active_v2")
         return (Call("lambda", "CreateFunction", params, retry=retry, after=after),)
 
@@ -217,7 +217,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             }
             calls.append(Call("lambda", "UpdateFunctionCode", params, after=updated))
         if config_changes(desired, observed):
-            retry = iam_propagation("the role is not usable by Lambda yet (IAM propagation)")
+            retry = function_iam("the role is not usable by Lambda yet (IAM propagation)")
             params = _configuration(desired)
             calls.append(
                 Call("lambda", "UpdateFunctionConfiguration", params, retry=retry, after=updated)

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import GONE
 from sqsidem.names import StackNames
-from sqsidem.retry import Pacing, poll_until
 from sqsidem.stack.calls import Call, Calls, Hook
-from sqsidem.stack.eventual import iam_propagation, while_in_use
+from sqsidem.stack.eventual import mapping_create, wait_gone, while_in_use
 from sqsidem.stack.function import FUNCTION
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import (
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 RESPONSE_TYPES = ("ReportBatchItemFailures",)
 DELETE_TIMEOUT_S = 120.0
-DELETE_POLL_S = 2.0
 # --no-trigger never deletes a trigger (that would stop a running pipeline on a typo), but
 # the Lambda then keeps consuming next to `sqsidem worker`: say what to do about it.
 KEPT_TRIGGER_NOTE = (
@@ -96,19 +94,10 @@ def _scaling(desired: DesiredMapping) -> dict[str, int]:
 def _gone(uuid: str) -> Hook:
     """Wait until the mapping is gone, so no last batch runs against a half-torn stack."""
 
-    def wait(aws: Aws, pacing: Pacing) -> None:
-        def gone() -> bool:
-            return unless_gone(lambda: aws.lambda_.get_event_source_mapping(UUID=uuid)) is None
+    def gone(aws: Aws) -> bool:
+        return unless_gone(lambda: aws.lambda_.get_event_source_mapping(UUID=uuid)) is None
 
-        poll_until(
-            gone,
-            timeout_s=DELETE_TIMEOUT_S,
-            interval=DELETE_POLL_S,
-            pacing=pacing,
-            what=f"trigger {uuid} to be deleted",
-        )
-
-    return wait
+    return wait_gone(f"trigger {uuid} to be deleted", gone, DELETE_TIMEOUT_S)
 
 
 def label(names: StackNames) -> str:
@@ -160,8 +149,7 @@ class MappingKind(Follower[DesiredMapping, Mappings]):
         }
         if desired.max_concurrency:
             params["ScalingConfig"] = _scaling(desired)
-        what = "the role's queue permissions are not visible to Lambda yet (IAM propagation)"
-        return (Call("lambda", "CreateEventSourceMapping", params, retry=iam_propagation(what)),)
+        return (Call("lambda", "CreateEventSourceMapping", params, retry=mapping_create()),)
 
     def update(self, desired: DesiredMapping, observed: Mappings) -> Calls:
         """Strays (triggers from other queues) go; ours is created or brought in line."""
@@ -185,9 +173,14 @@ class MappingKind(Follower[DesiredMapping, Mappings]):
         return tuple(self._delete_one(m) for m in observed)
 
     def _delete_one(self, found: ObservedMapping) -> Call:
-        params = {"UUID": found.uuid}
+        # A trigger still Creating/Updating refuses deletion (ResourceInUseException).
         return Call(
-            "lambda", "DeleteEventSourceMapping", params, tolerate=GONE, after=_gone(found.uuid)
+            "lambda",
+            "DeleteEventSourceMapping",
+            {"UUID": found.uuid},
+            tolerate=GONE,
+            retry=while_in_use("the trigger is still changing state and cannot be deleted yet"),
+            after=_gone(found.uuid),
         )
 
     def plan(

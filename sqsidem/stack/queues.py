@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.errors import GONE
 from sqsidem.names import StackNames
-from sqsidem.stack.calls import Call, Calls
-from sqsidem.stack.eventual import queue_name_reuse
+from sqsidem.stack.calls import Call, Calls, Now
+from sqsidem.stack.eventual import QUEUE_GONE_TIMEOUT_S, queue_name_reuse, wait_gone
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
 # Set only at creation; SetQueueAttributes rejects them.
 _IMMUTABLE = {"FifoQueue"}
 DLQ_RETENTION_S = 14 * 24 * 3600  # the maximum: dead letters must outlive the source's copy
+# No AWS API tells a later process that a queue is being deleted (it may answer for 60 s):
+# teardown tags it with the epoch first, and observation treats a fresh marker as "gone".
+DELETING_TAG = "sqsidem:deleting"
+# A marker older than this on a queue that still answers means the delete never happened.
+DELETING_WINDOW_S = 300
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,21 @@ def changed_attributes(desired: DesiredQueue, observed: ObservedQueue) -> dict[s
     }
 
 
+def being_deleted(tags: dict[str, str], now: float) -> bool:
+    """Tagged for deletion by a teardown less than :data:`DELETING_WINDOW_S` ago."""
+    try:
+        return now - float(tags[DELETING_TAG]) < DELETING_WINDOW_S
+    except (KeyError, ValueError):
+        return False
+
+
+def _queue_gone(name: str) -> Callable[[Aws], bool]:
+    def gone(aws: Aws) -> bool:
+        return unless_gone(lambda: aws.sqs.get_queue_url(QueueName=name)) is None
+
+    return gone
+
+
 def needs_replace(observed: ObservedQueue) -> bool:
     return observed.attributes.get("FifoQueue", "true").lower() != "true"
 
@@ -134,13 +155,18 @@ class QueueKind(TaggedKind[DesiredQueue, ObservedQueue]):
             values = {str(k): v for k, v in attributes.get("Attributes", {}).items()}
             return ObservedQueue(url, values.get("QueueArn", ""), values, dict(tags))
 
-        return unless_gone(read)
+        found = unless_gone(read)
+        if found is not None and being_deleted(found.tags, time.time()):
+            return None  # a teardown deleted it moments ago: it only still answers
+        return found
 
     def diff(self, desired: DesiredQueue, observed: ObservedQueue) -> tuple[Change, ...]:
-        return tuple(
+        changes = tuple(
             Change(name, observed.attributes.get(name), want)
             for name, want in changed_attributes(desired, observed).items()
         )
+        stale = observed.tags.get(DELETING_TAG)
+        return changes if stale is None else (*changes, Change(f"tag {DELETING_TAG}", stale, None))
 
     def blocked(self, desired: DesiredQueue, observed: ObservedQueue) -> str | None:
         return "not a FIFO queue; delete it first" if needs_replace(observed) else None
@@ -151,17 +177,31 @@ class QueueKind(TaggedKind[DesiredQueue, ObservedQueue]):
 
     def update(self, desired: DesiredQueue, observed: ObservedQueue) -> Calls:
         changes = changed_attributes(desired, observed)
-        if not changes:
-            return ()
-        return (
-            Call("sqs", "SetQueueAttributes", {"QueueUrl": observed.url, "Attributes": changes}),
-        )
+        calls = []
+        if changes:
+            params = {"QueueUrl": observed.url, "Attributes": changes}
+            calls.append(Call("sqs", "SetQueueAttributes", params))
+        if DELETING_TAG in observed.tags:  # left by a teardown whose delete failed
+            params = {"QueueUrl": observed.url, "TagKeys": [DELETING_TAG]}
+            calls.append(Call("sqs", "UntagQueue", params))
+        return tuple(calls)
 
     def tag(self, desired: DesiredQueue, observed: ObservedQueue) -> Calls:
         return (Call("sqs", "TagQueue", {"QueueUrl": observed.url, "Tags": desired.tags}),)
 
     def delete(self, observed: ObservedQueue, how: TeardownOptions) -> Calls:
-        return (Call("sqs", "DeleteQueue", {"QueueUrl": observed.url}, tolerate=GONE),)
+        """Mark, delete, and wait until its URL no longer resolves (bounded)."""
+        url, name = observed.url, _last(observed.url)
+        mark = {"QueueUrl": url, "Tags": {DELETING_TAG: Now()}}
+        gone = wait_gone(f"queue {name} to be gone", _queue_gone(name), QUEUE_GONE_TIMEOUT_S)
+        return (
+            Call("sqs", "TagQueue", mark, tolerate=GONE),
+            Call("sqs", "DeleteQueue", {"QueueUrl": url}, tolerate=GONE, after=gone),
+        )
+
+
+def _last(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1]
 
 
 DLQ = QueueKind("dlq", lambda names: names.dlq, dlq_wanted)

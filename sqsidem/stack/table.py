@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqsidem.errors import GONE
 from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Call, Calls, Hook
+from sqsidem.stack.eventual import TABLE_GONE_TIMEOUT_S, wait_gone, while_in_use
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change, tag_dict, tag_list
@@ -37,6 +38,7 @@ class ObservedTable:
     sse_enabled: bool
     ttl_attribute: str | None  # enabled TTL attribute, None when off
     tags: dict[str, str]
+    ttl_status: str = "ENABLED"
 
 
 def incompatible(desired: DesiredTable, observed: ObservedTable) -> str | None:
@@ -46,6 +48,33 @@ def incompatible(desired: DesiredTable, observed: ObservedTable) -> str | None:
         keys = ", ".join(f"{name} {kind}" for name, kind in observed.key_schema)
         return f"its key is {keys}, not {desired.key_attribute} (S) HASH; delete or rename it"
     return None
+
+
+def ttl_refusal(desired: DesiredTable, observed: ObservedTable) -> str | None:
+    """Why setup cannot set TTL now. AWS allows one TimeToLive change per table per hour, so
+    switching an attribute (disable, then enable) would fail halfway: say what to do."""
+    name, want, have = desired.name, desired.ttl_attribute, observed.ttl_attribute
+    if observed.ttl_status == "DISABLING":
+        return (
+            f"TTL on {name} is being disabled, and AWS allows the next TTL change only an hour "
+            "after the last one: run setup again in an hour"
+        )
+    if have is None or have == want:
+        return None
+    return (
+        f"its TTL is on attribute {have!r}, sqsidem's locks expire by {want!r}, and AWS allows "
+        f"one TTL change per hour (switching needs two): disable it now with `aws dynamodb "
+        f"update-time-to-live --table-name {name} --time-to-live-specification "
+        f"Enabled=false,AttributeName={have}`, then run setup again after an hour"
+    )
+
+
+def _gone(name: str) -> Hook:
+    def gone(aws: Aws) -> bool:
+        table = unless_gone(lambda: aws.dynamodb.describe_table(TableName=name)["Table"])
+        return table is None
+
+    return wait_gone(f"table {name} to be deleted", gone, TABLE_GONE_TIMEOUT_S)
 
 
 def wait_active(name: str) -> Hook:
@@ -76,6 +105,8 @@ def _read(aws: Aws, name: str) -> ObservedTable | None:
     if found is None:
         return None
     table, ttl = found
+    if table.get("TableStatus") == "DELETING":
+        return None  # going away: to setup it is missing (it waits for the name on create)
     arn = table["TableArn"]
     pages = aws.dynamodb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn)
     billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
@@ -90,6 +121,7 @@ def _read(aws: Aws, name: str) -> ObservedTable | None:
         sse_enabled=sse,
         ttl_attribute=ttl.get("AttributeName") if ttl_on else None,
         tags=tag_dict(tag for page in pages for tag in page.get("Tags", [])),
+        ttl_status=str(ttl.get("TimeToLiveStatus", "DISABLED")),
     )
 
 
@@ -101,7 +133,7 @@ class TableKind(TaggedKind[DesiredTable, ObservedTable]):
         return _read(aws, where.names.table)
 
     def blocked(self, desired: DesiredTable, observed: ObservedTable) -> str | None:
-        return incompatible(desired, observed)
+        return incompatible(desired, observed) or ttl_refusal(desired, observed)
 
     def diff(self, desired: DesiredTable, observed: ObservedTable) -> tuple[Change, ...]:
         changes = []
@@ -123,7 +155,11 @@ class TableKind(TaggedKind[DesiredTable, ObservedTable]):
             "SSESpecification": {"Enabled": True},
             "Tags": tag_list(desired.tags),
         }
-        created = Call("dynamodb", "CreateTable", params, after=wait_active(desired.name))
+        # A table of that name still DELETING refuses the create (ResourceInUseException).
+        retry = while_in_use(f"table {desired.name} is still being deleted", TABLE_GONE_TIMEOUT_S)
+        created = Call(
+            "dynamodb", "CreateTable", params, retry=retry, after=wait_active(desired.name)
+        )
         return (created, _ttl(desired.name, desired.ttl_attribute, enabled=True))
 
     def update(self, desired: DesiredTable, observed: ObservedTable) -> Calls:
@@ -140,11 +176,7 @@ class TableKind(TaggedKind[DesiredTable, ObservedTable]):
             params = {"TableName": name, **change}
             calls.append(Call("dynamodb", "UpdateTable", params, before=pending, after=settle))
             pending = None
-        if observed.ttl_attribute != desired.ttl_attribute:
-            if observed.ttl_attribute is not None:
-                # AWS allows one TTL attribute; switching means disabling the old one first.
-                calls.append(_ttl(name, observed.ttl_attribute, enabled=False, before=pending))
-                pending = None
+        if observed.ttl_attribute is None:  # another attribute's TTL is refused (blocked)
             calls.append(_ttl(name, desired.ttl_attribute, enabled=True, before=pending))
         return tuple(calls)
 
@@ -157,7 +189,8 @@ class TableKind(TaggedKind[DesiredTable, ObservedTable]):
 
     def delete(self, observed: ObservedTable, how: TeardownOptions) -> Calls:
         name = observed.arn.rsplit("/", 1)[-1]
-        return (Call("dynamodb", "DeleteTable", {"TableName": name}, tolerate=GONE),)
+        params = {"TableName": name}
+        return (Call("dynamodb", "DeleteTable", params, tolerate=GONE, after=_gone(name)),)
 
 
 TABLE = TableKind("table", lambda names: names.table)

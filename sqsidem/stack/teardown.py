@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqsidem.errors import PartialFailure, UsageError
+from sqsidem.errors import PartialFailure, SqsidemError, UsageError
 from sqsidem.names import StackNames
 from sqsidem.retry import Pacing
 from sqsidem.stack.executor import run_calls
@@ -103,7 +103,7 @@ def run_teardown(
         on_item(item, "start")
         try:
             run_calls(aws, item.calls, pacing, {})
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, SqsidemError) as exc:
             result.failed.append((item, str(exc)))
             on_item(item, "failed")
             if item.halt:

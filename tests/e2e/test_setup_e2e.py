@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
-from botocore.exceptions import ClientError
 from typer.testing import CliRunner, Result
 
 from sqsidem.aws import Aws
@@ -15,6 +12,7 @@ from sqsidem.retry import instant
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.setup import plan_setup, prepare, run_setup
 from tests.functional.stack_recorder import assert_made_as_planned, recording
+from tests.support_stack import assert_nothing_left
 from tests.waiting import wait_until
 
 FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
@@ -22,29 +20,6 @@ FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2
 
 def cli(stack: str, *args: str) -> Result:
     return CliRunner().invoke(app, ["--local", "--stack", stack, *args])
-
-
-def gone(call: Callable[[], object]) -> bool:
-    try:
-        call()
-    except ClientError:
-        return True
-    return False
-
-
-def assert_nothing_left(aws: Aws, stack: str) -> None:
-    names = names_for(stack)
-    assert gone(lambda: aws.sqs.get_queue_url(QueueName=names.queue))
-    assert gone(lambda: aws.sqs.get_queue_url(QueueName=names.dlq))
-    assert gone(lambda: aws.dynamodb.describe_table(TableName=names.table))
-    assert gone(lambda: aws.lambda_.get_function(FunctionName=names.function))
-    assert gone(lambda: aws.iam.get_role(RoleName=names.role))
-    assert gone(lambda: aws.kms.describe_key(KeyId=names.key_alias))
-    groups = aws.logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"]
-    assert [g for g in groups if g["logGroupName"] == names.log_group] == []
-    assert aws.cloudwatch.describe_alarms(AlarmNames=[names.alarm])["MetricAlarms"] == []
-    topics = [t["TopicArn"] for t in aws.sns.list_topics()["Topics"]]
-    assert not [t for t in topics if t.endswith(f":{names.topic}")]
 
 
 @pytest.mark.slow
