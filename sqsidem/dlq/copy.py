@@ -14,11 +14,11 @@ from sqsidem.consumer.keys import KEY_ATTRIBUTE
 from sqsidem.dlq.link import DlqLink
 from sqsidem.dlq.peek import QueueMessage, approximate_total, parse_message, receive_batch, release
 from sqsidem.dlq.result import ProgressFn, RedriveResult
+from sqsidem.messages.model import MAX_BATCH_ENTRIES, MAX_PAYLOAD_BYTES
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
-_MAX_BATCH_BYTES = 256 * 1024  # the older, smaller SendMessageBatch payload limit: safe everywhere
 REDRIVE_VISIBILITY_S = 120
 
 
@@ -54,7 +54,9 @@ def _chunks(
     size = 0
     for pair in entries:
         entry_size = _entry_size(pair[1])
-        if chunks[-1] and (len(chunks[-1]) == 10 or size + entry_size > _MAX_BATCH_BYTES):
+        if chunks[-1] and (
+            len(chunks[-1]) == MAX_BATCH_ENTRIES or size + entry_size > MAX_PAYLOAD_BYTES
+        ):
             chunks.append([])
             size = 0
         chunks[-1].append(pair)

@@ -244,3 +244,22 @@ def test_find_link_rejects_a_queue_without_the_redrive_policy(moto_aws: Aws) -> 
     moto_aws.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": ""})
     with pytest.raises(SqsidemError, match="does not dead-letter"):
         dlq.find_link(moto_aws, stack.names)
+
+
+def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None:
+    """Ten 100 KiB dead letters go back in one SendMessageBatch (SQS's limit is 1 MiB now)."""
+    stack = build_stack(moto_aws)
+    for index in range(10):
+        dead_letter(moto_aws, stack, f"{index}" * 100 * 1024, f"g{index}", f"d{index}")
+    link = dlq.find_link(moto_aws, stack.names)
+    batches: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        batches.append(len(params["Entries"]))
+
+    moto_aws.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
+
+    result = dlq.redrive(moto_aws, link)
+
+    assert result.ok and result.moved == 10
+    assert batches == [10]
