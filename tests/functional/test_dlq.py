@@ -263,3 +263,47 @@ def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None
 
     assert result.ok and result.moved == 10
     assert batches == [10]
+
+
+def _probe_with(stub_errors: list[tuple[str, int]], *, succeed: bool) -> tuple[bool, list[float]]:
+    """start_move_task against a stubbed SQS that answers ``stub_errors`` first."""
+    from sqsidem.dlq.link import DlqLink
+    from sqsidem.dlq.move_task import start_move_task
+    from sqsidem.settings import Settings
+
+    stubs: list[Stubber] = []
+
+    def hook(service: str, client: Any) -> None:
+        stub = Stubber(client)
+        for code, status in stub_errors:
+            stub.add_client_error(
+                "start_message_move_task", service_error_code=code, http_status_code=status
+            )
+        if succeed:
+            stub.add_response("start_message_move_task", {"TaskHandle": "h"})
+        stub.activate()
+        stubs.append(stub)
+
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue"
+    link = DlqLink("https://q/dlq", arn + "-dlq.fifo", "https://q/src", arn + ".fifo", 5)
+    sleeps: list[float] = []
+    aws = Aws(Settings(region="ap-northeast-1"), on_client=hook)
+    started = start_move_task(aws, link, rate=None, pacing=Pacing(sleep=sleeps.append))
+    for stub in stubs:
+        stub.assert_no_pending_responses()
+    return started, sleeps
+
+
+def test_move_task_probe_retries_throttles_and_server_errors(fake_credentials: None) -> None:
+    """A throttle or a 5xx on StartMessageMoveTask is asked again, not taken as fatal."""
+    errors = [("RequestThrottled", 400), ("InternalError", 500), ("ServiceUnavailable", 503)]
+    started, sleeps = _probe_with(errors, succeed=True)
+    assert started and len(sleeps) == 3
+
+
+def test_move_task_probe_knows_the_json_protocol_unsupported_code(fake_credentials: None) -> None:
+    """AWS.SimpleQueueService.UnsupportedOperation means: no move task, copy instead."""
+    started, sleeps = _probe_with(
+        [("AWS.SimpleQueueService.UnsupportedOperation", 400)], succeed=False
+    )
+    assert not started and sleeps == []
