@@ -70,7 +70,7 @@ class Aws:
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
-        self._account_id: str | None = None
+        self._caller: dict[str, str] | None = None
 
     def with_options(self, **changes: Any) -> Aws:
         """A sibling factory with other transport settings (e.g. no retries for probes)."""
@@ -178,10 +178,18 @@ class Aws:
     def sts(self) -> STSClient:
         return cast("STSClient", self.client("sts"))
 
+    def _identity(self) -> dict[str, str]:
+        if self._caller is None:
+            found = self.sts.get_caller_identity()
+            self._caller = {"Account": found["Account"], "Arn": found["Arn"]}
+        return self._caller
+
     def account_id(self) -> str:
-        if self._account_id is None:
-            self._account_id = self.sts.get_caller_identity()["Account"]
-        return self._account_id
+        return self._identity()["Account"]
+
+    def partition(self) -> str:
+        """aws, aws-cn, aws-us-gov...: every ARN sqsidem builds takes it from the caller."""
+        return partition_of(self._identity()["Arn"])
 
     def credential_source(self) -> str | None:
         """Where the credentials came from (env, shared-credentials-file, sso, ...), if any."""
@@ -189,6 +197,14 @@ class Aws:
             return "local backend dummy credentials (test/test)"
         credentials = self.session.get_credentials()
         return None if credentials is None else str(getattr(credentials, "method", "unknown"))
+
+
+def partition_of(arn: str) -> str:
+    """The partition of an ARN (``arn:<partition>:...``)."""
+    parts = arn.split(":")
+    if len(parts) < 3 or parts[0] != "arn" or not parts[1]:
+        raise ValueError(f"not an ARN: {arn!r}")
+    return parts[1]
 
 
 class AwsFactory(Protocol):

@@ -61,7 +61,7 @@ def prepare(names: StackNames, options: SetupOptions) -> Prepared:
 def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
     observed = observe_stack(aws, prepared.names)
-    refs = refs_of(observed, aws.account_id(), aws.region)
+    refs = refs_of(observed, aws)
     desired = build(prepared.names, prepared.options, refs, prepared.code)
     the_plan = plan(desired, observed, adopt=prepared.options.adopt, warnings=prepared.warnings)
     return Planned(prepared, observed, the_plan)
