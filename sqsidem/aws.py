@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from sqsidem.settings import DEFAULT_REGION, Settings
+from sqsidem.settings import DEFAULT_REGION, Settings, region_or_refuse
 
 if TYPE_CHECKING:
     import boto3
@@ -102,14 +102,13 @@ class Aws:
                 profile_name=self.settings.profile, region_name=self.settings.region
             )
             if session.region_name is None:
-                session = boto3.Session(
-                    profile_name=self.settings.profile, region_name=DEFAULT_REGION
-                )
+                region = region_or_refuse(self.settings, None, self.endpoint_url)
+                session = boto3.Session(profile_name=self.settings.profile, region_name=region)
         return session
 
     @property
     def region(self) -> str:
-        return self.session.region_name or DEFAULT_REGION
+        return region_or_refuse(self.settings, self.session.region_name, self.endpoint_url)
 
     def client(self, service: str) -> Any:
         with self._lock:

@@ -137,7 +137,9 @@ def _explain_botocore(exc: BaseException) -> Explained:
     if isinstance(exc, bx.ProfileNotFound):
         return Explained(f"{exc}: check --profile / AWS_PROFILE against ~/.aws/config", USAGE_EXIT)
     if isinstance(exc, bx.NoRegionError):
-        return Explained("no AWS region configured: pass --region or set AWS_REGION", USAGE_EXIT)
+        from sqsidem.settings import NO_REGION, NO_REGION_HINT
+
+        return Explained(f"{NO_REGION}: {NO_REGION_HINT}", USAGE_EXIT)
     if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError):
         url = _origin(str(getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")))
         return Explained(

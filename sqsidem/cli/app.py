@@ -157,7 +157,11 @@ def root(
     ctx: typer.Context,
     profile: Annotated[str | None, _global(help="AWS profile (else AWS_PROFILE).")] = None,
     region: Annotated[
-        str | None, _global(help="AWS region (else the AWS chain, else ap-northeast-1).")
+        str | None,
+        _global(
+            help="AWS region (else SQSIDEM_REGION, sqsidem.toml, the AWS chain; on AWS none "
+            "anywhere is an error; --local: ap-northeast-1)."
+        ),
     ] = None,
     endpoint_url: Annotated[
         str | None, _global(help="Send every call to this endpoint (emulator, VPC endpoint).")
