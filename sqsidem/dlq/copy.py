@@ -82,15 +82,12 @@ def copy_redrive(
     blocked_groups: set[str] = set()
     # Received but not deleted: made visible again at the end, also on Ctrl-C.
     pending: dict[str, str] = {}
-    empty_rounds = 0
     try:
-        while empty_rounds < 2:
+        while True:
             raws = receive_batch(sqs, link.dlq_url, max_messages=10, visibility_s=visibility_s)
             batch = [parse_message(raw, peeked=False) for raw in raws]
             if not batch:
-                empty_rounds += 1
-                continue
-            empty_rounds = 0
+                break  # an empty long poll: the DLQ has nothing more to give now
             for message in batch:
                 pending[message.message_id] = message.receipt_handle
             for chunk in _chunks([(m, _copy_entry(m)) for m in batch]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -307,3 +308,62 @@ def test_move_task_probe_knows_the_json_protocol_unsupported_code(fake_credentia
         [("AWS.SimpleQueueService.UnsupportedOperation", 400)], succeed=False
     )
     assert not started and sleeps == []
+
+
+def _short_polls_come_back_empty(aws: Aws) -> list[int]:
+    """Make every short poll (WaitTimeSeconds 0) answer nothing, as AWS may when it samples a
+    subset of its servers; returns the wait times asked for."""
+    from botocore.awsrequest import AWSResponse
+
+    waits: list[int] = []
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        waits.append(int(params.get("WaitTimeSeconds", 0)))
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if waits and waits[-1] == 0:
+            return AWSResponse("https://sqs", 200, {}, None), {"Messages": []}
+        return None
+
+    aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", remember)
+    aws.sqs.meta.events.register("before-call.sqs.ReceiveMessage", answer)
+    return waits
+
+
+def test_list_and_redrive_long_poll(moto_aws: Aws) -> None:
+    """Short polls may miss messages on AWS: list and redrive long-poll for 1-2 s."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g2", "d2")
+    waits = _short_polls_come_back_empty(moto_aws)
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+    assert len(listing.peek.messages) == 2
+    result = dlq.redrive(moto_aws, dlq.find_link(moto_aws, stack.names))
+
+    assert result.moved == 2 and visible(moto_aws, stack.dlq_url) == 0
+    assert waits and all(1 <= wait <= 2 for wait in waits)
+
+
+def test_list_names_fifo_groups_whose_later_messages_the_look_hides(moto_aws: Aws) -> None:
+    """FIFO: while the look holds g1's first message SQS hides the rest of g1: say so."""
+    from sqsidem.render.dlq import show_dlq_listing
+    from sqsidem.render.sink import Renderer
+
+    stack = build_stack(moto_aws)
+    for index in range(3):
+        dead_letter(moto_aws, stack, f"m{index}", "g1", f"d{index}")
+
+    def one_at_a_time(params: dict[str, Any], **_: Any) -> None:
+        params["MaxNumberOfMessages"] = 1  # AWS may answer a FIFO receive with fewer
+
+    moto_aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", one_at_a_time)
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+
+    assert [m.body for m in listing.peek.messages] == ["m0"]
+    assert listing.peek.not_shown == 2 and listing.peek.held_groups == ["g1"]
+    err = io.StringIO()
+    show_dlq_listing(Renderer("human", stdout=io.StringIO(), stderr=err), listing, full=False)
+    said = " ".join(err.getvalue().split())
+    assert "hides a group's later messages" in said and "held groups: g1" in said
