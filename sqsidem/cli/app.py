@@ -19,6 +19,7 @@ from sqsidem.cli import (
     locks_cmd,
     logs_cmd,
     notify_cmd,
+    policy_cmd,
     send_cmd,
     stack_cmd,
     trace_cmd,
@@ -207,6 +208,7 @@ locks_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
 notify_cmd.register(app)
+policy_cmd.register(app)
 trace_cmd.register(app)
 demo_cmd.register(app)
 
