@@ -101,6 +101,7 @@ _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
 }
 _RESOURCE_IN_MESSAGE = re.compile(r"\bon resource:?\s*(\S+)", re.IGNORECASE)
+_ACTION_IN_MESSAGE = re.compile(r"\bto perform:?\s*([A-Za-z0-9-]+:[A-Za-z0-9*]+)", re.IGNORECASE)
 
 
 def explain(exc: BaseException) -> Explained:
@@ -165,13 +166,7 @@ def _explain_client_error(exc: object) -> Explained:
     message = str(error.get("Message", "")).strip()
     operation = getattr(exc, "operation_name", "the call")
     if code in _ACCESS_DENIED:
-        resource = _RESOURCE_IN_MESSAGE.search(message)
-        where = f" on {resource.group(1)}" if resource else ""
-        return Explained(
-            f"access denied for {operation}{where}: grant that action to your identity "
-            f"(AWS said: {message or code})",
-            FAILURE_EXIT,
-        )
+        return _explain_denied(operation, code, message)
     if code in THROTTLED:
         return Explained(
             f"throttled by AWS on {operation} even after retries: slow down "
@@ -185,6 +180,20 @@ def _explain_client_error(exc: object) -> Explained:
             FAILURE_EXIT,
         )
     return Explained(f"{operation} failed: {code}: {message}", FAILURE_EXIT)
+
+
+def _explain_denied(operation: str, code: str, message: str) -> Explained:
+    """`access denied: <action> on <resource>`, as IAM names them when AWS says so."""
+    action = _ACTION_IN_MESSAGE.search(message)
+    resource = _RESOURCE_IN_MESSAGE.search(message)
+    what = action.group(1) if action else operation
+    where = f" on {resource.group(1)}" if resource else ""
+    said = "" if action and resource else f" (AWS said: {message or code})"
+    return Explained(
+        f"access denied: {what}{where}: grant it to your identity "
+        f"(`sqsidem policy` prints what each command needs){said}",
+        FAILURE_EXIT,
+    )
 
 
 def _origin(url: str) -> str:
