@@ -133,6 +133,7 @@ class Aws:
         made = self.session.client(  # type: ignore[call-overload]
             service, endpoint_url=self.endpoint_url, config=config
         )
+        _name_denied_resources(made)
         with self._lock:
             if service in self._clients:
                 return self._clients[service]
@@ -196,6 +197,20 @@ class Aws:
             return "local backend dummy credentials (test/test)"
         credentials = self.session.get_credentials()
         return None if credentials is None else str(getattr(credentials, "method", "unknown"))
+
+
+def _name_denied_resources(client: Any) -> None:
+    """An access-denied error keeps what the request named (AWS does not always say)."""
+    from sqsidem.errors import note_denied_resource
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["sqsidem_params"] = dict(params)
+
+    def note(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        note_denied_resource(context.get("sqsidem_params", {}), parsed)
+
+    client.meta.events.register("before-parameter-build", remember)
+    client.meta.events.register("after-call", note)
 
 
 def partition_of(arn: str) -> str:

@@ -63,9 +63,17 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "ReadFunction",
         "read-only",
-        ("lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"),
+        ("lambda:GetFunction", "lambda:GetFunctionConfiguration"),
         ("function",),
         why="status, and where logs and trace find the function's log group",
+    ),
+    Grant(
+        "ReadFunctionTags",
+        "read-only",
+        ("lambda:ListTags",),
+        ("function",),
+        aws_only=True,
+        why="AWS's GetFunction leaves out the tags unless the caller may ListTags",
     ),
     Grant(
         "ListTriggers",
