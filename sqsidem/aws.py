@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, cast
 
-from sqsidem.settings import DEFAULT_REGION, Settings
+from sqsidem.settings import DEFAULT_REGION, Settings, region_or_refuse
 
 if TYPE_CHECKING:
     import boto3
@@ -83,7 +83,7 @@ class Aws:
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None
         self._clients: dict[str, Any] = {}
-        self._account_id: str | None = None
+        self._caller: dict[str, str] | None = None
 
     def with_options(self, **changes: Any) -> Aws:
         """A sibling factory with other transport settings (e.g. no retries for probes)."""
@@ -115,14 +115,13 @@ class Aws:
                 profile_name=self.settings.profile, region_name=self.settings.region
             )
             if session.region_name is None:
-                session = boto3.Session(
-                    profile_name=self.settings.profile, region_name=DEFAULT_REGION
-                )
+                region = region_or_refuse(self.settings, None, self.endpoint_url)
+                session = boto3.Session(profile_name=self.settings.profile, region_name=region)
         return session
 
     @property
     def region(self) -> str:
-        return self.session.region_name or DEFAULT_REGION
+        return region_or_refuse(self.settings, self.session.region_name, self.endpoint_url)
 
     def client(self, service: str) -> Any:
         with self._lock:
@@ -147,6 +146,7 @@ class Aws:
         made = self.session.client(  # type: ignore[call-overload]
             service, endpoint_url=self.endpoint_url, config=config
         )
+        _name_denied_resources(made)
         with self._lock:
             if service in self._clients:
                 return self._clients[service]
@@ -165,10 +165,18 @@ class Aws:
     cloudwatch: _Client[CloudWatchClient] = _Client("cloudwatch")
     sts: _Client[STSClient] = _Client("sts")
 
+    def _identity(self) -> dict[str, str]:
+        if self._caller is None:
+            found = self.sts.get_caller_identity()
+            self._caller = {"Account": found["Account"], "Arn": found["Arn"]}
+        return self._caller
+
     def account_id(self) -> str:
-        if self._account_id is None:
-            self._account_id = self.sts.get_caller_identity()["Account"]
-        return self._account_id
+        return self._identity()["Account"]
+
+    def partition(self) -> str:
+        """aws, aws-cn, aws-us-gov...: every ARN sqsidem builds takes it from the caller."""
+        return partition_of(self._identity()["Arn"])
 
     def credential_source(self) -> str | None:
         """Where the credentials came from (env, shared-credentials-file, sso, ...), if any."""
@@ -176,6 +184,28 @@ class Aws:
             return "local backend dummy credentials (test/test)"
         credentials = self.session.get_credentials()
         return None if credentials is None else str(getattr(credentials, "method", "unknown"))
+
+
+def _name_denied_resources(client: Any) -> None:
+    """An access-denied error keeps what the request named (AWS does not always say)."""
+    from sqsidem.errors import note_denied_resource
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["sqsidem_params"] = dict(params)
+
+    def note(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        note_denied_resource(context.get("sqsidem_params", {}), parsed)
+
+    client.meta.events.register("before-parameter-build", remember)
+    client.meta.events.register("after-call", note)
+
+
+def partition_of(arn: str) -> str:
+    """The partition of an ARN (``arn:<partition>:...``)."""
+    parts = arn.split(":")
+    if len(parts) < 3 or parts[0] != "arn" or not parts[1]:
+        raise ValueError(f"not an ARN: {arn!r}")
+    return parts[1]
 
 
 class AwsFactory(Protocol):

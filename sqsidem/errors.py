@@ -105,6 +105,7 @@ _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",
 }
 _RESOURCE_IN_MESSAGE = re.compile(r"\bon resource:?\s*(\S+)", re.IGNORECASE)
+_ACTION_IN_MESSAGE = re.compile(r"\bto perform:?\s*([A-Za-z0-9-]+:[A-Za-z0-9*]+)", re.IGNORECASE)
 
 
 def explain(exc: BaseException) -> Explained:
@@ -141,7 +142,9 @@ def _explain_botocore(exc: BaseException) -> Explained:
     if isinstance(exc, bx.ProfileNotFound):
         return Explained(f"{exc}: check --profile / AWS_PROFILE against ~/.aws/config", USAGE_EXIT)
     if isinstance(exc, bx.NoRegionError):
-        return Explained("no AWS region configured: pass --region or set AWS_REGION", USAGE_EXIT)
+        from sqsidem.settings import NO_REGION, NO_REGION_HINT
+
+        return Explained(f"{NO_REGION}: {NO_REGION_HINT}", USAGE_EXIT)
     if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError):
         url = _origin(str(getattr(exc, "kwargs", {}).get("endpoint_url", "the endpoint")))
         return Explained(
@@ -167,13 +170,7 @@ def _explain_client_error(exc: object) -> Explained:
     message = str(error.get("Message", "")).strip()
     operation = getattr(exc, "operation_name", "the call")
     if code in _ACCESS_DENIED:
-        resource = _RESOURCE_IN_MESSAGE.search(message)
-        where = f" on {resource.group(1)}" if resource else ""
-        return Explained(
-            f"access denied for {operation}{where}: grant that action to your identity "
-            f"(AWS said: {message or code})",
-            FAILURE_EXIT,
-        )
+        return _explain_denied(operation, code, message, error.get(DENIED_RESOURCE))
     if code in THROTTLED:
         return Explained(
             f"throttled by AWS on {operation} even after retries: slow down "
@@ -187,6 +184,66 @@ def _explain_client_error(exc: object) -> Explained:
             FAILURE_EXIT,
         )
     return Explained(f"{operation} failed: {code}: {message}", FAILURE_EXIT)
+
+
+# The request parameters that name what a call acts on, most specific first.
+_RESOURCE_PARAMS = (
+    "QueueUrl",
+    "QueueName",
+    "TableName",
+    "FunctionName",
+    "RoleName",
+    "logGroupName",
+    "TopicArn",
+    "SubscriptionArn",
+    "AlarmName",
+    "AlarmNames",
+    "AliasName",
+    "KeyId",
+    "SourceArn",
+    "ResourceArn",
+    "ResourceARN",
+    "resourceArn",
+    "Resource",
+    "UUID",
+    "Name",
+)
+DENIED_RESOURCE = "SqsidemResource"  # where the client hook (aws.py) notes it in the error
+
+
+def resource_named_by(params: dict[str, object]) -> str | None:
+    """What a request acts on, from its parameters (AWS's denials do not always say)."""
+    for name in _RESOURCE_PARAMS:
+        value = params.get(name)
+        if isinstance(value, list) and value:
+            return ", ".join(str(item) for item in value)
+        if isinstance(value, str) and value:
+            return value.rstrip("/").rsplit("/", 1)[-1] if name == "QueueUrl" else value
+    return None
+
+
+def note_denied_resource(params: dict[str, object], parsed: dict[str, object]) -> None:
+    """On an access-denied answer, keep what the request named for :func:`explain`."""
+    error = parsed.get("Error")
+    if isinstance(error, dict) and error.get("Code") in _ACCESS_DENIED:
+        resource = resource_named_by(params)
+        if resource:
+            error[DENIED_RESOURCE] = resource
+
+
+def _explain_denied(operation: str, code: str, message: str, named: object) -> Explained:
+    """`access denied: <action> on <resource>`, as IAM names them when AWS says so."""
+    action = _ACTION_IN_MESSAGE.search(message)
+    resource = _RESOURCE_IN_MESSAGE.search(message)
+    what = action.group(1) if action else operation
+    on = resource.group(1) if resource and resource.group(1) != "*" else named
+    where = f" on {on}" if on else ""
+    said = "" if action else f" (AWS said: {message or code})"
+    return Explained(
+        f"access denied: {what}{where}: grant it to your identity "
+        f"(`sqsidem policy` prints what each command needs){said}",
+        FAILURE_EXIT,
+    )
 
 
 def _origin(url: str) -> str:

@@ -43,9 +43,9 @@ def topic_arn(aws: Aws, names: StackNames) -> str:
     """The stack topic's ARN (built from the caller's partition and account, then checked)."""
     from botocore.exceptions import ClientError
 
-    caller = aws.sts.get_caller_identity()
-    partition = caller["Arn"].split(":")[1] if caller["Arn"].count(":") >= 2 else "aws"
-    arn = f"arn:{partition}:sns:{aws.region}:{caller['Account']}:{names.topic}"
+    from sqsidem.stack.topic import topic_arn as stack_topic_arn
+
+    arn = stack_topic_arn(names, aws.account_id(), aws.region, aws.partition())
     try:
         aws.sns.get_topic_attributes(TopicArn=arn)
     except ClientError as exc:

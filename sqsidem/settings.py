@@ -40,12 +40,19 @@ class GlobalFlags:
     debug: bool = False
 
 
+NO_REGION = "no AWS region configured"
+NO_REGION_HINT = (
+    "pass --region (e.g. --region ap-northeast-1), set AWS_REGION or SQSIDEM_REGION, "
+    "or add a region to your AWS profile; --local uses ap-northeast-1"
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The resolved settings every command runs with."""
 
     profile: str | None = None
-    # None: let the AWS chain decide, falling back to DEFAULT_REGION (see aws.py).
+    # None: let the AWS chain decide (see aws.py and :func:`region_or_refuse`).
     region: str | None = None
     endpoint_url: str | None = None
     local: bool = False
@@ -61,6 +68,30 @@ class Settings:
     @property
     def json(self) -> bool:
         return self.output == "json"
+
+
+def region_or_refuse(
+    settings: Settings,
+    chain_region: str | None,
+    endpoint: str | None,
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """The region a command uses (DESIGN 6.2): ours, else the AWS chain's.
+
+    boto3's chain reads AWS_DEFAULT_REGION and the profile; AWS_REGION (what the aws CLI v2
+    and the other SDKs read) counts too.
+
+    With none anywhere, a command bound for AWS refuses (as the aws CLI does) rather than
+    create resources in a region nobody chose; the local backend and an explicit emulator
+    endpoint keep the tutorial's region.
+    """
+    env = os.environ if env is None else env
+    region = settings.region or chain_region or env.get("AWS_REGION")
+    if region:
+        return region
+    if settings.local or endpoint:
+        return DEFAULT_REGION
+    raise UsageError(NO_REGION, NO_REGION_HINT)
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:

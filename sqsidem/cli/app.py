@@ -19,6 +19,7 @@ from sqsidem.cli import (
     locks_cmd,
     logs_cmd,
     notify_cmd,
+    policy_cmd,
     send_cmd,
     stack_cmd,
     trace_cmd,
@@ -157,7 +158,11 @@ def root(
     ctx: typer.Context,
     profile: Annotated[str | None, _global(help="AWS profile (else AWS_PROFILE).")] = None,
     region: Annotated[
-        str | None, _global(help="AWS region (else the AWS chain, else ap-northeast-1).")
+        str | None,
+        _global(
+            help="AWS region (else SQSIDEM_REGION, sqsidem.toml, the AWS chain; on AWS none "
+            "anywhere is an error; --local: ap-northeast-1)."
+        ),
     ] = None,
     endpoint_url: Annotated[
         str | None, _global(help="Send every call to this endpoint (emulator, VPC endpoint).")
@@ -203,6 +208,7 @@ locks_cmd.register(app)
 worker_cmd.register(app)
 dlq_cmd.register(app)
 notify_cmd.register(app)
+policy_cmd.register(app)
 trace_cmd.register(app)
 demo_cmd.register(app)
 

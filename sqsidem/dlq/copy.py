@@ -14,11 +14,11 @@ from sqsidem.consumer.keys import KEY_ATTRIBUTE
 from sqsidem.dlq.link import DlqLink
 from sqsidem.dlq.peek import QueueMessage, approximate_total, parse_message, receive_batch, release
 from sqsidem.dlq.result import ProgressFn, RedriveResult
+from sqsidem.messages.model import MAX_BATCH_ENTRIES, MAX_PAYLOAD_BYTES
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
-_MAX_BATCH_BYTES = 256 * 1024  # the older, smaller SendMessageBatch payload limit: safe everywhere
 REDRIVE_VISIBILITY_S = 120
 
 
@@ -54,7 +54,9 @@ def _chunks(
     size = 0
     for pair in entries:
         entry_size = _entry_size(pair[1])
-        if chunks[-1] and (len(chunks[-1]) == 10 or size + entry_size > _MAX_BATCH_BYTES):
+        if chunks[-1] and (
+            len(chunks[-1]) == MAX_BATCH_ENTRIES or size + entry_size > MAX_PAYLOAD_BYTES
+        ):
             chunks.append([])
             size = 0
         chunks[-1].append(pair)
@@ -80,15 +82,12 @@ def copy_redrive(
     blocked_groups: set[str] = set()
     # Received but not deleted: made visible again at the end, also on Ctrl-C.
     pending: dict[str, str] = {}
-    empty_rounds = 0
     try:
-        while empty_rounds < 2:
+        while True:
             raws = receive_batch(sqs, link.dlq_url, max_messages=10, visibility_s=visibility_s)
             batch = [parse_message(raw, peeked=False) for raw in raws]
             if not batch:
-                empty_rounds += 1
-                continue
-            empty_rounds = 0
+                break  # an empty long poll: the DLQ has nothing more to give now
             for message in batch:
                 pending[message.message_id] = message.receipt_handle
             for chunk in _chunks([(m, _copy_entry(m)) for m in batch]):

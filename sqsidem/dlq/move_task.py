@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqsidem.dlq.link import DlqLink
 from sqsidem.dlq.result import ProgressFn, RedriveResult
-from sqsidem.errors import SqsidemError, error_code
-from sqsidem.retry import Pacing, poll_until
+from sqsidem.errors import SqsidemError, error_code, is_throttled
+from sqsidem.retry import Backoff, Pacing, poll_until, retry_call
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _NO_MOVE_TASK_CODES = {
     "InvalidAction",
     "UnsupportedOperation",
+    # SQS's JSON protocol: botocore reports the legacy query code from x-amzn-query-error.
+    "AWS.SimpleQueueService.UnsupportedOperation",
     "NotImplemented",
     "NotImplementedException",
 }
@@ -28,12 +30,33 @@ MAX_MOVE_RATE = 500
 MOVE_TASK_POLL_S = 2.0
 # A bound on the wait, not on the task: AWS moves on after we stop watching.
 MOVE_TASK_TIMEOUT_S = 3600.0
+# The probe retries throttles and 5xx answers itself (its client makes one attempt each).
+PROBE_TIMEOUT_S = 30.0
+PROBE_BACKOFF = Backoff(0.5, max_s=5.0, jitter=0.5)
 
 
 def move_task_unsupported(exc: BaseException) -> bool:
     if isinstance(exc, NotImplementedError):
         return True
-    return error_code(exc) in _NO_MOVE_TASK_CODES
+    if error_code(exc) in _NO_MOVE_TASK_CODES:
+        return True
+    # moto's server answers a call it lacks with a bare 500 that says so.
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+    return _status(exc) >= 500 and "not been implemented" in message
+
+
+def _status(exc: BaseException) -> int:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return 0
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def probe_retryable(exc: BaseException) -> bool:
+    """A throttle or a server error says nothing about support: ask again."""
+    if move_task_unsupported(exc):
+        return False
+    return is_throttled(exc) or _status(exc) >= 500
 
 
 def move_task_timeout_s(count: int, rate: int | None) -> float:
@@ -44,18 +67,27 @@ def move_task_timeout_s(count: int, rate: int | None) -> float:
     return max(MOVE_TASK_TIMEOUT_S, 2.0 * count / rate)
 
 
-def start_move_task(aws: Aws, link: DlqLink, *, rate: int | None) -> bool:
+def start_move_task(
+    aws: Aws, link: DlqLink, *, rate: int | None, pacing: Pacing | None = None
+) -> bool:
     """Start a message move task DLQ -> source; False where the backend has none."""
     from botocore.exceptions import ClientError
 
     request: dict[str, Any] = {"SourceArn": link.dlq_arn, "DestinationArn": link.source_arn}
     if rate is not None:
         request["MaxNumberOfMessagesPerSecond"] = rate
-    # No retries: an emulator without the call answers 500 on some setups, and retrying
-    # that only delays the fallback.
+    # botocore's own retries off: an emulator without the call can answer 500, and that
+    # must fall back at once; throttles and other 5xx are retried here, within a bound.
     probe = aws.with_options(max_attempts=1).sqs
     try:
-        probe.start_message_move_task(**request)
+        retry_call(
+            lambda: probe.start_message_move_task(**request),
+            retryable=probe_retryable,
+            backoff=PROBE_BACKOFF,
+            timeout_s=PROBE_TIMEOUT_S,
+            pacing=pacing or Pacing(),
+            what="SQS is busy starting the message move task",
+        )
     except (ClientError, NotImplementedError) as exc:
         if not move_task_unsupported(exc):
             raise

@@ -8,6 +8,10 @@ approximate counts say how many we could not show.
 
 Every look is a receive: ApproximateReceiveCount goes up by one. On a queue with a redrive
 policy that spends one of the message's attempts, so callers say so.
+
+Receives long-poll (:data:`LONG_POLL_S`): a short poll asks only a sample of SQS's servers
+and can come back empty while messages exist, so "empty" means something only after a
+long poll.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 PEEK_VISIBILITY_S = 30
+# One empty long poll of this length ends a look (it asks every server, unlike a short poll).
+LONG_POLL_S = 1
 DEFAULT_PEEK_LIMIT = 100
 KeySource = Literal["attribute", "dedup-id"]
 
@@ -55,6 +61,15 @@ class Peek:
     messages: list[QueueMessage]
     approximate_total: int  # visible + in flight + delayed, read before the look
     not_shown: int
+    fifo: bool = False
+
+    @property
+    def held_groups(self) -> list[str]:
+        """FIFO groups whose later messages may be hidden: SQS shows none of a group's
+        messages while earlier ones are in flight, and the look holds the earlier ones."""
+        if not self.fifo or not self.not_shown:
+            return []
+        return sorted({m.group_id for m in self.messages if m.group_id is not None})
 
 
 def message_key(
@@ -115,14 +130,14 @@ def approximate_total(sqs: SQSClient, url: str) -> int:
 
 
 def receive_batch(
-    sqs: SQSClient, url: str, *, max_messages: int, visibility_s: int
+    sqs: SQSClient, url: str, *, max_messages: int, visibility_s: int, wait_s: int = LONG_POLL_S
 ) -> list[dict[str, Any]]:
-    """One ReceiveMessage with every system and message attribute (no long polling)."""
+    """One long-polling ReceiveMessage with every system and message attribute."""
     response = sqs.receive_message(
         QueueUrl=url,
         MaxNumberOfMessages=max(1, min(10, max_messages)),
         VisibilityTimeout=visibility_s,
-        WaitTimeSeconds=0,
+        WaitTimeSeconds=wait_s,
         MessageSystemAttributeNames=["All"],
         MessageAttributeNames=["All"],
     )
@@ -153,17 +168,16 @@ def peek(
     seen: dict[str, QueueMessage] = {}
     handles: list[str] = []
     started = clock()
-    empty_rounds = 0
     try:
         # Stop well before our hold expires: past it, the same messages would come back.
-        while len(seen) < limit and empty_rounds < 2 and clock() - started < visibility_s / 2:
+        while len(seen) < limit and clock() - started < visibility_s / 2:
+            if seen and len(seen) >= total:
+                break  # everything the queue counted is in hand: no need to wait for more
             batch = receive_batch(
                 sqs, url, max_messages=limit - len(seen), visibility_s=visibility_s
             )
             if not batch:
-                empty_rounds += 1
-                continue
-            empty_rounds = 0
+                break  # an empty long poll: nothing more can be seen now
             for raw in batch:
                 handles.append(str(raw["ReceiptHandle"]))
                 message = parse_message(raw)
@@ -171,4 +185,4 @@ def peek(
     finally:
         release(sqs, url, handles)
     messages = list(seen.values())
-    return Peek(messages, total, max(0, total - len(messages)))
+    return Peek(messages, total, max(0, total - len(messages)), fifo=url.endswith(".fifo"))

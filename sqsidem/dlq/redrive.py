@@ -72,7 +72,7 @@ def redrive(
 
     ``timeout_s`` bounds the wait for a move task (the task itself goes on in AWS).
     """
-    if not start_move_task(aws, link, rate=rate):
+    if not start_move_task(aws, link, rate=rate, pacing=pacing):
         return copy_redrive(aws, link, on_progress=on_progress)
     return wait_for_move_task(
         aws.sqs,

@@ -42,11 +42,15 @@ def show_dlq_listing(render: Renderer, listing: DlqListing, *, full: bool) -> No
         )
     seen = listing.peek
     render.info(f"{len(rows)} message(s) shown, all left in the DLQ")
-    if seen.not_shown:
+    if seen.held_groups:
         render.note(
-            f"{seen.not_shown} more not shown: in flight elsewhere, or hidden behind earlier "
-            "messages of their FIFO group"
+            f"{seen.not_shown} more not shown: this FIFO queue hides a group's later messages "
+            "while this look holds its earlier ones (held groups: "
+            f"{', '.join(seen.held_groups)}), or they are in flight elsewhere; "
+            "they stay in the DLQ and a redrive moves them in order"
         )
+    elif seen.not_shown:
+        render.note(f"{seen.not_shown} more not shown: in flight elsewhere")
     if any(r["dedup_id_replaced"] for r in rows):
         render.note(
             "a FIFO DLQ replaces the dedup id with the original message id: "

@@ -1,7 +1,7 @@
 """Policy documents, built as data: least privilege, one resource ARN per statement (DESIGN 3).
 
 Only the log-stream ARN ends with ``*``: CreateLogStream / PutLogEvents act on streams that
-do not exist yet. ``partition`` is a parameter so other partitions stay possible.
+do not exist yet. No partition is assumed: every ARN comes from the caller's (``Refs``).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqsidem.stack.calls import Ref
+    from sqsidem.stack.inputs import Refs
 
 PolicyDocument = dict[str, Any]
 VERSION = "2012-10-17"
@@ -36,13 +37,11 @@ EFFECTS_POLICY = "sqsidem-effects"
 ALLOWED_ACTIONS = frozenset(
     QUEUE_ACTIONS + KEY_ACTIONS + TABLE_ACTIONS + LOG_ACTIONS + EFFECT_ACTIONS
 )
-# Services that use the key for the encrypted topic and the alarm that publishes to it.
-KEY_USER_SERVICES = ("sns.amazonaws.com", "cloudwatch.amazonaws.com")
 KEY_USER_ACTIONS = ("kms:GenerateDataKey*", "kms:Decrypt")
 
 
-def log_stream_arn(region: str, account: str, log_group: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:logs:{region}:{account}:log-group:{log_group}:*"
+def log_stream_arn(refs: Refs, log_group: str) -> str:
+    return refs.arn("logs", f"log-group:{log_group}:*")
 
 
 def lambda_trust_policy() -> PolicyDocument:
@@ -112,8 +111,13 @@ def _core_policies(
     }
 
 
-def key_policy(account: str, partition: str = "aws") -> PolicyDocument:
-    """The account administers the key; SNS and CloudWatch may use it (encrypted topic)."""
+def key_policy(*, account: str, root_arn: str, topic_arn: str, alarm_arn: str) -> PolicyDocument:
+    """The account administers the key; SNS and CloudWatch may use it (encrypted topic).
+
+    Each service may use it only for this account's stack topic or alarm: without the
+    ``aws:SourceAccount`` / ``aws:SourceArn`` conditions, any account's topic or alarm could
+    make the service use our key (the confused deputy).
+    """
     # In a key policy "Resource": "*" means "this key"; it grants nothing beyond it.
     return {
         "Version": VERSION,
@@ -122,18 +126,27 @@ def key_policy(account: str, partition: str = "aws") -> PolicyDocument:
             {
                 "Sid": "AccountAdministers",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Principal": {"AWS": root_arn},
                 "Action": "kms:*",
                 "Resource": "*",
             },
-            {
-                "Sid": "NotificationServicesUseKey",
-                "Effect": "Allow",
-                "Principal": {"Service": list(KEY_USER_SERVICES)},
-                "Action": list(KEY_USER_ACTIONS),
-                "Resource": "*",
-            },
+            _service_use("TopicUsesKey", "sns.amazonaws.com", account, topic_arn),
+            _service_use("AlarmUsesKey", "cloudwatch.amazonaws.com", account, alarm_arn),
         ],
+    }
+
+
+def _service_use(sid: str, service: str, account: str, source_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": list(KEY_USER_ACTIONS),
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": source_arn},
+        },
     }
 
 

@@ -8,8 +8,6 @@ from sqsidem.names import StackNames
 from sqsidem.packaging import FunctionZip
 from sqsidem.stack.options import SetupOptions
 
-PARTITION = "aws"
-
 
 @dataclass(frozen=True)
 class Refs:
@@ -17,13 +15,14 @@ class Refs:
 
     account: str
     region: str
+    partition: str  # the caller's (aws, aws-cn, aws-us-gov): never assumed
     key_arn: str | None = None  # unknown until the key exists (its id is random)
     queue_arn: str | None = None
     dlq_arn: str | None = None
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
-        return f"arn:{PARTITION}:{service}:{region}:{self.account}:{resource}"
+        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
 
     def with_(self, **changes: str) -> Refs:
         return replace(self, **changes)
@@ -52,4 +51,8 @@ class Inputs:
 
     @property
     def role_arn(self) -> str:
-        return f"arn:{PARTITION}:iam::{self.refs.account}:role/{self.names.role}"
+        return self.refs.arn("iam", f"role/{self.names.role}", regional=False)
+
+    @property
+    def alarm_arn(self) -> str:
+        return self.refs.arn("cloudwatch", f"alarm:{self.names.alarm}")

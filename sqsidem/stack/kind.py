@@ -72,6 +72,7 @@ class Where:
     account: str
     region: str
     seen: ObservedStack
+    partition: str  # the caller's: ARNs are never assumed to be in "aws"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqsidem.errors import GONE
 from sqsidem.stack import iam_policy
 from sqsidem.stack.calls import Call, Calls, Json, Ref
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
-from sqsidem.stack.inputs import PARTITION, Inputs
+from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
@@ -52,7 +52,12 @@ class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
         names = inputs.names
         return DesiredKey(
             alias=names.key_alias,
-            policy=iam_policy.key_policy(inputs.refs.account, PARTITION),
+            policy=iam_policy.key_policy(
+                account=inputs.refs.account,
+                root_arn=inputs.refs.arn("iam", "root", regional=False),
+                topic_arn=inputs.topic_arn,
+                alarm_arn=inputs.alarm_arn,
+            ),
             description=f"{DESCRIPTION_PREFIX} {names.stack}: queues, topic",
             tags=names.tags,
         )

@@ -17,19 +17,21 @@ if TYPE_CHECKING:
 
 def observe_stack(aws: Aws, names: StackNames) -> ObservedStack:
     """Each kind in registry order (a kind may read what an earlier one found)."""
-    account, region = aws.account_id(), aws.region
+    account, region, partition = aws.account_id(), aws.region, aws.partition()
     seen = ObservedStack()
     for kind in KINDS:
-        seen = seen.with_(kind.key, kind.observe(aws, Where(names, account, region, seen)))
+        where = Where(names, account, region, seen, partition)
+        seen = seen.with_(kind.key, kind.observe(aws, where))
     return seen
 
 
-def refs_of(seen: ObservedStack, account: str, region: str) -> Refs:
+def refs_of(seen: ObservedStack, aws: Aws) -> Refs:
     """The ARNs AWS already gave the stack (a key that must be replaced gives none)."""
     key, queue, dlq = KEY.seen_in(seen), QUEUE.seen_in(seen), DLQ.seen_in(seen)
     return Refs(
-        account=account,
-        region=region,
+        account=aws.account_id(),
+        region=aws.region,
+        partition=aws.partition(),
         key_arn=key.arn if key is not None and not needs_replace(key) else None,
         queue_arn=queue.arn if queue and queue.arn else None,
         dlq_arn=dlq.arn if dlq and dlq.arn else None,

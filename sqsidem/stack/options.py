@@ -7,12 +7,14 @@ recommendations come back as warnings for the CLI to print.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqsidem.errors import UsageError
 from sqsidem.packaging import PROCESSOR_MODULE
+from sqsidem.stack.runtimes import check_runtime, today_utc
 
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
@@ -50,8 +52,6 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
-# The consumer needs 3.10+ syntax (X | Y in isinstance).
-_RUNTIME_RE = re.compile(r"^python3\.(1[0-9])$")
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
 
@@ -103,8 +103,12 @@ def _in_range(option: str, value: int, low: int, high: int, why: str = "") -> No
         raise UsageError(f"{option} must be {low}..{high}{suffix}, not {value}")
 
 
-def validate(options: SetupOptions) -> list[str]:
-    """Raise UsageError for what AWS would reject; return warnings for the rest."""
+def validate(options: SetupOptions, today: dt.date | None = None) -> list[str]:
+    """Raise UsageError for what AWS would reject; return warnings for the rest.
+
+    The runtime is checked as for an update here (its later block date); whether the
+    function is new is known only once the stack is read (:func:`check_new_function`).
+    """
     _in_range("--timeout", options.timeout_s, 1, 900, "Lambda's limit in seconds")
     _in_range("--memory", options.memory_mb, 128, 10240, "MB")
     _in_range("--batch-size", options.batch_size, 1, 10, "the FIFO event source mapping's limit")
@@ -123,10 +127,6 @@ def validate(options: SetupOptions) -> list[str]:
             f"--log-retention-days {options.log_retention_days} is not a CloudWatch Logs value",
             "use one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
         )
-    if not _RUNTIME_RE.fullmatch(options.runtime):
-        raise UsageError(
-            f"--runtime {options.runtime!r} is not supported", "use python3.10 or later"
-        )
     if options.lock_ttl_s <= 0:
         raise UsageError("--lock-ttl must be positive")
     validate_key_source(options.key_source)
@@ -139,6 +139,9 @@ def validate(options: SetupOptions) -> list[str]:
     if options.notify_email is not None and not _EMAIL_RE.fullmatch(options.notify_email):
         raise UsageError(f"--notify-email {options.notify_email!r} is not an email address")
     warnings = []
+    runtime_warning = check_runtime(options.runtime, creating=False, today=today or today_utc())
+    if runtime_warning:
+        warnings.append(runtime_warning)
     if options.visibility < RECOMMENDED_VISIBILITY_FACTOR * options.timeout_s:
         warnings.append(
             f"visibility timeout {options.visibility}s is below AWS's recommended 6x the "
@@ -150,6 +153,11 @@ def validate(options: SetupOptions) -> list[str]:
             f"{RECOMMENDED_MAX_RECEIVE_COUNT}: throttling alone may dead-letter messages"
         )
     return warnings
+
+
+def check_new_function(options: SetupOptions, today: dt.date | None = None) -> None:
+    """A new function needs a runtime AWS still lets you create (UsageError if not)."""
+    check_runtime(options.runtime, creating=True, today=today or today_utc())
 
 
 def validate_key_source(text: str) -> str:

@@ -9,7 +9,7 @@ from sqsidem.errors import GONE
 from sqsidem.stack import iam_policy
 from sqsidem.stack.calls import Call, Calls, Json
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
-from sqsidem.stack.inputs import PARTITION, Inputs
+from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
 from sqsidem.stack.kms_key import NEW_KEY_ARN
 from sqsidem.stack.model import Change, tag_dict, tag_list
@@ -85,7 +85,7 @@ class RoleKind(TaggedKind[DesiredRole, ObservedRole]):
 
     def wanted(self, inputs: Inputs) -> DesiredRole:
         names, refs = inputs.names, inputs.refs
-        streams = iam_policy.log_stream_arn(refs.region, refs.account, names.log_group, PARTITION)
+        streams = iam_policy.log_stream_arn(refs, names.log_group)
         policies = iam_policy.function_policies(
             queue_arn=inputs.queue_arn,
             key_arn=refs.key_arn or NEW_KEY_ARN,  # the key this run creates

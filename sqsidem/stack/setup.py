@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from sqsidem.names import StackNames
@@ -12,11 +13,13 @@ from sqsidem.packaging import FunctionZip, build_function_zip
 from sqsidem.retry import Pacing
 from sqsidem.stack.desired import build
 from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
+from sqsidem.stack.function import FUNCTION
 from sqsidem.stack.kind import ObservedStack
 from sqsidem.stack.model import Plan, Step
 from sqsidem.stack.observe import observe_stack, refs_of
-from sqsidem.stack.options import SetupOptions, validate
+from sqsidem.stack.options import SetupOptions, check_new_function, validate
 from sqsidem.stack.planner import plan
+from sqsidem.stack.runtimes import today_utc
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
@@ -30,6 +33,7 @@ class Prepared:
     options: SetupOptions
     code: FunctionZip
     warnings: tuple[str, ...]
+    today: dt.date = field(default_factory=today_utc)  # the runtime's dates are checked against it
 
 
 @dataclass(frozen=True)
@@ -51,17 +55,20 @@ class SetupProgress(Protocol):
     def on_step(self, step: Step, phase: str) -> None: ...
 
 
-def prepare(names: StackNames, options: SetupOptions) -> Prepared:
+def prepare(names: StackNames, options: SetupOptions, today: dt.date | None = None) -> Prepared:
     """Validate (UsageError, exit 2) and build the zip; no AWS call."""
-    warnings = validate(options)
+    today = today or today_utc()
+    warnings = validate(options, today)
     code = build_function_zip(options.processor.path if options.processor else None)
-    return Prepared(names, options, code, tuple(warnings))
+    return Prepared(names, options, code, tuple(warnings), today)
 
 
 def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
     observed = observe_stack(aws, prepared.names)
-    refs = refs_of(observed, aws.account_id(), aws.region)
+    if FUNCTION.seen_in(observed) is None:
+        check_new_function(prepared.options, prepared.today)
+    refs = refs_of(observed, aws)
     desired = build(prepared.names, prepared.options, refs, prepared.code)
     the_plan = plan(desired, observed, adopt=prepared.options.adopt, warnings=prepared.warnings)
     return Planned(prepared, observed, the_plan)

@@ -170,7 +170,7 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
     processor = function.environment.get("SQSIDEM_PROCESSOR") if function else None
     # Without a processor the zip is sqsidem's own consumer: a different hash means old code.
     code = build_function_zip(None)
-    desired = build(names, options, refs_of(seen, aws.account_id(), aws.region), code)
+    desired = build(names, options, refs_of(seen, aws), code)
     wanted = FUNCTION.wanted_in(desired)
     if wanted is not None:
         environment = _expected_environment(names, seen)

@@ -45,10 +45,10 @@ class ObservedTopic:
     tags: dict[str, str]
 
 
-def topic_arn(names: StackNames, account: str, region: str) -> str:
+def topic_arn(names: StackNames, account: str, region: str, partition: str) -> str:
     from sqsidem.stack.inputs import Refs
 
-    return Refs(account, region).arn("sns", names.topic)
+    return Refs(account, region, partition).arn("sns", names.topic)
 
 
 def _read(aws: Aws, arn: str) -> ObservedTopic | None:
@@ -73,7 +73,7 @@ class TopicKind(TaggedKind[DesiredTopic, ObservedTopic]):
         return DesiredTopic(names.topic, inputs.topic_arn, names.key_alias, names.tags)
 
     def observe(self, aws: Aws, where: Where) -> ObservedTopic | None:
-        return _read(aws, topic_arn(where.names, where.account, where.region))
+        return _read(aws, topic_arn(where.names, where.account, where.region, where.partition))
 
     def diff(self, desired: DesiredTopic, observed: ObservedTopic) -> tuple[Change, ...]:
         if observed.key_id != desired.key_alias:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -244,3 +245,125 @@ def test_find_link_rejects_a_queue_without_the_redrive_policy(moto_aws: Aws) -> 
     moto_aws.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": ""})
     with pytest.raises(SqsidemError, match="does not dead-letter"):
         dlq.find_link(moto_aws, stack.names)
+
+
+def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None:
+    """Ten 100 KiB dead letters go back in one SendMessageBatch (SQS's limit is 1 MiB now)."""
+    stack = build_stack(moto_aws)
+    for index in range(10):
+        dead_letter(moto_aws, stack, f"{index}" * 100 * 1024, f"g{index}", f"d{index}")
+    link = dlq.find_link(moto_aws, stack.names)
+    batches: list[int] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        batches.append(len(params["Entries"]))
+
+    moto_aws.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
+
+    result = dlq.redrive(moto_aws, link)
+
+    assert result.ok and result.moved == 10
+    assert batches == [10]
+
+
+def _probe_with(stub_errors: list[tuple[str, int]], *, succeed: bool) -> tuple[bool, list[float]]:
+    """start_move_task against a stubbed SQS that answers ``stub_errors`` first."""
+    from sqsidem.dlq.link import DlqLink
+    from sqsidem.dlq.move_task import start_move_task
+    from sqsidem.settings import Settings
+
+    stubs: list[Stubber] = []
+
+    def hook(service: str, client: Any) -> None:
+        stub = Stubber(client)
+        for code, status in stub_errors:
+            stub.add_client_error(
+                "start_message_move_task", service_error_code=code, http_status_code=status
+            )
+        if succeed:
+            stub.add_response("start_message_move_task", {"TaskHandle": "h"})
+        stub.activate()
+        stubs.append(stub)
+
+    arn = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue"
+    link = DlqLink("https://q/dlq", arn + "-dlq.fifo", "https://q/src", arn + ".fifo", 5)
+    sleeps: list[float] = []
+    aws = Aws(Settings(region="ap-northeast-1"), on_client=hook)
+    started = start_move_task(aws, link, rate=None, pacing=Pacing(sleep=sleeps.append))
+    for stub in stubs:
+        stub.assert_no_pending_responses()
+    return started, sleeps
+
+
+def test_move_task_probe_retries_throttles_and_server_errors(fake_credentials: None) -> None:
+    """A throttle or a 5xx on StartMessageMoveTask is asked again, not taken as fatal."""
+    errors = [("RequestThrottled", 400), ("InternalError", 500), ("ServiceUnavailable", 503)]
+    started, sleeps = _probe_with(errors, succeed=True)
+    assert started and len(sleeps) == 3
+
+
+def test_move_task_probe_knows_the_json_protocol_unsupported_code(fake_credentials: None) -> None:
+    """AWS.SimpleQueueService.UnsupportedOperation means: no move task, copy instead."""
+    started, sleeps = _probe_with(
+        [("AWS.SimpleQueueService.UnsupportedOperation", 400)], succeed=False
+    )
+    assert not started and sleeps == []
+
+
+def _short_polls_come_back_empty(aws: Aws) -> list[int]:
+    """Make every short poll (WaitTimeSeconds 0) answer nothing, as AWS may when it samples a
+    subset of its servers; returns the wait times asked for."""
+    from botocore.awsrequest import AWSResponse
+
+    waits: list[int] = []
+
+    def remember(params: dict[str, Any], **_: Any) -> None:
+        waits.append(int(params.get("WaitTimeSeconds", 0)))
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if waits and waits[-1] == 0:
+            return AWSResponse("https://sqs", 200, {}, None), {"Messages": []}
+        return None
+
+    aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", remember)
+    aws.sqs.meta.events.register("before-call.sqs.ReceiveMessage", answer)
+    return waits
+
+
+def test_list_and_redrive_long_poll(moto_aws: Aws) -> None:
+    """Short polls may miss messages on AWS: list and redrive long-poll for 1-2 s."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "a", "g1", "d1")
+    dead_letter(moto_aws, stack, "b", "g2", "d2")
+    waits = _short_polls_come_back_empty(moto_aws)
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+    assert len(listing.peek.messages) == 2
+    result = dlq.redrive(moto_aws, dlq.find_link(moto_aws, stack.names))
+
+    assert result.moved == 2 and visible(moto_aws, stack.dlq_url) == 0
+    assert waits and all(1 <= wait <= 2 for wait in waits)
+
+
+def test_list_names_fifo_groups_whose_later_messages_the_look_hides(moto_aws: Aws) -> None:
+    """FIFO: while the look holds g1's first message SQS hides the rest of g1: say so."""
+    from sqsidem.render.dlq import show_dlq_listing
+    from sqsidem.render.sink import Renderer
+
+    stack = build_stack(moto_aws)
+    for index in range(3):
+        dead_letter(moto_aws, stack, f"m{index}", "g1", f"d{index}")
+
+    def one_at_a_time(params: dict[str, Any], **_: Any) -> None:
+        params["MaxNumberOfMessages"] = 1  # AWS may answer a FIFO receive with fewer
+
+    moto_aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", one_at_a_time)
+
+    listing = dlq.list_dlq(moto_aws, stack.names)
+
+    assert [m.body for m in listing.peek.messages] == ["m0"]
+    assert listing.peek.not_shown == 2 and listing.peek.held_groups == ["g1"]
+    err = io.StringIO()
+    show_dlq_listing(Renderer("human", stdout=io.StringIO(), stderr=err), listing, full=False)
+    said = " ".join(err.getvalue().split())
+    assert "hides a group's later messages" in said and "held groups: g1" in said

@@ -33,7 +33,7 @@ HOW = TeardownOptions()
 
 
 def desired(aws: Aws, options: SetupOptions | None = None, **refs: str) -> DesiredStack:
-    base = Refs(aws.account_id(), aws.region, **refs)
+    base = Refs(aws.account_id(), aws.region, aws.partition(), **refs)
     return build(NAMES, options or SetupOptions(), base, build_function_zip())
 
 
@@ -44,7 +44,7 @@ def want(kind: AnyKind, stack: DesiredStack) -> Any:
 
 
 def observe(aws: Aws, kind: AnyKind, seen: ObservedStack | None = None) -> Any:
-    where = Where(NAMES, aws.account_id(), aws.region, seen or ObservedStack())
+    where = Where(NAMES, aws.account_id(), aws.region, seen or ObservedStack(), aws.partition())
     return kind.observe(aws, where)
 
 

@@ -28,6 +28,7 @@ from sqsidem.stack.iam_policy import (
     lambda_trust_policy,
     log_stream_arn,
 )
+from sqsidem.stack.inputs import Refs
 from tests.backend import (
     REGION,
     Ministack,
@@ -73,7 +74,7 @@ def assert_least_privilege(policies: dict[str, dict[str, Any]], log_streams: str
 
 
 def test_policy_builder_scopes_every_statement_to_one_arn() -> None:
-    streams = log_stream_arn(REGION, "123456789012", "/aws/lambda/s-sqs-receive")
+    streams = log_stream_arn(Refs("123456789012", REGION, "aws"), "/aws/lambda/s-sqs-receive")
     policies = function_policies(
         queue_arn="arn:aws:sqs:ap-northeast-1:123456789012:s-queue.fifo",
         key_arn="arn:aws:kms:ap-northeast-1:123456789012:key/0000-1111",
@@ -96,7 +97,12 @@ def test_policy_builder_scopes_every_statement_to_one_arn() -> None:
 
 def test_key_policy_grants_only_the_account_and_the_two_notifying_services() -> None:
     """In a key policy `"Resource": "*"` means this key; what matters is who gets it."""
-    policy = key_policy("123456789012")
+    policy = key_policy(
+        account="123456789012",
+        root_arn="arn:aws:iam::123456789012:root",
+        topic_arn="arn:aws:sns:ap-northeast-1:123456789012:s-dlq-alerts",
+        alarm_arn="arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:s-dlq-not-empty",
+    )
     principals = []
     for statement in _statements(policy):
         assert statement["Resource"] == "*"  # the key policy's way to say "this key"
@@ -132,7 +138,7 @@ def test_deployed_stack_is_least_privilege_and_encrypted(moto_aws: Aws) -> None:
     names = names_for(stack)
     aws = moto_aws
     account = aws.account_id()
-    streams = log_stream_arn(aws.region, account, names.log_group)
+    streams = log_stream_arn(Refs(account, aws.region, aws.partition()), names.log_group)
     policies = _role_policies(aws, names.role)
     assert set(policies) == {"sqsidem-queue", "sqsidem-key", "sqsidem-table", "sqsidem-logs"}
     assert_least_privilege(policies, streams)

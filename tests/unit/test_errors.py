@@ -10,7 +10,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from sqsidem.errors import NotFoundError, UsageError, explain
+from sqsidem.errors import NotFoundError, UsageError, explain, note_denied_resource
 
 
 def _client_error(code: str, message: str, operation: str = "SendMessage") -> ClientError:
@@ -27,7 +27,35 @@ def test_access_denied_names_action_and_resource() -> None:
     )
     explained = explain(exc)
     assert explained.exit_code == 1
-    assert "access denied for Scan on arn:aws:dynamodb" in explained.line
+    assert explained.line.startswith(
+        "access denied: dynamodb:Scan on arn:aws:dynamodb:ap-northeast-1:1:table/Idempotent-test:"
+    )
+    assert "sqsidem policy" in explained.line and "AWS said" not in explained.line
+
+
+def test_access_denied_without_a_resource_keeps_awss_words() -> None:
+    """No resource in AWS's message: the action, and what AWS said."""
+    exc = _client_error(
+        "AccessDenied",
+        "User: arn:aws:iam::1:user/x is not authorized to perform: cloudwatch:DescribeAlarms "
+        "because no identity-based policy allows the cloudwatch:DescribeAlarms action",
+        "DescribeAlarms",
+    )
+    line = explain(exc).line
+    assert line.startswith("access denied: cloudwatch:DescribeAlarms: grant it")
+
+
+def test_access_denied_names_the_resource_the_request_named() -> None:
+    """AWS's message names no resource: the one the request named (noted by the client hook)."""
+    exc = _client_error(
+        "AccessDenied",
+        "User: arn:aws:iam::1:user/x is not authorized to perform: sqs:CreateQueue because no "
+        "identity-based policy allows the sqs:CreateQueue action",
+        "CreateQueue",
+    )
+    note_denied_resource({"QueueName": "s-queue.fifo"}, exc.response)  # type: ignore[arg-type]
+    line = explain(exc).line
+    assert line.startswith("access denied: sqs:CreateQueue on s-queue.fifo: grant it")
 
 
 def test_throttling_after_retries() -> None:

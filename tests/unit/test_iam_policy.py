@@ -9,6 +9,7 @@ from sqsidem.packaging import FunctionZip
 from sqsidem.stack import iam_policy
 from sqsidem.stack.desired import build
 from sqsidem.stack.inputs import Refs
+from sqsidem.stack.kms_key import KEY
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.role import ROLE
 
@@ -26,7 +27,7 @@ EXPECTED = {
 
 
 def role_policies(account: str = "123456789012", region: str = "ap-northeast-1") -> Any:
-    refs = Refs(account, region, key_arn=f"arn:aws:kms:{region}:{account}:key/k-1")
+    refs = Refs(account, region, "aws", key_arn=f"arn:aws:kms:{region}:{account}:key/k-1")
     desired = build(names_for("s1"), SetupOptions(), refs, FunctionZip(b"", ()))
     role = ROLE.wanted_in(desired)
     assert role is not None
@@ -80,13 +81,38 @@ def test_trust_policy_is_lambda_only() -> None:
     assert statement["Action"] == "sts:AssumeRole"
 
 
+def key_policy(account: str = "123456789012", region: str = "ap-northeast-1") -> Any:
+    refs = Refs(account, region, "aws")
+    desired = build(names_for("s1"), SetupOptions(), refs, FunctionZip(b"", ()))
+    key = KEY.wanted_in(desired)
+    assert key is not None
+    return key.policy
+
+
 def test_key_policy_root_admin_and_service_use() -> None:
     """The account administers the key; SNS and CloudWatch may only use it."""
-    policy = iam_policy.key_policy("123456789012")
-    admin, use = policy["Statement"]
+    admin, sns, cloudwatch = key_policy()["Statement"]
     assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
-    assert set(use["Principal"]["Service"]) == {"sns.amazonaws.com", "cloudwatch.amazonaws.com"}
-    assert set(use["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+    assert sns["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert cloudwatch["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    for use in (sns, cloudwatch):
+        assert set(use["Action"]) == {"kms:GenerateDataKey*", "kms:Decrypt"}
+
+
+def test_key_policy_services_act_only_for_this_accounts_topic_and_alarm() -> None:
+    """Confused deputy: SNS and CloudWatch may use the key only for the stack's own topic
+    and alarm in this account (aws:SourceAccount and aws:SourceArn)."""
+    _, sns, cloudwatch = key_policy("111122223333", "eu-west-1")["Statement"]
+    assert sns["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:sns:eu-west-1:111122223333:s1-dlq-alerts"},
+    }
+    assert cloudwatch["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "111122223333"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:s1-dlq-not-empty"
+        },
+    }
 
 
 def test_normalize_ignores_aws_reserialisation() -> None:

@@ -35,7 +35,7 @@ KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234"
 def wanted(
     options: SetupOptions | None = None, stack: str = "s1", key_arn: str | None = KEY_ARN
 ) -> DesiredStack:
-    refs = Refs(ACCOUNT, REGION, key_arn=key_arn)
+    refs = Refs(ACCOUNT, REGION, "aws", key_arn=key_arn)
     return build(names_for(stack), options or SetupOptions(), refs, CODE)
 
 

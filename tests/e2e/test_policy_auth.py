@@ -1,0 +1,299 @@
+"""`sqsidem policy` on a ministack that enforces IAM (AUTH=true): enough, and nothing extra.
+
+Sufficiency: an IAM user holding only the printed policy runs the whole life cycle, and each
+narrower profile runs its own commands. Minimality: with one action taken away, the command
+that needs it fails with "access denied: <action> on <resource>". Checks only AWS makes
+(iam:PassRole, the KMS calls SQS makes for the caller) and the emulator's own way of naming
+some requests (tests/support_policy.py) stay out of the removal test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+from sqsidem.names import names_for
+from sqsidem.policy.grants import aws_only_actions
+from sqsidem.settings import Settings
+from tests.backend import REGION, Ministack, running_ministack, without_aws
+from tests.support_policy import BATCH_NAMES, EMULATOR_ALLOWANCE, allowance_statement
+from tests.waiting import wait_until
+
+FAST = ("--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2")
+EMAIL = ("--notify-email", "ops@example.com")
+USER = "operator"
+# Removing these proves nothing on the emulator: AWS-only checks, the emulator's allowance,
+# and the single calls whose batch form the emulator checks under the batch's own name.
+NOT_REMOVABLE = (
+    {action for _, action in aws_only_actions()}
+    | set(EMULATOR_ALLOWANCE)
+    | set(BATCH_NAMES.values())
+)
+
+
+@dataclass
+class AuthBackend:
+    endpoint: str
+    root: Aws  # test/test: the emulator's root
+    key_id: str
+    secret: str
+
+
+@pytest.fixture(scope="module")
+def auth_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthBackend]:
+    """A ministack of our own with AUTH=true, and one IAM user with no policy yet."""
+    root_dir = tmp_path_factory.mktemp("ministack-policy")
+    with running_ministack(root_dir, without_aws(AUTH="true")) as backend:
+        yield _with_user(backend)
+
+
+def _with_user(backend: Ministack) -> AuthBackend:
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")  # the root's session reads these
+    root = Aws(Settings(local=True, region=REGION), endpoint_url=backend.endpoint)
+    root.iam.create_user(UserName=USER)
+    key = root.iam.create_access_key(UserName=USER)["AccessKey"]
+    return AuthBackend(backend.endpoint, root, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+@pytest.fixture
+def operator(auth_backend: AuthBackend, monkeypatch: pytest.MonkeyPatch) -> AuthBackend:
+    """The CLI runs as the IAM user (its keys in the environment)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", auth_backend.key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", auth_backend.secret)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    return auth_backend
+
+
+def run(backend: AuthBackend, stack: str, *args: str) -> Result:
+    argv = ["--endpoint-url", backend.endpoint, "--stack", stack, *args]
+    return CliRunner().invoke(app, argv)
+
+
+def ok(backend: AuthBackend, stack: str, *args: str) -> Result:
+    result = run(backend, stack, *args)
+    assert result.exit_code == 0, f"{args}: {result.stderr}"
+    return result
+
+
+def printed_policy(backend: AuthBackend, stack: str, profile: str) -> dict[str, Any]:
+    """What `sqsidem policy` prints (run as the user: it needs no permission)."""
+    document: dict[str, Any] = json.loads(ok(backend, stack, "policy", "--for", profile).stdout)
+    return document
+
+
+def hold_only(backend: AuthBackend, document: dict[str, Any]) -> None:
+    """The user's one policy: the given document plus the emulator's allowance."""
+    statements = [*document["Statement"], allowance_statement()]
+    full = {"Version": document["Version"], "Statement": statements}
+    backend.root.iam.put_user_policy(
+        UserName=USER, PolicyName="sqsidem", PolicyDocument=json.dumps(full)
+    )
+
+
+def without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    statements = []
+    for statement in document["Statement"]:
+        actions = [a for a in statement["Action"] if a != action]
+        if actions:
+            statements.append({**statement, "Action": actions})
+    return {"Version": document["Version"], "Statement": statements}
+
+
+def dead_letter(backend: AuthBackend, stack: str, key: str) -> None:
+    """A message in the DLQ, put there as root."""
+    sqs = backend.root.sqs
+    url = sqs.get_queue_url(QueueName=names_for(stack).dlq)["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody="poison",
+        MessageGroupId="g",
+        MessageDeduplicationId=key,
+        MessageAttributes={"sqsidem-key": {"DataType": "String", "StringValue": key}},
+    )
+
+
+def wait_for_lock(backend: AuthBackend, stack: str, key: str) -> None:
+    table = names_for(stack).table
+
+    def completed() -> bool:
+        item = backend.root.dynamodb.get_item(
+            TableName=table, Key={"transaction_id": {"S": key}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None and item.get("status", {}).get("S") == "COMPLETED"
+
+    wait_until(completed, 30, f"the lock of {key} to complete")
+
+
+@pytest.mark.slow
+def test_the_printed_policies_are_enough(operator: AuthBackend) -> None:
+    """The life cycle as the user: setup's policy for all of it, and each narrower profile
+    for its own commands."""
+    stack = "polok"
+    hold_only(operator, printed_policy(operator, stack, "setup"))
+    ok(operator, stack, "setup", *FAST, *EMAIL)
+    ok(operator, stack, "status")
+    ok(operator, stack, "send", "hello", "--group-id", "g1", "--repeat-key", "k1")
+    wait_for_lock(operator, stack, "k1")
+    dead_letter(operator, stack, "k2")
+
+    hold_only(operator, printed_policy(operator, stack, "read-only"))
+    for args in (
+        ("status",),
+        ("logs", "--since", "10m"),
+        ("locks", "list"),
+        ("locks", "show", "k1"),
+        ("dlq", "list"),
+        ("trace", "k1"),
+        ("notify", "list"),
+    ):
+        ok(operator, stack, *args)
+
+    hold_only(operator, printed_policy(operator, stack, "operate"))
+    for args in (
+        ("send", "again", "--group-id", "g2"),
+        ("locks", "clear", "k1", "--yes"),
+        ("locks", "clear", "--all", "--yes", "--force"),
+        ("dlq", "redrive", "--yes"),
+        ("dlq", "purge", "--yes"),
+        ("notify", "test"),
+        ("notify", "subscribe", "second@example.com"),
+    ):
+        ok(operator, stack, *args)
+
+    hold_only(operator, printed_policy(operator, stack, "setup"))
+    ok(operator, stack, "setup", *FAST, *EMAIL, "--no-trigger")
+    ok(operator, stack, "teardown", "--yes")
+    assert not operator.root.sqs.list_queues(QueueNamePrefix=stack).get("QueueUrls")
+
+
+def _denied(
+    backend: AuthBackend, stack: str, full: dict[str, Any], action: str, args: Sequence[str]
+) -> None:
+    hold_only(backend, without(full, action))
+    result = run(backend, stack, *args)
+    assert result.exit_code == 1, f"without {action}, {args} passed"
+    line = " ".join(result.stderr.split())
+    scoped = any(
+        action in statement["Action"] and statement["Resource"] != "*"
+        for statement in full["Statement"]
+    )
+    expected = f"access denied: {action} on " if scoped else f"access denied: {action}"
+    # A bulk command reports the first failed item in its summary, in AWS's words.
+    bulk = f"not authorized to perform: {action}" if args[0] == "locks" else expected
+    assert expected in line or bulk in line, f"without {action}: {line}"
+
+
+# The command that needs each action, on a stack that is up with one dead letter.
+READ_AND_OPERATE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sqs:GetQueueUrl", ("dlq", "list")),
+    ("sqs:GetQueueAttributes", ("dlq", "list")),
+    ("sqs:ListQueueTags", ("status",)),
+    ("sqs:ReceiveMessage", ("dlq", "list")),
+    ("dynamodb:DescribeTable", ("locks", "list")),
+    ("dynamodb:Scan", ("locks", "list")),
+    ("dynamodb:GetItem", ("locks", "show", "k1")),
+    ("dynamodb:DescribeTimeToLive", ("status",)),
+    ("lambda:GetFunction", ("status",)),
+    ("lambda:GetFunctionConfiguration", ("logs", "--since", "1m")),
+    ("lambda:ListEventSourceMappings", ("status",)),
+    ("iam:GetRole", ("status",)),
+    ("iam:ListRolePolicies", ("status",)),
+    ("iam:GetRolePolicy", ("status",)),
+    ("iam:ListAttachedRolePolicies", ("status",)),
+    ("iam:ListRoleTags", ("status",)),
+    ("logs:DescribeLogGroups", ("status",)),
+    ("logs:ListTagsForResource", ("status",)),
+    ("logs:FilterLogEvents", ("logs", "--since", "1m")),
+    ("sns:GetTopicAttributes", ("notify", "list")),
+    ("sns:ListSubscriptionsByTopic", ("notify", "list")),
+    ("kms:DescribeKey", ("status",)),
+    ("kms:GetKeyPolicy", ("status",)),
+    ("kms:ListResourceTags", ("status",)),
+    ("sns:Publish", ("notify", "test")),
+    ("sns:Subscribe", ("notify", "subscribe", "more@example.com")),
+    ("sqs:PurgeQueue", ("dlq", "purge", "--yes")),
+    ("dynamodb:DeleteItem", ("locks", "clear", "k2", "--yes", "--force")),
+    ("dynamodb:BatchWriteItem", ("locks", "clear", "--all", "--yes", "--force")),
+)
+# setup's creations in the order it makes them: each run builds up to the missing action.
+CREATIONS = (
+    "kms:CreateKey",
+    "sqs:CreateQueue",
+    "dynamodb:CreateTable",
+    "dynamodb:UpdateTimeToLive",
+    "logs:CreateLogGroup",
+    "logs:PutRetentionPolicy",
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "sns:CreateTopic",
+    "sns:Subscribe",
+    "cloudwatch:PutMetricAlarm",
+)
+
+
+@pytest.mark.slow
+def test_each_action_is_needed(operator: AuthBackend) -> None:
+    """Take one action away: the command that needs it names it and its resource."""
+    stack = "polmin"
+    full = printed_policy(operator, stack, "setup")
+    for action in CREATIONS:
+        _denied(operator, stack, full, action, ("setup", *FAST, *EMAIL))
+    hold_only(operator, full)
+    ok(operator, stack, "setup", *FAST, *EMAIL)
+    table = names_for(stack).table
+    operator.root.dynamodb.put_item(
+        TableName=table, Item={"transaction_id": {"S": "k1"}, "status": {"S": "COMPLETED"}}
+    )
+    live = {"status": {"S": "IN_PROGRESS"}, "in_progress_expiration": {"N": "4102444800000"}}
+    operator.root.dynamodb.put_item(TableName=table, Item={"transaction_id": {"S": "k2"}, **live})
+    for action, args in READ_AND_OPERATE:
+        dead_letter(operator, stack, f"d-{action}")
+        _denied(operator, stack, full, action, args)
+    listed = {a for s in full["Statement"] for a in s["Action"]}
+    covered = set(CREATIONS) | {action for action, _ in READ_AND_OPERATE}
+    assert listed - covered - NOT_REMOVABLE == ONLY_PROVEN_SUFFICIENT
+
+
+# Actions only setup's update paths (drift, --adopt, --no-trigger), teardown, or a real move
+# task use: the life cycle above proves they are enough, not yet that each is needed.
+ONLY_PROVEN_SUFFICIENT = {
+    "cloudwatch:TagResource",
+    "dynamodb:DeleteTable",
+    "dynamodb:TagResource",
+    "dynamodb:UpdateTable",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:TagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UpdateAlias",
+    "lambda:DeleteEventSourceMapping",
+    "lambda:DeleteFunction",
+    "lambda:GetEventSourceMapping",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "lambda:UpdateEventSourceMapping",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "logs:DeleteLogGroup",
+    "logs:TagResource",
+    "sns:DeleteTopic",
+    "sns:SetTopicAttributes",
+    "sns:TagResource",
+    "sqs:CancelMessageMoveTask",
+    "sqs:DeleteQueue",
+    "sqs:ListMessageMoveTasks",
+    "sqs:SetQueueAttributes",
+    "sqs:TagQueue",
+}
