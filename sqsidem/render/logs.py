@@ -29,6 +29,8 @@ def show_event(render: Renderer, event: LogEvent) -> None:
 
     stamp = iso_ms(event.timestamp)[11:]  # HH:MM:SS.mmmZ
     prefix = f"{stamp}  {event.short_stream:<8}  "
+    if event.stack is not None:
+        prefix = f"{stamp}  {event.stack:<12} {event.short_stream:<8}  "
     if event.decision is not None:
         rest = {k: v for k, v in event.decision.items() if k not in ("sqsidem", "decision")}
         rest = {k: v for k, v in rest.items() if v is not None}
