@@ -21,7 +21,9 @@ from sqsidem.cli import (
     notify_cmd,
     send_cmd,
     stack_cmd,
+    stacks_cmd,
     trace_cmd,
+    watch_cmd,
     worker_cmd,
 )
 from sqsidem.cli.context import AppContext, Seam
@@ -204,6 +206,8 @@ worker_cmd.register(app)
 dlq_cmd.register(app)
 notify_cmd.register(app)
 trace_cmd.register(app)
+watch_cmd.register(app)
+stacks_cmd.register(app)
 demo_cmd.register(app)
 
 
