@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
@@ -150,10 +151,18 @@ class EventCursor:
         """The events not taken before, oldest first (stable: keeps the server's order)."""
         fresh = sorted((to_event(raw) for raw in raw_events), key=lambda e: e.timestamp)
         new = []
+        occurrences: Counter[tuple[str, int, str]] = Counter()
         for event in fresh:
-            if event.event_id in self.seen:
+            identity = event.event_id
+            if not identity:
+                # ministack sends no eventId: the same line of the same stream at the same
+                # millisecond is told apart by its place among its twins (stable on re-read).
+                twin = (event.stream, event.timestamp, event.message)
+                occurrences[twin] += 1
+                identity = "\0".join(map(str, (*twin, occurrences[twin])))
+            if identity in self.seen:
                 continue
-            self.seen[event.event_id] = event.timestamp
+            self.seen[identity] = event.timestamp
             self.newest_ms = max(self.newest_ms, event.timestamp)
             new.append(event)
         horizon = self.newest_ms - self.overlap_ms

@@ -128,9 +128,26 @@ class FlowTracker:
     def last_decisions(self) -> tuple[Decision, ...]:
         return tuple(self._recent)
 
-    def blocked(self, now_ms: int) -> tuple[BlockedGroup, ...]:
+    def blocked(
+        self, now_ms: int, *, max_receive: int | None = None, visibility_s: float | None = None
+    ) -> tuple[BlockedGroup, ...]:
+        """The blocked groups, longest first. A head that failed its last allowed receive and
+        has not failed again within a visibility timeout (+5 s) was dead-lettered: its group
+        moved on, even though no decision line says so."""
         horizon = now_ms - int(self.recent_s * 1000)
-        for group in [g for g, h in self._heads.items() if h.last_ms < horizon]:
+        dead_after = None if visibility_s is None else int((visibility_s + 5) * 1000)
+
+        def gone(head: _Head) -> bool:
+            if head.last_ms < horizon:
+                return True
+            last_try = (
+                max_receive is not None
+                and head.receive_count is not None
+                and head.receive_count >= max_receive
+            )
+            return last_try and dead_after is not None and now_ms - head.last_ms > dead_after
+
+        for group in [g for g, h in self._heads.items() if gone(h)]:
             del self._heads[group]
         rows = [
             BlockedGroup(

@@ -44,6 +44,8 @@ _COUNTS: tuple[QueueAttributeNameType, ...] = (
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
     "QueueArn",
+    "VisibilityTimeout",
+    "RedrivePolicy",
 )
 # Only our decision lines: AWS sends less; the emulators ignore it and the client judges.
 DECISION_PATTERN = "{ $.sqsidem = 1 }"
@@ -116,6 +118,7 @@ class Watcher:
         self.sequence = 0
         self._urls: dict[str, str] = {}
         self._queue_arn: str | None = None
+        self._redrive: tuple[int | None, float | None] = (None, None)
         self._history: deque[int] = deque(
             maxlen=max(2, int(self.budget.history_s / self.budget.interval_s))
         )
@@ -178,7 +181,8 @@ class Watcher:
             dlq=dlq,
             alarm=alarm,
             locks=self._aged_locks(),
-            blocked_groups=failed_logs or self._flow.blocked(now),
+            blocked_groups=failed_logs
+            or self._flow.blocked(now, max_receive=self._redrive[0], visibility_s=self._redrive[1]),
             recent_decisions=failed_logs or self._flow.last_decisions(),
         )
 
@@ -206,6 +210,7 @@ class Watcher:
     def _read_queue(self) -> tuple[int, int, int]:
         attributes = self._attributes(self.names.queue)
         self._queue_arn = attributes.get("QueueArn") or self._queue_arn
+        self._redrive = (_max_receive(attributes.get("RedrivePolicy")), _float(attributes))
         return (
             _int(attributes.get(_COUNTS[0])),
             _int(attributes.get(_COUNTS[1])),
@@ -278,6 +283,22 @@ class Watcher:
         if not points:
             return Unavailable("no metric datapoints (ApproximateAgeOfOldestMessage)")
         return float(points[-1].get("Maximum", 0.0))
+
+
+def _max_receive(policy: str | None) -> int | None:
+    import json
+
+    try:
+        return int(json.loads(policy or "")["maxReceiveCount"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _float(attributes: dict[str, str]) -> float | None:
+    try:
+        return float(attributes["VisibilityTimeout"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _int(value: object) -> int:
