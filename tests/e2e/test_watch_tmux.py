@@ -54,7 +54,10 @@ def tmux() -> Iterator[Tmux]:
         yield session
     finally:
         subprocess.run(
-            ["tmux", "-L", session.socket, "kill-server"], capture_output=True, timeout=10
+            ["tmux", "-L", session.socket, "kill-server"],
+            check=False,
+            capture_output=True,
+            timeout=10,
         )
 
 
