@@ -83,7 +83,7 @@ def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
     watch = shlex.join(sqsidem_command(ministack.endpoint, stack_name, "watch", "--interval", "1s"))
     env = shlex.join(f"{k}={v}" for k, v in {**child_env(), "TERM": "screen"}.items())
     script = (
-        f"env -i {env} {watch}; echo \"watch exited $?\"; "
+        f'env -i {env} {watch}; echo "watch exited $?"; '
         "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo; sleep 60"
     )
     tmux("new-session", "-d", "-s", "w", "-x", "80", "-y", "24", "sh", "-c", script)
