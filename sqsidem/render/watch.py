@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqsidem.watch.model import BlockedGroup, Decision, LockFigures
 
 SPARKS = "▁▂▃▄▅▆▇█"
+FLOW_TITLE = "flow (decisions/s, last minute)"
 FULL_WIDTH = 80  # two panels side by side from here on; one column below it
 INTERRUPTED_EXIT = 130
 
@@ -87,7 +88,7 @@ def flow_lines(snap: Snapshot) -> list[str]:
         lines.append(_na(snap.flow))
     else:
         flow = snap.flow
-        cells = [f"{kind} {flow.per_second(kind):.2f}/s" for kind in FLOW_KINDS]
+        cells = [f"{kind} {flow.per_second(kind):.2f}" for kind in FLOW_KINDS]
         lines += ["  ".join(cells[i : i + 2]) for i in range(0, len(cells), 2)]
     trigger = snap.trigger
     if isinstance(trigger, Unavailable):
@@ -183,25 +184,33 @@ def build_view(snap: Snapshot, width: int, height: int) -> RenderableType:
     half = (width // 2 if two else width) - 4
     dlq = snap.dlq
     dlq_style = "red" if not isinstance(dlq, Unavailable) and dlq.depth else ""
-    top = [panel("queue", queue_lines(snap, half)), panel("DLQ", dlq_lines(snap), dlq_style)]
-    mid = [panel("flow (last minute)", flow_lines(snap)), panel("locks", lock_lines(snap.locks))]
-    parts: list[RenderableType] = [Text(header(snap), style="bold", no_wrap=True)]
+    queue, flow = queue_lines(snap, half), flow_lines(snap)
+    dlq_box, locks = dlq_lines(snap), lock_lines(snap.locks)
+    # (priority, height, renderable) in screen order; the lowest priorities fold first.
+    units: list[tuple[int, int, RenderableType]] = [
+        (0, 1, Text(header(snap), style="bold", no_wrap=True))
+    ]
     if two:
-        for pair in (top, mid):
+        for rank, pair in (
+            (1, (("queue", queue, ""), ("DLQ", dlq_box, dlq_style))),
+            (2, ((FLOW_TITLE, flow, ""), ("locks", locks, ""))),
+        ):
             grid = Table.grid(expand=True)
             grid.add_column(ratio=1)
             grid.add_column(ratio=1)
-            grid.add_row(*pair)
-            parts.append(grid)
-        used = 1 + (3 + 2) + (4 + 2)
+            grid.add_row(*(panel(*args) for args in pair))
+            units.append((rank, 2 + max(len(pair[0][1]), len(pair[1][1])), grid))
     else:
-        parts += [*top, *mid]
-        used = 1 + 5 + 4 + 6 + 7
-    free = max(0, height - used)
-    blocked_rows = max(1, min(3, (free - 3) // 2))
-    blocked = blocked_lines(snap.blocked_groups, blocked_rows)
-    parts.append(panel("blocked groups", blocked, "red" if len(blocked) > 1 else ""))
-    free -= len(blocked) + 2
+        units += [
+            (1, 2 + len(queue), panel("queue", queue)),
+            (3, 2 + len(dlq_box), panel("DLQ", dlq_box, dlq_style)),
+            (2, 2 + len(flow), panel(FLOW_TITLE, flow)),
+            (5, 2 + len(locks), panel("locks", locks)),
+        ]
+    free = height - sum(h for _, h, _ in units)
+    blocked = blocked_lines(snap.blocked_groups, max(1, min(3, (free - 3) // 2)))
+    units.append((4, 2 + len(blocked), panel("blocked groups", blocked, _red(len(blocked) > 1))))
+    free -= 2 + len(blocked)
     recent = snap.recent_decisions
     if free >= 3:
         shown: Sequence[str | Text] = (
@@ -209,8 +218,22 @@ def build_view(snap: Snapshot, width: int, height: int) -> RenderableType:
             if isinstance(recent, Unavailable)
             else [decision_text(d) for d in recent[-(free - 2) :]] or ["none in the last minute"]
         )
-        parts.append(panel("recent decisions", shown))
-    return Group(*parts)
+        units.append((6, 2 + len(shown), panel("recent decisions", shown)))
+    return Group(*(part for _, _, part in _fitted(units, height)))
+
+
+def _red(alert: bool) -> str:
+    return "red" if alert else ""
+
+
+def _fitted(
+    units: list[tuple[int, int, RenderableType]], height: int
+) -> list[tuple[int, int, RenderableType]]:
+    """Drop the least important units until the rest fit ``height`` (order kept)."""
+    kept = list(units)
+    while len(kept) > 1 and sum(h for _, h, _ in kept) > height:
+        kept.remove(max(kept, key=lambda unit: unit[0]))
+    return kept
 
 
 def plain_text(snap: Snapshot, width: int = 100) -> str:

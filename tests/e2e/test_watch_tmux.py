@@ -24,7 +24,7 @@ from tests.waiting import poll
 
 DEADLINE_S = 90
 DEMO_PROCESSOR = Path(sqsidem.__file__).with_name("demo_processor.py")
-RATE = re.compile(r"completed (\d+\.\d+)/s")
+RATE = re.compile(r"completed (\d+\.\d+)")
 
 
 class Tmux:

@@ -8,7 +8,7 @@ import pytest
 
 from sqsidem.errors import UsageError
 from sqsidem.logfields import parse_where
-from sqsidem.logtail import EventFilter, iso_ms, to_event
+from sqsidem.logtail import EventCursor, EventFilter, iso_ms, to_event
 
 
 def decision(name: str, tid: str) -> str:
@@ -134,3 +134,16 @@ def test_bad_where_is_usage_error(text: str) -> None:
     """A --where without FIELD=VALUE, or with a field that is not a plain key, exits 2."""
     with pytest.raises(UsageError):
         parse_where([text])
+
+
+def test_cursor_tells_apart_events_without_event_ids() -> None:
+    """ministack sends no eventId: twins of one millisecond stay distinct, re-reads drop."""
+    raw = [
+        {"timestamp": 5, "logStreamName": "s", "message": "same"},
+        {"timestamp": 5, "logStreamName": "s", "message": "same"},
+        {"timestamp": 5, "logStreamName": "s", "message": "other"},
+    ]
+    cursor = EventCursor(start_ms=0)
+    assert [e.message for e in cursor.take(raw)] == ["same", "same", "other"]
+    later = {"timestamp": 6, "logStreamName": "s", "message": "same"}
+    assert [e.message for e in cursor.take([*raw, later])] == ["same"]
