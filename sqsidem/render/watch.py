@@ -203,13 +203,13 @@ def build_view(snap: Snapshot, width: int, height: int) -> RenderableType:
     else:
         units += [
             (1, 2 + len(queue), panel("queue", queue)),
-            (3, 2 + len(dlq_box), panel("DLQ", dlq_box, dlq_style)),
+            (4, 2 + len(dlq_box), panel("DLQ", dlq_box, dlq_style)),
             (2, 2 + len(flow), panel(FLOW_TITLE, flow)),
             (5, 2 + len(locks), panel("locks", locks)),
         ]
     free = height - sum(h for _, h, _ in units)
     blocked = blocked_lines(snap.blocked_groups, max(1, min(3, (free - 3) // 2)))
-    units.append((4, 2 + len(blocked), panel("blocked groups", blocked, _red(len(blocked) > 1))))
+    units.append((3, 2 + len(blocked), panel("blocked groups", blocked, _red(len(blocked) > 1))))
     free -= 2 + len(blocked)
     recent = snap.recent_decisions
     if free >= 3:

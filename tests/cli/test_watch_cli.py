@@ -122,7 +122,8 @@ def test_once_human_shows_every_panel(stack: Aws) -> None:
     result = run("watch", "--once")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    for title in ("queue", "DLQ", "flow (decisions/s, last minute)", "locks", "blocked groups", "recent"):
+    titles = ("queue", "DLQ", "flow (decisions/s, last minute)", "locks", "blocked groups")
+    for title in (*titles, "recent decisions"):
         assert title in out
     assert "depth 2" in out and "poison" in out and "completed 0.05 " in out
     assert "\x1b" not in out

@@ -121,7 +121,7 @@ def test_the_screen_fits_80x24_and_folds_below() -> None:
     assert len(short) <= 20
     folded = "\n".join(short)
     assert "recent decisions" not in folded and "locks" not in folded  # fold first
-    assert "queue" in folded and "flow" in folded
+    assert "queue" in folded and "flow" in folded and "blocked groups" in folded
     tiny = _screen(_snapshot(), 80, 12)
     assert len(tiny) <= 12 and "queue" in "\n".join(tiny)
 
