@@ -196,3 +196,21 @@ def test_help_states_the_cost() -> None:
     assert f"at most {fast} API calls" in text
     assert f"<= {budget.lock_items:,} items in pages of {budget.lock_page:,}" in text
     assert f"<= {slow} calls then" in text
+
+
+def test_readme_documents_the_json_keys_and_the_tour_suggests_watch() -> None:
+    """Every top-level key of `watch --once -o json` is in the README's table; the tour's
+    next steps (and the README after it) suggest watching the demo stack."""
+    from pathlib import Path
+
+    from sqsidem.demo import next_steps
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("`watch --once -o json` prints one object") :]
+    table = table[: table.index("`stacks -o json`")]
+    for key in TOP_KEYS:
+        assert f"`{key}`" in table, key
+    assert "sqsidem --local --stack demo watch" in readme
+    assert any(
+        step.startswith("sqsidem --local --stack demo watch ") for step in next_steps("demo")
+    )
