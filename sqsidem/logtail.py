@@ -83,16 +83,34 @@ def _pages(
     end_ms: int | None,
     server_pattern: str | None = None,
     max_pages: int | None = None,
+    resume: PageResume | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """The events of FilterLogEvents pages; with ``max_pages``, where the read stopped goes
+    into ``resume`` (a token to go on from, or None at the end)."""
     args: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "interleaved": True}
     if end_ms is not None:
         args["endTime"] = end_ms
     if server_pattern:
         args["filterPattern"] = server_pattern
-    for number, page in enumerate(client.get_paginator("filter_log_events").paginate(**args)):
+    if resume is not None and resume.token is not None:
+        args["PaginationConfig"] = {"StartingToken": resume.token}
+    paginator = client.get_paginator("filter_log_events")
+    for number, page in enumerate(paginator.paginate(**args)):
         yield from cast("list[dict[str, Any]]", page.get("events", []))
-        if max_pages is not None and number + 1 >= max_pages:
+        token = page.get("nextToken")
+        if resume is not None:
+            resume.token = token
+        if token and max_pages is not None and number + 1 >= max_pages:
             return
+
+
+@dataclass
+class PageResume:
+    """Where a page-capped read stopped: AWS may answer with empty pages while it scans, so
+    the next read goes on from this token instead of starting over (and never getting on)."""
+
+    token: str | None = None
+    start_ms: int = 0
 
 
 def read_events(
@@ -143,6 +161,7 @@ class EventCursor:
     overlap_ms: int = 3000
     newest_ms: int = -1
     seen: dict[str, int] = field(default_factory=dict)  # event id -> timestamp
+    resume: PageResume = field(default_factory=PageResume)
 
     def query_from(self) -> int:
         return max(self.start_ms, max(self.newest_ms, self.start_ms) - self.overlap_ms)
@@ -178,8 +197,12 @@ class EventCursor:
         server_pattern: str | None = None,
         max_pages: int | None = None,
     ) -> list[LogEvent]:
-        """One FilterLogEvents read from the cursor on (ClientErrors propagate)."""
-        pages = _pages(client, group, self.query_from(), None, server_pattern, max_pages)
+        """One FilterLogEvents read from the cursor on, at most ``max_pages`` pages; a read
+        cut short goes on from its page token next time (ClientErrors propagate)."""
+        resume = self.resume
+        start = resume.start_ms if resume.token is not None else self.query_from()
+        resume.start_ms = start
+        pages = _pages(client, group, start, None, server_pattern, max_pages, resume)
         return self.take(pages)
 
 

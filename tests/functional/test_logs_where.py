@@ -8,8 +8,10 @@ import threading
 import time
 from typing import Any
 
+from botocore.stub import Stubber
+
 from sqsidem.aws import Aws
-from sqsidem.logtail import EventFilter, follow_groups
+from sqsidem.logtail import EventCursor, EventFilter, follow_events, follow_groups
 from sqsidem.names import names_for
 from tests.support_logs import write_logs
 from tests.support_seam import ClientSpy
@@ -143,3 +145,42 @@ def test_follow_groups_tags_each_stack(moto_aws: Aws) -> None:
         )
     ]
     assert seen == [("fa", "a0"), ("fb", "b0"), ("fb", "b1")]
+
+
+def _raw(message: str, timestamp: int, **extra: Any) -> dict[str, Any]:
+    return {"timestamp": timestamp, "message": message, "logStreamName": "s", **extra}
+
+
+def test_follow_keeps_events_that_come_without_event_ids(moto_aws: Aws) -> None:
+    """ministack sends no eventId: three lines of one invocation (one timestamp) all show."""
+    stop = threading.Event()
+    lines = ["START", _decision("acquired", "g", "k"), _decision("completed", "g", "k")]
+    with Stubber(moto_aws.logs) as stub:
+        stub.add_response("filter_log_events", {"events": [_raw(m, 7) for m in lines]})
+        stub.add_response("filter_log_events", {"events": [_raw(m, 7) for m in lines]})
+        got = []
+        for event in follow_events(
+            moto_aws.logs, "/g", start_ms=0, stop=stop, sleep=lambda _: None
+        ):
+            got.append(event.message)
+            if len(got) == 3:
+                stop.set()
+    assert got == lines
+
+
+def test_a_page_capped_read_goes_on_from_its_token(moto_aws: Aws) -> None:
+    """AWS may answer empty pages while it scans: the next read resumes from the token."""
+    cursor = EventCursor(start_ms=100)
+    base = {"logGroupName": "/g", "startTime": 100, "interleaved": True}
+    with Stubber(moto_aws.logs) as stub:
+        stub.add_response("filter_log_events", {"events": [], "nextToken": "t1"}, base)
+        stub.add_response(
+            "filter_log_events",
+            {"events": [_raw("late", 500, eventId="e1")]},
+            {**base, "nextToken": "t1"},
+        )
+        stub.add_response("filter_log_events", {"events": []}, {**base, "startTime": 100})
+        assert cursor.poll(moto_aws.logs, "/g", max_pages=1) == []
+        assert [e.message for e in cursor.poll(moto_aws.logs, "/g", max_pages=1)] == ["late"]
+        assert cursor.poll(moto_aws.logs, "/g", max_pages=1) == []
+        stub.assert_no_pending_responses()
