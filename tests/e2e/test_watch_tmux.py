@@ -94,13 +94,14 @@ def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
     assert poison.exit_code == 0, poison.stderr
     seen = {"rate": False, "blocked": False, "dlq": False}
     screens: list[list[str]] = []
-    deadline = time.monotonic() + DEADLINE_S
-    next_send = 0.0
-    while not all(seen.values()) and time.monotonic() < deadline:
-        if time.monotonic() >= next_send:  # traffic keeps flowing while we watch
+    next_send = [0.0]
+
+    def look() -> bool:
+        """Keep traffic flowing, capture the screen, note what it shows."""
+        if time.monotonic() >= next_send[0]:
             sent = run_cli([*send, "--count", "6", "--groups", "2"])
             assert sent.exit_code == 0, sent.stderr
-            next_send = time.monotonic() + 3
+            next_send[0] = time.monotonic() + 3
         screen = tmux.screen()
         screens.append(screen)
         assert len(screen) <= 24
@@ -108,9 +109,11 @@ def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
         seen["rate"] |= any(float(rate) > 0 for rate in RATE.findall(text))
         seen["blocked"] |= "poison" in _blocked_panel(screen)
         seen["dlq"] |= bool(re.search(r"depth 1\b", text)) and seen["blocked"]
-        poll(lambda: False, 0.5)
-    last = "\n".join(screens[-1]) if screens else ""
-    assert all(seen.values()), f"{seen}\n{last}"
+        return all(seen.values())
+
+    assert poll(look, DEADLINE_S, interval_s=0.5), f"{seen}\n" + "\n".join(
+        screens[-1] if screens else []
+    )
 
     tmux("send-keys", "-t", "w", "q")
     assert poll(lambda: "watch exited" in "\n".join(tmux.screen()), 15), tmux.screen()
