@@ -184,8 +184,8 @@ def build_view(snap: Snapshot, width: int, height: int) -> RenderableType:
     half = (width // 2 if two else width) - 4
     dlq = snap.dlq
     dlq_style = "red" if not isinstance(dlq, Unavailable) and dlq.depth else ""
-    queue, flow = queue_lines(snap, half), flow_lines(snap)
-    dlq_box, locks = dlq_lines(snap), lock_lines(snap.locks)
+    queue, flow = _wrap_na(queue_lines(snap, half), half), _wrap_na(flow_lines(snap), half)
+    dlq_box, locks = _wrap_na(dlq_lines(snap), half), _wrap_na(lock_lines(snap.locks), half)
     # (priority, height, renderable) in screen order; the lowest priorities fold first.
     units: list[tuple[int, int, RenderableType]] = [
         (0, 1, Text(header(snap), style="bold", no_wrap=True))
@@ -209,17 +209,31 @@ def build_view(snap: Snapshot, width: int, height: int) -> RenderableType:
         ]
     free = height - sum(h for _, h, _ in units)
     blocked = blocked_lines(snap.blocked_groups, max(1, min(3, (free - 3) // 2)))
+    blocked = _wrap_na(blocked, width - 4)
     units.append((3, 2 + len(blocked), panel("blocked groups", blocked, _red(len(blocked) > 1))))
     free -= 2 + len(blocked)
     recent = snap.recent_decisions
     if free >= 3:
         shown: Sequence[str | Text] = (
-            [_na(recent)]
+            _wrap_na([_na(recent)], width - 4)
             if isinstance(recent, Unavailable)
             else [decision_text(d) for d in recent[-(free - 2) :]] or ["none in the last minute"]
         )
         units.append((6, 2 + len(shown), panel("recent decisions", shown)))
     return Group(*(part for _, _, part in _fitted(units, height)))
+
+
+def _wrap_na(lines: list[str], width: int) -> list[str]:
+    """Reasons are worth reading whole: "n/a" lines wrap (the rest is cut at the edge)."""
+    import textwrap
+
+    wrapped: list[str] = []
+    for line in lines:
+        if "n/a: " in line and len(line) > width > 10:
+            wrapped += textwrap.wrap(line, width, subsequent_indent="  ")
+        else:
+            wrapped.append(line)
+    return wrapped
 
 
 def _red(alert: bool) -> str:
@@ -326,9 +340,18 @@ def _stream(
                 render.stdout.flush()
             shown += 1
             if count is not None and shown >= count:
-                return 0
+                return _once_code(render, snap) if count == 1 else 0
             if _wait_for_quit(read, interval_s):
                 return 0
+
+
+def _once_code(render: Renderer, snap: Snapshot) -> int:
+    """A single snapshot in which nothing could be read fails the script that asked (1)."""
+    why = snap.unread()
+    if why is None:
+        return 0
+    render.error(f"nothing could be read: {why}")
+    return 1
 
 
 def _live(

@@ -182,6 +182,14 @@ class Snapshot:
     blocked_groups: tuple[BlockedGroup, ...] | Unavailable
     recent_decisions: tuple[Decision, ...] | Unavailable
 
+    def unread(self) -> str | None:
+        """Why nothing at all could be read (credentials, endpoint), else None."""
+        parts = (self.queue, self.flow, self.trigger, self.dlq, self.alarm, self.locks)
+        if all(isinstance(part, Unavailable) for part in parts):
+            first = parts[0]
+            return first.why if isinstance(first, Unavailable) else None
+        return None
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON object of `watch -o json` (keys documented in the README)."""
         from sqsidem.logtail import iso_ms

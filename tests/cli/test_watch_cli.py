@@ -214,3 +214,11 @@ def test_readme_documents_the_json_keys_and_the_tour_suggests_watch() -> None:
     assert any(
         step.startswith("sqsidem --local --stack demo watch ") for step in next_steps("demo")
     )
+
+
+def test_once_with_nothing_readable_exits_1() -> None:
+    """No credentials at all: the snapshot still prints (every panel n/a), exit 1 says so."""
+    result = CliRunner().invoke(app, ["--stack", "any", "-o", "json", "watch", "--once"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["queue"]["na"].startswith("no AWS credentials found")
+    assert result.stderr.startswith("error: nothing could be read: no AWS credentials found")

@@ -69,6 +69,29 @@ def _blocked_panel(screen: list[str]) -> str:
     return text[start : end if end > 0 else None] if start >= 0 else ""
 
 
+def _start(tmux: Tmux, endpoint: str, stack: str) -> None:
+    """`watch` in an 80x24 session; when it ends, its exit code and the tty's modes."""
+    watch = shlex.join(sqsidem_command(endpoint, stack, "watch", "--interval", "1s"))
+    env = shlex.join(f"{k}={v}" for k, v in {**child_env(), "TERM": "screen"}.items())
+    script = (
+        # The shell traps Ctrl-C (its child gets the default) so it lives to report.
+        f'trap : INT; env -i {env} {watch}; echo "watch exited $?"; '
+        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo; sleep 60"
+    )
+    tmux("new-session", "-d", "-s", "w", "-x", "80", "-y", "24", "sh", "-c", script)
+    assert poll(lambda: "sqsidem watch" in "\n".join(tmux.screen()), 20), tmux.screen()
+
+
+def _ended(tmux: Tmux, code: int) -> str:
+    """The screen after `watch` ended with ``code``, the terminal given back."""
+    assert poll(lambda: "watch exited" in "\n".join(tmux.screen()), 15), tmux.screen()
+    after = "\n".join(tmux.screen())
+    assert f"watch exited {code}" in after
+    assert "sqsidem watch ·" not in after  # the alternate screen is gone
+    assert re.search(r"^icanon echo\s*$|^echo icanon\s*$", after, re.MULTILINE), after
+    return after
+
+
 def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
     local_aws: Aws, ministack: Ministack, stack_name: str, tmux: Tmux
 ) -> None:
@@ -80,14 +103,7 @@ def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
     ]
     built = run_cli(setup)
     assert built.exit_code == 0, built.stderr
-    watch = shlex.join(sqsidem_command(ministack.endpoint, stack_name, "watch", "--interval", "1s"))
-    env = shlex.join(f"{k}={v}" for k, v in {**child_env(), "TERM": "screen"}.items())
-    script = (
-        f'env -i {env} {watch}; echo "watch exited $?"; '
-        "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo; sleep 60"
-    )
-    tmux("new-session", "-d", "-s", "w", "-x", "80", "-y", "24", "sh", "-c", script)
-    assert poll(lambda: "sqsidem watch" in "\n".join(tmux.screen()), 20), tmux.screen()
+    _start(tmux, ministack.endpoint, stack_name)
 
     send = ["--local", "--stack", stack_name, "send"]
     poison = run_cli([*send, '{"poison": true}', "--group-id", "poison"])
@@ -116,8 +132,19 @@ def test_watch_in_tmux_shows_flow_blocked_group_and_dlq(
     )
 
     tmux("send-keys", "-t", "w", "q")
-    assert poll(lambda: "watch exited" in "\n".join(tmux.screen()), 15), tmux.screen()
-    after = "\n".join(tmux.screen())
-    assert "watch exited 0" in after
-    assert "sqsidem watch ·" not in after  # the alternate screen is gone
-    assert re.search(r"^icanon echo\s*$|^echo icanon\s*$", after, re.MULTILINE), after
+    _ended(tmux, 0)
+
+
+def test_watch_in_tmux_without_a_stack_shows_na_and_ctrl_c_quits(
+    ministack: Ministack, tmux: Tmux
+) -> None:
+    """No stack at all: every panel says n/a and why; Ctrl-C exits 130, no traceback."""
+    _start(tmux, ministack.endpoint, "nosuchstack")
+    screen = " ".join(" ".join(tmux.screen()).replace("│", " ").split())
+    assert "n/a: queue nosuchstack-queue.fifo" in screen, screen  # wrapped beside the DLQ
+    assert "n/a: table Idempotent-nosuchstack" in screen, screen
+    log_group = "n/a: log group /aws/lambda/nosuchstack-sqs-receive does not exist"
+    assert screen.count(log_group) == 2, screen  # blocked groups and recent decisions
+    tmux("send-keys", "-t", "w", "C-c")
+    after = _ended(tmux, 130)
+    assert "Traceback" not in after
