@@ -15,9 +15,9 @@ WATCH_HELP = (
     '"n/a: <why>".\n\n'
     "Cost: each refresh makes at most 7 API calls (2 GetQueueAttributes, "
     "1 ListEventSourceMappings, 1 DescribeAlarms, <= 3 FilterLogEvents pages; 2 GetQueueUrl "
-    "the first time); every 15s the lock scan reads <= 5,000 items in pages of 1,000 (counts "
-    "shown as >= N when capped) and one GetMetricStatistics asks the oldest message's age: "
-    "<= 13 calls then."
+    "and 1 GetFunctionConfiguration the first time); every 15s the lock scan reads <= 5,000 "
+    "items in pages of 1,000 (counts shown as >= N when capped) and one GetMetricStatistics "
+    "asks the oldest message's age: <= 13 calls then."
 )
 
 

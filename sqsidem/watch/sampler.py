@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.errors import explain, is_gone
-from sqsidem.logtail import EventCursor
+from sqsidem.logtail import EventCursor, log_group_for
 from sqsidem.watch.flow import FlowTracker
 from sqsidem.watch.model import (
     AlarmFigures,
@@ -119,6 +119,7 @@ class Watcher:
         self._urls: dict[str, str] = {}
         self._queue_arn: str | None = None
         self._redrive: tuple[int | None, float | None] = (None, None)
+        self._log_group: str | None = None
         self._history: deque[int] = deque(
             maxlen=max(2, int(self.budget.history_s / self.budget.interval_s))
         )
@@ -151,7 +152,8 @@ class Watcher:
         dlq = self._guard(f"DLQ {self.names.dlq}", self._read_dlq)
         trigger = self._guard(f"function {self.names.function}", self._read_trigger)
         alarm = self._guard(f"alarm {self.names.alarm}", self._read_alarm)
-        logs = self._guard(f"log group {self.names.log_group}", self._read_logs)
+        group = self._log_group or self.names.log_group
+        logs = self._guard(f"log group {group}", self._read_logs)
         slow_due = self._slow_at is None or (
             self.monotonic() - self._slow_at >= self.budget.slow_every_s
         )
@@ -239,9 +241,12 @@ class Watcher:
         return AlarmFigures(str(found[0].get("StateValue", "?")))
 
     def _read_logs(self) -> None:
+        if self._log_group is None:
+            # The function's LoggingConfig may name another group (as `logs` honours).
+            self._log_group = log_group_for(self.aws.lambda_, self.names.function)
         events = self._cursor.poll(
             self.aws.logs,
-            self.names.log_group,
+            self._log_group,
             server_pattern=DECISION_PATTERN,
             max_pages=self.budget.log_pages,
         )

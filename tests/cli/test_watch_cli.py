@@ -114,7 +114,7 @@ def test_once_json_has_the_readme_keys_and_matches_status_and_dlq_list(stack: Aw
         "failed",
     ]
     _, slow = WatchBudget().calls_per_refresh()
-    assert snap["api_calls"] <= slow + 2  # the first refresh also scans and finds the URLs
+    assert snap["api_calls"] <= slow + 3  # the first refresh also finds the URLs and group
 
 
 def test_once_human_shows_every_panel(stack: Aws) -> None:
