@@ -1,5 +1,6 @@
 """`sqsidem stacks` on the local backend: two stacks set up side by side, found by their tag
-(ministack has the tagging API), each with its own depths."""
+(ministack has the tagging API), each with its own depths; `watch --once -o json` on each
+agrees with `status` and `dlq list`."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ def test_stacks_lists_two_local_stacks_with_their_depths(local_aws: Aws, stack_n
     assert rows[dead]["trigger_state"] == "Enabled" and rows[queued]["trigger_state"] is None
     for row in (rows[dead], rows[queued]):
         assert row["resources_present"] == row["resources_expected"] and row["drifted"] == 0
+    for stack in (dead, queued):
+        snap = json.loads(
+            run_cli(["--local", "--stack", stack, "-o", "json", "watch", "--once"]).stdout
+        )
+        status = json.loads(run_cli(["--local", "--stack", stack, "-o", "json", "status"]).stdout)
+        listed = run_cli(["--local", "--stack", stack, "-o", "json", "dlq", "list"]).stdout
+        queue = {k: snap["queue"][k] for k in ("visible", "in_flight", "delayed")}
+        assert queue == status["queue"]
+        assert snap["dlq"]["depth"] == status["dlq_depth"] == len(listed.splitlines())
+        assert snap["trigger"]["state"] == status["mapping"]["state"]
+        assert snap["alarm"]["state"] == status["alarm_state"]
