@@ -10,14 +10,22 @@ an invocation with one time).
 
 from __future__ import annotations
 
-import shlex
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqsidem.errors import NotFoundError, UsageError, is_gone, is_throttled
+from sqsidem.logevents import (
+    PLATFORM_PREFIXES,
+    EventFilter,
+    LogEvent,
+    iso_ms,
+    platform_of,
+    to_event,
+)
 from sqsidem.retry import Backoff
 
 if TYPE_CHECKING:
@@ -27,113 +35,24 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
     from sqsidem.names import StackNames
 
-PLATFORM_PREFIXES = (
-    "START",
-    "END",
-    "REPORT",
-    "INIT_START",
-    "INIT_REPORT",
-    "INIT_RUNTIME_DONE",
-    "EXTENSION",
-    "TELEMETRY",
-)
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    timestamp: int  # epoch ms
-    stream: str
-    message: str
-    event_id: str
-    platform: str | None = None  # START / END / REPORT / INIT_START ... for Lambda's lines
-    decision: dict[str, Any] | None = None  # a parsed DESIGN 6.5 decision line
-
-    @property
-    def short_stream(self) -> str:
-        """The part of a Lambda stream name that tells invocations apart."""
-        tail = self.stream.rsplit("]", 1)[-1] if "]" in self.stream else self.stream
-        tail = tail.rsplit("/", 1)[-1]
-        return tail[-8:] if len(tail) > 8 else tail
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "timestamp": self.timestamp,
-            "time": iso_ms(self.timestamp),
-            "stream": self.stream,
-            "message": self.message,
-            "event_id": self.event_id,
-            "platform": self.platform,
-            "decision": self.decision,
-        }
-
-
-def iso_ms(timestamp_ms: int) -> str:
-    from datetime import datetime, timezone
-
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def platform_of(message: str) -> str | None:
-    word = message.split(None, 1)[0] if message.strip() else ""
-    return word if word in PLATFORM_PREFIXES else None
-
-
-def to_event(raw: Any) -> LogEvent:
-    from sqsidem.consumer.decisions import parse_decision
-
-    message = str(raw.get("message", "")).rstrip("\n")
-    return LogEvent(
-        timestamp=int(raw.get("timestamp", 0)),
-        stream=str(raw.get("logStreamName", "")),
-        message=message,
-        event_id=str(raw.get("eventId", "")),
-        platform=platform_of(message),
-        decision=parse_decision(message),
-    )
-
-
-# -- client-side selection ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """``--filter`` terms (all must appear; ``-term`` must not; quotes keep phrases),
-    ``--transaction`` (decision lines of one key) and ``--no-platform``."""
-
-    pattern: str | None = None
-    transaction: str | None = None
-    platform: bool = True
-
-    def terms(self) -> tuple[list[str], list[str]]:
-        if not self.pattern:
-            return [], []
-        try:
-            words = shlex.split(self.pattern)
-        except ValueError as exc:
-            raise UsageError(f"invalid --filter {self.pattern!r}: {exc}") from None
-        include = [w for w in words if not (w.startswith("-") and len(w) > 1)]
-        exclude = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
-        return include, exclude
-
-    def server_pattern(self) -> str | None:
-        """A quoted term that narrows the scan on AWS; the client-side match stays the judge
-        (emulators ignore or loosen patterns, DESIGN 4)."""
-        if self.transaction and '"' not in self.transaction:
-            return f'"{self.transaction}"'
-        return None
-
-    def matches(self, event: LogEvent) -> bool:
-        if not self.platform and event.platform is not None:
-            return False
-        if self.transaction is not None and (
-            event.decision is None or event.decision.get("transaction_id") != self.transaction
-        ):
-            return False
-        include, exclude = self.terms()
-        return all(t in event.message for t in include) and not any(
-            t in event.message for t in exclude
-        )
+__all__ = [
+    "PLATFORM_PREFIXES",
+    "EventCursor",
+    "EventFilter",
+    "FollowState",
+    "LogEvent",
+    "LogRead",
+    "follow_events",
+    "follow_groups",
+    "iso_ms",
+    "log_group_for",
+    "open_logs",
+    "platform_of",
+    "read_events",
+    "stack_names_of",
+    "start_ms_for",
+    "to_event",
+]
 
 
 # -- where the logs are --------------------------------------------------------------------
@@ -163,14 +82,35 @@ def _pages(
     start_ms: int,
     end_ms: int | None,
     server_pattern: str | None = None,
+    max_pages: int | None = None,
+    resume: PageResume | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """The events of FilterLogEvents pages; with ``max_pages``, where the read stopped goes
+    into ``resume`` (a token to go on from, or None at the end)."""
     args: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "interleaved": True}
     if end_ms is not None:
         args["endTime"] = end_ms
     if server_pattern:
         args["filterPattern"] = server_pattern
-    for page in client.get_paginator("filter_log_events").paginate(**args):
+    if resume is not None and resume.token is not None:
+        args["PaginationConfig"] = {"StartingToken": resume.token}
+    paginator = client.get_paginator("filter_log_events")
+    for number, page in enumerate(paginator.paginate(**args)):
         yield from cast("list[dict[str, Any]]", page.get("events", []))
+        token = page.get("nextToken")
+        if resume is not None:
+            resume.token = token
+        if token and max_pages is not None and number + 1 >= max_pages:
+            return
+
+
+@dataclass
+class PageResume:
+    """Where a page-capped read stopped: AWS may answer with empty pages while it scans, so
+    the next read goes on from this token instead of starting over (and never getting on)."""
+
+    token: str | None = None
+    start_ms: int = 0
 
 
 def read_events(
@@ -210,9 +150,73 @@ class FollowState:
     waiting_for_group: bool = False
 
 
+@dataclass
+class EventCursor:
+    """Where an incremental reader of one group stands: each poll re-reads from the newest
+    timestamp seen minus ``overlap_ms`` (events sharing the last millisecond, or arriving a
+    little late, are not lost) and drops event ids already taken. The seen-id memory keeps
+    only ids inside the re-read window, so it stays bounded however long the reading runs."""
+
+    start_ms: int
+    overlap_ms: int = 3000
+    newest_ms: int = -1
+    seen: dict[str, int] = field(default_factory=dict)  # event id -> timestamp
+    resume: PageResume = field(default_factory=PageResume)
+
+    def query_from(self) -> int:
+        return max(self.start_ms, max(self.newest_ms, self.start_ms) - self.overlap_ms)
+
+    def take(self, raw_events: Iterable[dict[str, Any]]) -> list[LogEvent]:
+        """The events not taken before, oldest first (stable: keeps the server's order)."""
+        fresh = sorted((to_event(raw) for raw in raw_events), key=lambda e: e.timestamp)
+        new = []
+        occurrences: Counter[tuple[str, int, str]] = Counter()
+        for event in fresh:
+            identity = event.event_id
+            if not identity:
+                # ministack sends no eventId: the same line of the same stream at the same
+                # millisecond is told apart by its place among its twins (stable on re-read).
+                twin = (event.stream, event.timestamp, event.message)
+                occurrences[twin] += 1
+                identity = "\0".join(map(str, (*twin, occurrences[twin])))
+            if identity in self.seen:
+                continue
+            self.seen[identity] = event.timestamp
+            self.newest_ms = max(self.newest_ms, event.timestamp)
+            new.append(event)
+        horizon = self.newest_ms - self.overlap_ms
+        for event_id in [i for i, ts in self.seen.items() if ts < horizon]:
+            del self.seen[event_id]
+        return new
+
+    def poll(
+        self,
+        client: CloudWatchLogsClient,
+        group: str,
+        *,
+        server_pattern: str | None = None,
+        max_pages: int | None = None,
+    ) -> list[LogEvent]:
+        """One FilterLogEvents read from the cursor on, at most ``max_pages`` pages; a read
+        cut short goes on from its page token next time (ClientErrors propagate)."""
+        resume = self.resume
+        start = resume.start_ms if resume.token is not None else self.query_from()
+        resume.start_ms = start
+        pages = _pages(client, group, start, None, server_pattern, max_pages, resume)
+        return self.take(pages)
+
+
 def follow_events(
+    client: CloudWatchLogsClient, group: str, *, start_ms: int, **options: Any
+) -> Iterator[LogEvent]:
+    """New events of one group as they arrive, each exactly once, until ``stop`` is set
+    (the options of :func:`follow_groups`)."""
+    return follow_groups(client, {None: group}, start_ms=start_ms, **options)
+
+
+def follow_groups(
     client: CloudWatchLogsClient,
-    group: str,
+    groups: Mapping[str | None, str],
     *,
     start_ms: int,
     where: EventFilter | None = None,
@@ -224,12 +228,11 @@ def follow_events(
     on_waiting: Callable[[str], None] | None = None,
     state: FollowState | None = None,
 ) -> Iterator[LogEvent]:
-    """New events as they arrive, each exactly once, until ``stop`` is set.
+    """New events of several groups (stack -> group), each exactly once, merged in
+    timestamp order within each poll and tagged with their stack, until ``stop`` is set.
 
-    Every poll re-reads from the newest timestamp seen minus ``overlap_ms`` (so events that
-    share the last millisecond, or arrive a little late, are not lost) and drops event ids
-    already yielded. The seen-id memory keeps only ids inside the re-read window, so it
-    stays bounded however long the follow runs.
+    A missing group is waited for; throttling backs off (twice the poll interval, then
+    twice that, up to ``max_backoff_s``) without losing the cursor.
     """
     from botocore.exceptions import ClientError
 
@@ -243,45 +246,43 @@ def follow_events(
             stop_event.wait(seconds)  # wakes at once when stopped
 
     state = state or FollowState(cursor_ms=start_ms)
-    newest = start_ms
-    seen: dict[str, int] = {}  # event id -> timestamp, pruned to the re-read window
-    # Throttled: wait twice the poll interval, then twice that, up to max_backoff_s.
+    cursors = {stack: EventCursor(start_ms, overlap_ms) for stack in groups}
+    waiting: set[str | None] = set()
     backoff = Backoff(first_s=poll_s * 2, factor=2.0, max_s=max_backoff_s)
     throttled_in_a_row = 0
     while not stop.is_set():
-        query_from = max(start_ms, newest - overlap_ms)
         state.polls += 1
-        try:
-            fresh = [to_event(raw) for raw in _pages(client, group, query_from, None)]
-        except ClientError as exc:
-            if is_gone(exc):
-                if not state.waiting_for_group and on_waiting is not None:
-                    on_waiting(f"waiting for log group {group} to appear")
-                state.waiting_for_group = True
-                sleep(poll_s)
-                continue
-            if is_throttled(exc):
-                state.throttled += 1
-                backoff.pause(throttled_in_a_row, sleep)
-                throttled_in_a_row += 1
-                continue
-            raise
-        state.waiting_for_group = False
-        throttled_in_a_row = 0
-        fresh.sort(key=lambda event: event.timestamp)  # stable: keeps the server's order
+        fresh: list[LogEvent] = []
+        throttled = False
+        for stack, group in groups.items():
+            try:
+                taken = cursors[stack].poll(client, group, server_pattern=where.server_pattern())
+            except ClientError as exc:
+                if is_gone(exc):
+                    if stack not in waiting and on_waiting is not None:
+                        on_waiting(f"waiting for log group {group} to appear")
+                    waiting.add(stack)
+                    continue
+                if is_throttled(exc):
+                    throttled = True
+                    break
+                raise
+            waiting.discard(stack)
+            fresh.extend(replace(e, stack=stack) if stack is not None else e for e in taken)
+        state.waiting_for_group = bool(waiting)
+        fresh.sort(key=lambda event: event.timestamp)
         for event in fresh:
-            if event.event_id in seen:
-                continue
-            seen[event.event_id] = event.timestamp
-            newest = max(newest, event.timestamp)
             if where.matches(event):
                 yield event
             if stop.is_set():
                 return
-        state.cursor_ms = newest
-        horizon = newest - overlap_ms
-        for event_id in [i for i, ts in seen.items() if ts < horizon]:
-            del seen[event_id]
+        state.cursor_ms = max(start_ms, *(c.newest_ms for c in cursors.values()))
+        if throttled:
+            state.throttled += 1
+            backoff.pause(throttled_in_a_row, sleep)
+            throttled_in_a_row += 1
+            continue
+        throttled_in_a_row = 0
         if stop.is_set():
             return
         sleep(poll_s)
@@ -296,7 +297,7 @@ def start_ms_for(since: str, now_s: float | None = None) -> int:
 
 @dataclass(frozen=True)
 class LogRead:
-    """What `logs` shows: the group read, whether it is followed, and its events (lazy)."""
+    """What `logs` shows: the group(s) read, whether followed, and their events (lazy)."""
 
     group: str
     follow: bool
@@ -312,12 +313,28 @@ def open_logs(
     follow: bool = False,
     log_group: str | None = None,
     on_waiting: Callable[[str], None] | None = None,
+    stacks: Sequence[StackNames] = (),
 ) -> LogRead:
     """The events `logs` asked for. The filter and ``since`` are checked before ``aws()``
-    makes the clients (exit 2 first); reading starts when the events are iterated."""
+    makes the clients (exit 2 first); reading starts when the events are iterated.
+
+    With ``stacks`` (``--stacks A,B``) the function logs of each are merged in timestamp
+    order, each event tagged with its stack."""
     where.terms()
     start_ms = start_ms_for(since)
     client = aws()
+    if stacks:
+        groups: dict[str | None, str] = {
+            n.stack: log_group_for(client.lambda_, n.function) for n in stacks
+        }
+        label = ", ".join(groups.values())
+        if follow:
+            events = follow_groups(
+                client.logs, groups, start_ms=start_ms, where=where, on_waiting=on_waiting
+            )
+            return LogRead(label, True, events)
+        merged = _merged(client.logs, groups, start_ms, where, on_waiting)
+        return LogRead(label, False, merged)
     group = log_group or log_group_for(client.lambda_, names.function)
     if not follow:
         return LogRead(
@@ -327,3 +344,42 @@ def open_logs(
         client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting
     )
     return LogRead(group, True, events)
+
+
+def stack_names_of(stacks: str | None, log_group: str | None = None) -> list[StackNames]:
+    """``--stacks A,B`` as names (exit 2 on a bad name, a repeat, or with --log-group)."""
+    from sqsidem.names import names_for
+
+    if stacks is None:
+        return []
+    wanted = [s.strip() for s in stacks.split(",") if s.strip()]
+    if not wanted:
+        raise UsageError("--stacks needs at least one stack name (A,B)")
+    if len(set(wanted)) != len(wanted):
+        raise UsageError(f"--stacks names a stack twice: {stacks!r}")
+    if log_group is not None:
+        raise UsageError("--stacks and --log-group do not go together")
+    return [names_for(stack) for stack in wanted]
+
+
+def _merged(
+    client: CloudWatchLogsClient,
+    groups: Mapping[str | None, str],
+    start_ms: int,
+    where: EventFilter,
+    on_missing: Callable[[str], None] | None,
+) -> Iterator[LogEvent]:
+    """Each stack's events (read lazily, each oldest first) merged by timestamp; a stack
+    whose group does not exist yet is named and skipped, not fatal."""
+    import heapq
+
+    def tagged(stack: str | None, group: str) -> Iterator[LogEvent]:
+        try:
+            for event in read_events(client, group, start_ms=start_ms, where=where):
+                yield replace(event, stack=stack)
+        except NotFoundError:
+            if on_missing is not None:
+                on_missing(f"stack {stack}: log group {group} does not exist yet")
+
+    streams = [tagged(stack, group) for stack, group in groups.items()]
+    return heapq.merge(*streams, key=lambda event: event.timestamp)

@@ -22,7 +22,9 @@ from sqsidem.cli import (
     policy_cmd,
     send_cmd,
     stack_cmd,
+    stacks_cmd,
     trace_cmd,
+    watch_cmd,
     worker_cmd,
 )
 from sqsidem.cli.context import AppContext, Seam
@@ -210,6 +212,8 @@ dlq_cmd.register(app)
 notify_cmd.register(app)
 policy_cmd.register(app)
 trace_cmd.register(app)
+watch_cmd.register(app)
+stacks_cmd.register(app)
 demo_cmd.register(app)
 
 

@@ -32,21 +32,36 @@ def logs(
         str | None,
         typer.Option("--log-group", help="Read this group (default: the function's own)."),
     ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Decision lines whose JSON FIELD=VALUE (or FIELD!=VALUE); repeatable, all "
+            "must hold. Sent to CloudWatch as a JSON filter pattern, checked again here.",
+        ),
+    ] = None,
+    stacks: Annotated[
+        str | None,
+        typer.Option("--stacks", help="Merge these stacks' logs (A,B) in time order, tagged."),
+    ] = None,
 ) -> None:
     """Show the function's log events; decisions coloured, platform lines dimmed."""
-    from sqsidem.logtail import EventFilter, open_logs
+    from sqsidem.logfields import parse_where
+    from sqsidem.logtail import EventFilter, open_logs, stack_names_of
     from sqsidem.render.logs import show_log_events
 
     app = app_context(ctx)
-    where = EventFilter(filter_, transaction, platform=not no_platform)
+    fields = parse_where(where or [])
+    selected = EventFilter(filter_, transaction, platform=not no_platform, fields=fields)
     read = open_logs(
         app.aws,
         app.names,
-        where=where,
+        where=selected,
         since=since,
         follow=follow,
         log_group=log_group,
         on_waiting=app.render.note,
+        stacks=stack_names_of(stacks, log_group),
     )
     show_log_events(app.render, read)
 

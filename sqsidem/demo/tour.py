@@ -91,6 +91,7 @@ def next_steps(stack: str) -> list[str]:
         (f"{prefix} logs --follow", "watch the function work (Ctrl-C to stop)"),
         (f"{prefix} dlq list", "what is dead, and why"),
         (f"{prefix} dlq redrive --yes", "put it back (it fails again: it is poison)"),
+        (f"{prefix} watch", "the live picture: flow, blocked groups, DLQ (q quits)"),
         (f"{prefix} teardown --yes", "remove the demo stack"),
         ("sqsidem local down", "stop the local backend"),
     ]

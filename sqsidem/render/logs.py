@@ -10,7 +10,7 @@ from sqsidem.render.sink import Renderer
 if TYPE_CHECKING:
     from sqsidem.logtail import LogEvent, LogRead
 
-_DECISION_STYLE = {
+DECISION_STYLE = {
     "acquired": "cyan",
     "completed": "green",
     "duplicate": "yellow",
@@ -29,12 +29,14 @@ def show_event(render: Renderer, event: LogEvent) -> None:
 
     stamp = iso_ms(event.timestamp)[11:]  # HH:MM:SS.mmmZ
     prefix = f"{stamp}  {event.short_stream:<8}  "
+    if event.stack is not None:
+        prefix = f"{stamp}  {event.stack:<12} {event.short_stream:<8}  "
     if event.decision is not None:
         rest = {k: v for k, v in event.decision.items() if k not in ("sqsidem", "decision")}
         rest = {k: v for k, v in rest.items() if v is not None}
         decision = str(event.decision.get("decision"))
         text = f"{decision:<14} {json.dumps(rest, separators=(',', ':'), ensure_ascii=False)}"
-        render.line(prefix + text, style=_DECISION_STYLE.get(decision))
+        render.line(prefix + text, style=DECISION_STYLE.get(decision))
         return
     if event.platform is not None:
         render.line(prefix + event.message, style="dim")

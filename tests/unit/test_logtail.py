@@ -7,7 +7,8 @@ import json
 import pytest
 
 from sqsidem.errors import UsageError
-from sqsidem.logtail import EventFilter, iso_ms, to_event
+from sqsidem.logfields import parse_where
+from sqsidem.logtail import EventCursor, EventFilter, iso_ms, to_event
 
 
 def decision(name: str, tid: str) -> str:
@@ -66,3 +67,83 @@ def test_unbalanced_quote_is_usage_error() -> None:
     """A pattern that cannot be split is a usage error."""
     with pytest.raises(UsageError):
         EventFilter('"open').terms()
+
+
+@pytest.mark.parametrize(
+    ("where", "pattern"),
+    [
+        (["decision=failed"], '{ ($.sqsidem = 1) && ($.decision = "failed") }'),
+        (
+            ["decision=failed", "group_id!=orders-a"],
+            '{ ($.sqsidem = 1) && ($.decision = "failed") && ($.group_id != "orders-a") }',
+        ),
+        (
+            ["receive_count=3"],
+            '{ ($.sqsidem = 1) && ($.receive_count = 3 || $.receive_count = "3") }',
+        ),
+        (["group_id=orders-*"], '{ ($.sqsidem = 1) && ($.group_id = "orders-*") }'),
+        (["group_id!=orders-*"], "{ ($.sqsidem = 1) }"),  # a wildcard would drop kept lines
+        (['error=say "hi"'], "{ ($.sqsidem = 1) }"),  # no documented escape for quotes
+        (["error=null"], "{ ($.sqsidem = 1) && ($.error IS NULL || $.error NOT EXISTS) }"),
+        (["error!=null"], "{ ($.sqsidem = 1) }"),
+        (["decision="], '{ ($.sqsidem = 1) && ($.decision = "") }'),
+    ],
+)
+def test_where_server_pattern(where: list[str], pattern: str) -> None:
+    """--where becomes a CloudWatch JSON filter pattern, only where it cannot drop a line."""
+    assert EventFilter(fields=parse_where(where)).server_pattern() == pattern
+
+
+def test_where_with_transaction_joins_the_json_pattern() -> None:
+    """--transaction and --where together make one JSON pattern (not a text term)."""
+    where = EventFilter(transaction="t1", fields=parse_where(["decision=completed"]))
+    assert where.server_pattern() == (
+        '{ ($.sqsidem = 1) && ($.transaction_id = "t1") && ($.decision = "completed") }'
+    )
+
+
+def _line(**fields: object) -> str:
+    return json.dumps({"sqsidem": 1, "decision": "failed", "error": None, **fields})
+
+
+@pytest.mark.parametrize(
+    ("where", "message", "expected"),
+    [
+        (["decision=failed"], _line(), True),
+        (["decision=completed"], _line(), False),
+        (["decision!=completed"], _line(), True),
+        (["group_id=orders-*"], _line(group_id="orders-a"), False),  # exact on the client
+        (["group_id=orders-*"], _line(group_id="orders-*"), True),
+        (["receive_count=3"], _line(receive_count=3), True),
+        (["receive_count=3"], _line(receive_count="3"), True),
+        (["receive_count!=3"], _line(receive_count=4), True),
+        (["error=null"], _line(), True),
+        (["blocked_by=null"], _line(), True),  # absent counts as null
+        (["error!=null"], _line(), False),
+        (["decision=failed"], "failed but not a decision line", False),
+        (["decision=Failed"], _line(), False),  # case-sensitive, unlike ministack's text match
+    ],
+)
+def test_where_matches_on_the_client(where: list[str], message: str, expected: bool) -> None:
+    """The client applies every --where test exactly, whatever the server did."""
+    assert EventFilter(fields=parse_where(where)).matches(to_event(ev(message))) is expected
+
+
+@pytest.mark.parametrize("text", ["decision", "=failed", "$.decision=failed", "a b=c"])
+def test_bad_where_is_usage_error(text: str) -> None:
+    """A --where without FIELD=VALUE, or with a field that is not a plain key, exits 2."""
+    with pytest.raises(UsageError):
+        parse_where([text])
+
+
+def test_cursor_tells_apart_events_without_event_ids() -> None:
+    """ministack sends no eventId: twins of one millisecond stay distinct, re-reads drop."""
+    raw = [
+        {"timestamp": 5, "logStreamName": "s", "message": "same"},
+        {"timestamp": 5, "logStreamName": "s", "message": "same"},
+        {"timestamp": 5, "logStreamName": "s", "message": "other"},
+    ]
+    cursor = EventCursor(start_ms=0)
+    assert [e.message for e in cursor.take(raw)] == ["same", "same", "other"]
+    later = {"timestamp": 6, "logStreamName": "s", "message": "same"}
+    assert [e.message for e in cursor.take([*raw, later])] == ["same"]
