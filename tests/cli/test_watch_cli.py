@@ -160,12 +160,12 @@ def test_missing_log_group_and_denied_table_degrade_to_na(stack: Aws) -> None:
     for row in rows:
         for panel in ("flow", "blocked_groups", "recent_decisions"):
             assert row[panel] == {"na": f"log group {NAMES.log_group} does not exist"}
-        assert row["locks"]["na"].startswith("access denied for Scan")
+        assert row["locks"]["na"].startswith("access denied: Scan")
         assert row["dlq"]["depth"] == 2 and row["queue"]["na"] is None
     human = run("watch", "--once", spy=spy)
     assert human.exit_code == 0, human.stderr
     assert f"n/a: log group {NAMES.log_group} does not exist" in human.stdout
-    assert "n/a: access denied for Scan" in human.stdout
+    assert "n/a: access denied: Scan" in human.stdout
 
 
 def test_nothing_set_up_is_all_na_not_a_failure(moto_aws: Aws) -> None:
@@ -203,7 +203,7 @@ def test_readme_documents_the_json_keys_and_the_tour_suggests_watch() -> None:
     next steps (and the README after it) suggest watching the demo stack."""
     from pathlib import Path
 
-    from sqsidem.demo import next_steps
+    from sqsidem.demo.tour import next_steps
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("`watch --once -o json` prints one object") :]
@@ -218,7 +218,9 @@ def test_readme_documents_the_json_keys_and_the_tour_suggests_watch() -> None:
 
 def test_once_with_nothing_readable_exits_1() -> None:
     """No credentials at all: the snapshot still prints (every panel n/a), exit 1 says so."""
-    result = CliRunner().invoke(app, ["--stack", "any", "-o", "json", "watch", "--once"])
+    result = CliRunner().invoke(
+        app, ["--region", "eu-west-1", "--stack", "any", "-o", "json", "watch", "--once"]
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["queue"]["na"].startswith("no AWS credentials found")
     assert result.stderr.startswith("error: nothing could be read: no AWS credentials found")

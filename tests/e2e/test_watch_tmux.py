@@ -23,7 +23,7 @@ from tests.proofs.helpers import run_cli
 from tests.waiting import poll
 
 DEADLINE_S = 90
-DEMO_PROCESSOR = Path(sqsidem.__file__).with_name("demo_processor.py")
+DEMO_PROCESSOR = Path(sqsidem.__file__).parent / "demo" / "demo_processor.py"
 RATE = re.compile(r"completed (\d+\.\d+)")
 
 
