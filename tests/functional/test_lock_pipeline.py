@@ -79,9 +79,7 @@ def test_completed_is_written_behind_the_next_record(ddb: Any) -> None:
 
     lines = Lines()
     consumer = make_consumer(ddb, process, FakeClock(), lines)
-    result = consumer.handle_event(
-        {"Records": [sqs_record("m1"), sqs_record("m2")]}, FakeContext()
-    )
+    result = consumer.handle_event({"Records": [sqs_record("m1"), sqs_record("m2")]}, FakeContext())
     assert result.response() == {"batchItemFailures": []}
     assert [o.decision for o in result.outcomes] == ["completed", "completed"]
     # The handler returned only after every COMPLETED write was answered.
