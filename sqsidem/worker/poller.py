@@ -43,6 +43,9 @@ from sqsidem.worker.state import RECHECK_S, RunState
 # one ends) before the next one instead of spinning.
 EMPTY_RECEIVE_PAUSE_S = 0.05
 
+# An empty receive ahead retries when a batch ends, or after this long at the latest.
+AHEAD_RETRY_S = 1.0
+
 Emit = Callable[[str], None]
 _Unit = tuple[InFlightBatch, list[int]]
 
@@ -194,6 +197,12 @@ class Poller:
             self.slots.release()
             return False
         wait = self.options.receive_wait_s
+        ahead = self.state.in_flight >= self.options.concurrency
+        if ahead:
+            # A receive ahead (every processing thread has a batch) does not sit in a long
+            # poll: a backend may answer it late once the running groups are deleted, and
+            # the batch it waits for would start late. Empty, it retries when a batch ends.
+            wait = 0
         try:
             response = self.clients.sqs.receive_message(
                 QueueUrl=self.options.queue_url,
@@ -213,13 +222,15 @@ class Poller:
             self._finish("max-messages")
         if not messages:
             self.slots.release()
-            self._after_empty(wait)
+            self._after_empty(wait, ahead=ahead)
             return True
         self._dispatch(messages, received_ms)  # the batch frees the slot when it ends
         return True
 
-    def _after_empty(self, wait: int) -> None:
+    def _after_empty(self, wait: int, *, ahead: bool = False) -> None:
         pause_s = EMPTY_RECEIVE_PAUSE_S if wait == 0 and not self._stopping() else 0.0
+        if ahead and pause_s:
+            pause_s = AHEAD_RETRY_S
         idle = self.state.idle_s(self.pacing.clock, pause_s=pause_s)
         limit = self.options.idle_exit_s
         if idle is not None and limit is not None and idle >= limit:

@@ -22,7 +22,16 @@ from typing import Any
 
 from tests.bench.core import Report
 
-BENCHMARKS = ("startup", "send", "locks", "pipeline", "worker", "setup")
+BENCHMARKS = (
+    "startup",
+    "send",
+    "locks",
+    "pipeline",
+    "worker",
+    "setup",
+    "handler",
+    "powertools",
+)
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
