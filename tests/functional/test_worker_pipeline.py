@@ -46,24 +46,33 @@ def test_the_next_batch_is_received_while_the_current_one_runs(moto_aws: Aws) ->
     url = make_queue(moto_aws)
     send(moto_aws, url, "m0", group="g0")
     send(moto_aws, url, "m1", group="g1")
-    receives = [0]
+    waits: list[int] = []
     second_receive = threading.Event()
 
-    def count(**_kwargs: Any) -> None:
-        receives[0] += 1
-        if receives[0] >= 2:
+    def count(params: dict[str, Any], **_kwargs: Any) -> None:
+        waits.append(int(params.get("WaitTimeSeconds", -1)))
+        if len(waits) >= 2:
             second_receive.set()
 
-    moto_aws.sqs.meta.events.register("before-call.sqs.ReceiveMessage", count)
+    moto_aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", count)
 
     def process(record: dict[str, Any]) -> None:
         if record["body"] == "m0" and not second_receive.wait(HOLD_S):
             raise TimeoutError("no receive while the first batch ran")
 
     stats = work(
-        moto_aws, url, process, batch_size=1, concurrency=1, max_messages=2, idle_exit_s=None
+        moto_aws,
+        url,
+        process,
+        batch_size=1,
+        concurrency=1,
+        max_messages=2,
+        idle_exit_s=None,
+        wait_time_s=1,
     )
     assert (stats.received, stats.processed, stats.failed) == (2, 2, 0)
+    # The first receive long-polls; the one ahead does not sit in a long poll.
+    assert waits[:2] == [1, 0]
 
 
 def test_pools_are_sized_for_the_concurrency() -> None:
