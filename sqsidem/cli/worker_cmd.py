@@ -29,7 +29,10 @@ def worker(
     batch_size: Annotated[int, typer.Option(help="Messages per batch, 1..10.")] = 10,
     concurrency: Annotated[
         int,
-        typer.Option(help="Records processed at once (message groups in order) and batches held."),
+        typer.Option(
+            help="Message groups processed at once (each in order); batches held, plus one "
+            "received ahead."
+        ),
     ] = 1,
     wait_time: Annotated[int, typer.Option(help="Long-poll seconds, 0..20.")] = 20,
     visibility_timeout: Annotated[

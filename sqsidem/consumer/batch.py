@@ -2,35 +2,59 @@
 
 Shared by the Lambda handler and the worker. Per record: key -> acquire -> process ->
 complete (or release); a processor that takes ``effects`` gets them committed with COMPLETED
-in one transaction (effects.py). A record that is not acknowledged stops the rest of its message
-group in the batch on a FIFO queue (reported failed without running, order kept), while
-other groups go on. An exception in our own code fails only its record: the response
-always keeps the ``batchItemFailures`` format, because an invalid response would fail the
-whole batch.
+in one transaction (effects.py). The lock writes are pipelined (pipeline.py: acquired ahead
+for the whole batch, COMPLETED written behind), the records of a unit still run in order.
+A record that is not acknowledged stops the rest of its message group in the batch on a
+FIFO queue (reported failed without running, order kept), while other groups go on. An
+exception in our own code fails only its record: the response always keeps the
+``batchItemFailures`` format, because an invalid response would fail the whole batch.
 """
 
 from __future__ import annotations
 
 import contextlib
-import uuid
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import decisions as d
 from .effects import EffectsRejected
 from .failpoints import AFTER_COMPLETE, AFTER_LOCK, MID_PROCESS, NO_FAILPOINTS, Failpoints
 from .keys import KeySpec, NoKeyError, record_key
-from .lock import LockAttempt, LockTable
+from .lock import AcquireResult, LockAttempt, LockTable
+from .pipeline import Pipeline, PreparedRecord
 from .processor import BoundProcessor, Processor, bind_processor
+from .records import (
+    DEFAULT_REMAINING_MS,
+    BatchResult,
+    InvocationContext,
+    RecordMeta,
+    RecordOutcome,
+    describe,
+    independent_units,
+    is_fifo,
+    new_owner,
+    record_meta,
+    remaining_ms,
+)
 
-# Without a context (a direct call) assume Lambda's maximum timeout: a long deadline only
-# delays crash recovery, a short one could let a redelivery run the work twice.
-DEFAULT_REMAINING_MS = 900_000
+__all__ = [
+    "DEFAULT_REMAINING_MS",
+    "AttemptObserver",
+    "BatchResult",
+    "Consumer",
+    "InvocationContext",
+    "PreparedBatch",
+    "RecordMeta",
+    "RecordOutcome",
+    "independent_units",
+    "is_fifo",
+    "record_meta",
+]
 
-
-class InvocationContext(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
+Pending = RecordOutcome | Future[RecordOutcome]
 
 
 class AttemptObserver(Protocol):
@@ -41,36 +65,23 @@ class AttemptObserver(Protocol):
     def lock_done(self, key: str, owner: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class RecordOutcome:
-    """The final decision for one record; ``acked`` False means it is in batchItemFailures."""
+@dataclass(eq=False)
+class PreparedBatch:
+    """A batch whose locks are being acquired ahead; its units run through the consumer."""
 
-    message_id: str | None
-    decision: str
-    acked: bool
-    transaction_id: str | None = None
+    consumer: Consumer
+    records: list[PreparedRecord]
+    fifo: bool
+    deadline_ms: int
 
+    def run_unit(self, unit: Sequence[int]) -> list[Future[RecordOutcome]]:
+        """Run the records at ``unit`` in order; their outcomes, final once COMPLETED is
+        answered (so the caller may acknowledge each as it resolves)."""
+        return self.consumer.run_unit(self, unit)
 
-@dataclass
-class BatchResult:
-    outcomes: list[RecordOutcome] = field(default_factory=list)
-
-    @property
-    def failed_ids(self) -> list[str]:
-        return [o.message_id for o in self.outcomes if not o.acked and o.message_id]
-
-    def response(self) -> dict[str, list[dict[str, str]]]:
-        """The partial batch response Lambda's event source mapping understands."""
-        return {"batchItemFailures": [{"itemIdentifier": i} for i in self.failed_ids]}
-
-
-@dataclass(frozen=True)
-class RecordMeta:
-    """What every decision line says about its record."""
-
-    message_id: str | None
-    group_id: str | None
-    receive_count: int | None
+    def outcomes(self) -> list[RecordOutcome]:
+        """Every record's outcome, waiting for pending writes (all units must have run)."""
+        return [prepared.outcome.result() for prepared in self.records]
 
 
 class Consumer:
@@ -86,6 +97,7 @@ class Consumer:
         emit: Callable[[str], None],
         failpoints: Failpoints = NO_FAILPOINTS,
         observer: AttemptObserver | None = None,
+        pipeline: Pipeline | None = None,
     ) -> None:
         self.lock = lock
         # The processor's form (with or without effects) is decided here, once.
@@ -95,6 +107,7 @@ class Consumer:
         self._emit_line = emit
         self.failpoints = failpoints
         self.observer = observer
+        self.pipeline = pipeline if pipeline is not None else Pipeline()
 
     def handle_event(
         self, event: Mapping[str, Any], context: InvocationContext | None
@@ -109,63 +122,110 @@ class Consumer:
         *,
         fifo: bool,
     ) -> list[RecordOutcome]:
-        """Records in order under the DESIGN 6.4 rule; one outcome per record, same order.
+        """Records under the DESIGN 6.4 rule; one outcome per record, same order.
 
-        The Lambda handler passes its whole batch; the worker passes one unit of
-        :func:`independent_units` per thread (a FIFO group's records), so both apply the
-        same rule: on a FIFO queue a record that is not acknowledged stops the rest of its
-        group (reported failed without running).
+        Locks are acquired ahead for the whole batch, the units
+        (:func:`independent_units`) run in parallel on bounded threads, each in order; this
+        returns once every COMPLETED write is answered.
         """
-        stopped: dict[str, str | None] = {}  # group -> the message that stopped it
-        outcomes: list[RecordOutcome] = []
-        for record in records:
-            meta = record_meta(record)
-            if fifo and meta.group_id is not None and meta.group_id in stopped:
-                outcome = self._skip(meta, stopped[meta.group_id])
-            else:
-                outcome = self._handle_safely(record, meta, context)
-            if fifo and not outcome.acked and meta.group_id is not None:
-                stopped.setdefault(meta.group_id, meta.message_id)
-            outcomes.append(outcome)
-        return outcomes
-
-    def _handle_safely(
-        self, record: Mapping[str, Any], meta: RecordMeta, context: InvocationContext | None
-    ) -> RecordOutcome:
-        try:
-            return self._attempt(record, meta, context)
-        except Exception as exc:  # our own code or AWS failed: fail this record only
-            self._emit(d.FAILED, None, meta, f"internal error: {_describe(exc)}")
-            return RecordOutcome(meta.message_id, d.FAILED, acked=False)
-
-    def _skip(self, meta: RecordMeta, stopped_by: str | None) -> RecordOutcome:
-        self._emit(
-            d.FAILED,
-            None,
-            meta,
-            f"not attempted: message {stopped_by} of group {meta.group_id} earlier in this "
-            "batch was not acknowledged, so order requires a retry",
-        )
-        return RecordOutcome(meta.message_id, d.FAILED, acked=False)
+        batch = self.start(records, context, fifo=fifo)
+        units = independent_units(records, fifo=fifo)
+        if len(units) == 1:
+            batch.run_unit(units[0])
+        else:
+            for running in [self.pipeline.units(batch.run_unit, unit) for unit in units]:
+                running.result()
+        return batch.outcomes()
 
     def handle_record(
         self, record: Mapping[str, Any], context: InvocationContext | None
     ) -> RecordOutcome:
         """One record on its own (no group logic); never raises for our own failures."""
-        return self._handle_safely(record, record_meta(record), context)
+        return self.handle_records([record], context, fifo=False)[0]
 
-    def _attempt(
-        self, record: Mapping[str, Any], meta: RecordMeta, context: InvocationContext | None
-    ) -> RecordOutcome:
+    def start(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        context: InvocationContext | None,
+        *,
+        fifo: bool,
+    ) -> PreparedBatch:
+        """Compute every key and start acquiring the locks ahead; returns at once."""
+        deadline_ms = self.lock.now_ms() + remaining_ms(context)
+        prepared: list[PreparedRecord] = []
+        for record in records:
+            try:
+                key: str | None = record_key(record, self.key_spec, self.dedup_scope)
+                key_error = None
+            except NoKeyError as exc:
+                key, key_error = None, str(exc)
+            except Exception as exc:  # our own bug: fail this record only
+                key, key_error = None, f"internal error: {describe(exc)}"
+            item = PreparedRecord(record, key, key_error, new_owner(context))
+            if key is not None:
+                item.earlier = self.pipeline.claim(key, item)
+                if item.earlier is None:
+                    item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
+            prepared.append(item)
+        return PreparedBatch(self, prepared, fifo, deadline_ms)
+
+    def _acquire(self, item: PreparedRecord, deadline_ms: int) -> AcquireResult:
+        meta = record_meta(item.record)
+        attempt = LockAttempt(item.owner, meta.message_id, meta.group_id, meta.receive_count)
+        assert item.key is not None
+        acquired = self.lock.acquire(item.key, attempt, deadline_ms)
+        if acquired.owned and self.observer is not None:
+            self.observer.lock_held(item.key, item.owner)
+        return acquired
+
+    def run_unit(self, batch: PreparedBatch, unit: Sequence[int]) -> list[Future[RecordOutcome]]:
+        stopped_by: RecordMeta | None = None
+        blocked: list[PreparedRecord] = []
+        behind: set[int] = set()  # records whose outcome waits for their COMPLETED write
         try:
-            key = record_key(record, self.key_spec, self.dedup_scope)
-        except NoKeyError as exc:
-            self._emit(d.FAILED, None, meta, f"no idempotency key: {exc}")
+            for index in unit:
+                item = batch.records[index]
+                if stopped_by is not None:
+                    blocked.append(item)
+                    continue
+                pending = self._turn_safely(item, batch.deadline_ms)
+                if isinstance(pending, RecordOutcome):
+                    _resolve(item, pending)
+                    if batch.fifo and not pending.acked:
+                        stopped_by = record_meta(item.record)
+                else:
+                    behind.add(index)
+                    pending.add_done_callback(functools.partial(_resolve_from, item))
+            if stopped_by is not None:
+                self._block(blocked, stopped_by)
+        finally:
+            # Our own bug must not leave a record (or a record waiting for it) unresolved.
+            for index in unit:
+                if index not in behind:
+                    item = batch.records[index]
+                    meta = record_meta(item.record)
+                    _resolve(item, RecordOutcome(meta.message_id, d.FAILED, acked=False))
+        return [batch.records[index].outcome for index in unit]
+
+    def _turn_safely(self, item: PreparedRecord, deadline_ms: int) -> Pending:
+        meta = record_meta(item.record)
+        try:
+            return self._turn(item, meta, deadline_ms)
+        except Exception as exc:  # our own code or AWS failed: fail this record only
+            self._emit(d.FAILED, None, meta, f"internal error: {describe(exc)}")
             return RecordOutcome(meta.message_id, d.FAILED, acked=False)
-        owner = _owner(context)
-        deadline_ms = self.lock.now_ms() + _remaining_ms(context)
-        attempt = LockAttempt(owner, meta.message_id, meta.group_id, meta.receive_count)
-        acquired = self.lock.acquire(key, attempt, deadline_ms)
+
+    def _turn(self, item: PreparedRecord, meta: RecordMeta, deadline_ms: int) -> Pending:
+        if item.key is None:
+            self._emit(d.FAILED, None, meta, f"no idempotency key: {item.key_error}")
+            return RecordOutcome(meta.message_id, d.FAILED, acked=False)
+        key = item.key
+        item.turned.set()
+        if item.acquire is None:
+            # A record with the same key was in flight when this one arrived.
+            item.wait_for_earlier()
+            item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
+        acquired: AcquireResult = item.acquire.result()
         if acquired.kind == "duplicate":
             self._emit(d.DUPLICATE, key, meta)
             return RecordOutcome(meta.message_id, d.DUPLICATE, acked=True, transaction_id=key)
@@ -174,43 +234,55 @@ class Consumer:
             self._emit(d.BUSY, key, meta)
             return RecordOutcome(meta.message_id, d.BUSY, acked=False, transaction_id=key)
         self._emit(d.TAKEN_OVER if acquired.kind == "taken-over" else d.ACQUIRED, key, meta)
-        if self.observer is not None:
-            self.observer.lock_held(key, owner)
         try:
-            return self._run(record, meta, key, owner)
-        finally:
-            if self.observer is not None:
-                self.observer.lock_done(key, owner)
+            return self._run(item.record, meta, key, item.owner)
+        except BaseException:
+            self._done(key, item.owner)
+            raise
 
-    def _run(
-        self, record: Mapping[str, Any], meta: RecordMeta, key: str, owner: str
-    ) -> RecordOutcome:
+    def _run(self, record: Mapping[str, Any], meta: RecordMeta, key: str, owner: str) -> Pending:
         self.failpoints.hit(AFTER_LOCK)
         try:
             # The processor gets the record exactly as Lambda delivers it (a plain dict).
             effects = self.processor.run(dict(record))
         except Exception as exc:
-            return self._release(meta, key, owner, f"processor raised {_describe(exc)}")
+            return self._release(meta, key, owner, f"processor raised {describe(exc)}")
         if effects is not None and effects.problem is not None:
             # The processor caught a refused effect: committing the rest would drop it.
             return self._release(meta, key, owner, f"effect refused: {effects.problem}")
         # With effects, nothing has been written yet: a crash here leaves no effect at all.
         self.failpoints.hit(MID_PROCESS)
+        if effects is None or len(effects) == 0:
+            # No decision depends on this write (the record is acknowledged whatever it
+            # answers): the next record starts while it is in flight.
+            return self.pipeline.io(self._complete_behind, meta, key, owner)
+        # A transaction can be rejected, which must stop the group: wait for it.
         try:
             owned = self.lock.complete(key, owner, effects)
         except EffectsRejected as exc:
             return self._release(meta, key, owner, f"effects not committed: {exc}")
         except Exception as exc:
-            if effects is not None and len(effects) > 0:
-                # Committed or not, the lock tells: released if not (retry now); if it did
-                # commit, the release finds COMPLETED and the redelivery is a duplicate.
-                return self._release(
-                    meta, key, owner, f"committing the effects failed: {_describe(exc)}"
-                )
+            # Committed or not, the lock tells: released if not (retry now); if it did
+            # commit, the release finds COMPLETED and the redelivery is a duplicate.
+            return self._release(
+                meta, key, owner, f"committing the effects failed: {describe(exc)}"
+            )
+        self._done(key, owner)
+        return self._completed(meta, key, owned)
+
+    def _complete_behind(self, meta: RecordMeta, key: str, owner: str) -> RecordOutcome:
+        try:
+            owned = self.lock.complete(key, owner)
+        except Exception as exc:
             # The work is done; a retry would redo it after the deadline. Acknowledge and say
             # that the lock stays IN_PROGRESS until its deadline.
-            self._emit(d.LOST_OWNERSHIP, key, meta, f"could not write COMPLETED: {_describe(exc)}")
+            self._emit(d.LOST_OWNERSHIP, key, meta, f"could not write COMPLETED: {describe(exc)}")
             return RecordOutcome(meta.message_id, d.LOST_OWNERSHIP, acked=True, transaction_id=key)
+        finally:
+            self._done(key, owner)
+        return self._completed(meta, key, owned)
+
+    def _completed(self, meta: RecordMeta, key: str, owned: bool) -> RecordOutcome:
         if not owned:
             # With effects nothing was written: the attempt that took the lock over commits.
             self._emit(
@@ -225,22 +297,58 @@ class Consumer:
         return RecordOutcome(meta.message_id, d.COMPLETED, acked=True, transaction_id=key)
 
     def _release(self, meta: RecordMeta, key: str, owner: str, message: str) -> RecordOutcome:
-        problem: str | None = None
-        released = False
-        try:
-            released = self.lock.release(key, owner)
-            if not released:
-                problem = "the lock is no longer ours, left as is"
-        except Exception as exc:
-            # The lock stays IN_PROGRESS and becomes takeable at its deadline: delayed, not lost.
-            problem = f"releasing the lock failed ({_describe(exc)}), it expires at its deadline"
+        released, problem = self._release_lock(key, owner)
         self._emit(d.FAILED, key, meta, f"{message}; {problem}" if problem else message)
         if released:
             self._emit(d.RELEASED, key, meta)
         return RecordOutcome(meta.message_id, d.FAILED, acked=False, transaction_id=key)
 
+    def _release_lock(self, key: str, owner: str) -> tuple[bool, str | None]:
+        try:
+            if self.lock.release(key, owner):
+                return True, None
+            return False, "the lock is no longer ours, left as is"
+        except Exception as exc:
+            # The lock stays IN_PROGRESS and becomes takeable at its deadline: delayed, not lost.
+            return False, f"releasing the lock failed ({describe(exc)}), it expires at its deadline"
+        finally:
+            self._done(key, owner)
+
+    def _block(self, blocked: list[PreparedRecord], stopped_by: RecordMeta) -> None:
+        """Records after a stop: release the locks taken ahead for them (concurrently, no
+        line of their own), then one ``failed`` line each with ``blocked_by``."""
+        releases: list[Future[tuple[bool, str | None]] | None] = []
+        for item in blocked:
+            acquired = _acquired_ahead(item)
+            if acquired is not None and acquired.owned and item.key is not None:
+                releases.append(self.pipeline.io(self._release_lock, item.key, item.owner))
+            else:
+                releases.append(None)
+        for item, release in zip(blocked, releases, strict=True):
+            problem = release.result()[1] if release is not None else None
+            meta = record_meta(item.record)
+            error = (
+                f"not attempted: message {stopped_by.message_id} of group "
+                f"{stopped_by.group_id} earlier in this batch was not acknowledged, so order "
+                "requires a retry"
+            )
+            if problem is not None:
+                error += f"; its lock, taken ahead: {problem}"
+            self._emit(d.FAILED, item.key, meta, error, blocked_by=stopped_by.message_id)
+            _resolve(item, RecordOutcome(meta.message_id, d.FAILED, acked=False))
+
+    def _done(self, key: str, owner: str) -> None:
+        if self.observer is not None:
+            self.observer.lock_done(key, owner)
+
     def _emit(
-        self, decision: str, key: str | None, meta: RecordMeta, error: str | None = None
+        self,
+        decision: str,
+        key: str | None,
+        meta: RecordMeta,
+        error: str | None = None,
+        *,
+        blocked_by: str | None = None,
     ) -> None:
         line = d.decision_line(
             decision,
@@ -249,71 +357,39 @@ class Consumer:
             group_id=meta.group_id,
             receive_count=meta.receive_count,
             error=error,
+            blocked_by=blocked_by,
         )
         # A broken log sink must not change the outcome of the record.
         with contextlib.suppress(Exception):
             self._emit_line(line)
 
 
-def is_fifo(records: Sequence[Mapping[str, Any]]) -> bool:
-    """FIFO by the queue ARN; SequenceNumber exists only on FIFO records (fair standard
-    queues also carry MessageGroupId, so that attribute proves nothing)."""
-    for record in records:
-        arn = record.get("eventSourceARN")
-        if isinstance(arn, str) and arn:
-            return arn.endswith(".fifo")
-        if "SequenceNumber" in (record.get("attributes") or {}):
-            return True
-    return False
+def _acquired_ahead(item: PreparedRecord) -> AcquireResult | None:
+    """The ahead acquisition's result once it is answered; None if it failed or was none."""
+    if item.acquire is None:
+        return None
+    try:
+        result: AcquireResult = item.acquire.result()
+    except Exception:
+        return None  # nothing known to be ours: it expires at its deadline if it was
+    return result
 
 
-def independent_units(records: Sequence[Mapping[str, Any]], *, fifo: bool) -> list[list[int]]:
-    """Indexes of ``records`` split into units that may run in parallel, each in order.
-
-    FIFO: one unit per message group in first-seen order (a group's records keep their
-    order and the 6.4 rule applies within the unit); a record without a group is on its
-    own, as the rule never links it to another. Standard queue: every record alone.
-    """
-    if not fifo:
-        return [[i] for i in range(len(records))]
-    units: list[list[int]] = []
-    by_group: dict[str, list[int]] = {}
-    for i, record in enumerate(records):
-        group = record_meta(record).group_id
-        if group is None:
-            units.append([i])
-        elif group in by_group:
-            by_group[group].append(i)
-        else:
-            by_group[group] = [i]
-            units.append(by_group[group])
-    return units
+def _resolve(item: PreparedRecord, outcome: RecordOutcome) -> None:
+    if not item.outcome.done():
+        item.outcome.set_result(outcome)
 
 
-def record_meta(record: Mapping[str, Any]) -> RecordMeta:
-    attributes = record.get("attributes") or {}
-    message_id = record.get("messageId")
-    group_id = attributes.get("MessageGroupId")
-    count_text = str(attributes.get("ApproximateReceiveCount", ""))
-    return RecordMeta(
-        message_id=message_id if isinstance(message_id, str) else None,
-        group_id=group_id if isinstance(group_id, str) else None,
-        receive_count=int(count_text) if count_text.isdigit() else None,
-    )
-
-
-def _owner(context: object) -> str:
-    request_id = getattr(context, "aws_request_id", None)
-    token = uuid.uuid4().hex
-    return f"{request_id}/{token}" if isinstance(request_id, str) and request_id else token
-
-
-def _remaining_ms(context: InvocationContext | None) -> int:
-    if context is None:
-        return DEFAULT_REMAINING_MS
-    return max(0, int(context.get_remaining_time_in_millis()))
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def _resolve_from(item: PreparedRecord, done: Future[RecordOutcome]) -> None:
+    try:
+        outcome = done.result()
+    except Exception:
+        meta = record_meta(item.record)
+        outcome = RecordOutcome(meta.message_id, d.FAILED, acked=False)
+    except BaseException as exc:
+        # A crash on the write's thread (a failpoint in a test, an interpreter exit) must
+        # reach whoever waits for the outcome, as it would in the sequential order.
+        if not item.outcome.done():
+            item.outcome.set_exception(exc)
+        return
+    _resolve(item, outcome)

@@ -34,20 +34,28 @@ def decision_line(
     group_id: str | None,
     receive_count: int | None,
     error: str | None = None,
+    blocked_by: str | None = None,
 ) -> str:
-    """One decision as a single JSON line (no newline)."""
+    """One decision as a single JSON line (no newline).
+
+    ``blocked_by`` (only on the ``failed`` line of a record that was not attempted): the
+    message id that stopped its group earlier in the batch; left out of every other line.
+    """
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
+    fields: dict[str, Any] = {
+        "sqsidem": SCHEMA_VERSION,
+        "decision": decision,
+        "transaction_id": transaction_id,
+        "message_id": message_id,
+        "group_id": group_id,
+        "receive_count": receive_count,
+        "error": error,
+    }
+    if blocked_by is not None:
+        fields["blocked_by"] = blocked_by
     return json.dumps(
-        {
-            "sqsidem": SCHEMA_VERSION,
-            "decision": decision,
-            "transaction_id": transaction_id,
-            "message_id": message_id,
-            "group_id": group_id,
-            "receive_count": receive_count,
-            "error": error,
-        },
+        fields,
         ensure_ascii=False,
         separators=(", ", ": "),
     )

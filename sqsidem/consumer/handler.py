@@ -9,6 +9,7 @@ line that says why, instead of raising (which would fail the batch with no expla
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -19,16 +20,21 @@ from .config import ENV_NAMES, ConsumerConfig
 from .failpoints import Failpoints
 from .keys import parse_key_spec
 from .lock import LockTable
+from .pipeline import IO_THREADS, UNIT_THREADS, Pipeline
 from .processor import load_processor
 
 _cache_lock = threading.Lock()
 # One warm consumer per distinct environment (a dict so no `global` is needed).
 _cache: dict[tuple[str, ...], Consumer] = {}
+_print_lock = threading.Lock()
 
 
 def print_line(line: str) -> None:
     # stdout is the function's log stream; flush so a SIGKILL (failpoint) loses nothing.
-    print(line, flush=True)
+    # Units run on several threads: one write per whole line, under a lock.
+    with _print_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def build_consumer(config: ConsumerConfig, client: Any) -> Consumer:
@@ -40,6 +46,8 @@ def build_consumer(config: ConsumerConfig, client: Any) -> Consumer:
         dedup_scope=config.dedup_scope,
         emit=print_line,
         failpoints=Failpoints.from_spec(config.failpoint, config.failpoint_seed),
+        # Kept with the warm consumer: the threads survive between invocations.
+        pipeline=Pipeline(),
     )
 
 
@@ -48,7 +56,15 @@ def _dynamodb_client() -> Any:
     from botocore.config import Config
 
     # AWS_ENDPOINT_URL (set by the local backend) is honoured by botocore itself.
-    return boto3.client("dynamodb", config=Config(retries={"mode": "standard", "max_attempts": 4}))
+    # A connection per thread that may call at once: the lock writes in flight and the
+    # units' own synchronous commits.
+    return boto3.client(
+        "dynamodb",
+        config=Config(
+            retries={"mode": "standard", "max_attempts": 4},
+            max_pool_connections=IO_THREADS + UNIT_THREADS,
+        ),
+    )
 
 
 def _consumer_for(env: Mapping[str, str]) -> Consumer:

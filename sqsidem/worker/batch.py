@@ -1,22 +1,26 @@
 """One received batch while its units run.
 
 A received batch is split into units that may run in parallel (a FIFO message group each,
-every record alone on a standard queue: :func:`~sqsidem.consumer.batch.independent_units`);
-the worker's processing threads run the units, each through the same
-:meth:`~sqsidem.consumer.batch.Consumer.handle_records` as the Lambda handler, so order and
-the DESIGN 6.4 stop rule hold within a group. Successes go to the deleter
-(:mod:`sqsidem.worker.deleter`). A batch ends (its heartbeat stopped, its counters added,
-its slot freed) once every unit is done and every delete is answered.
+every record alone on a standard queue: :func:`~sqsidem.consumer.batch.independent_units`).
+When it is dispatched, the locks of all its records start being acquired ahead
+(:meth:`~sqsidem.consumer.batch.Consumer.start`, see :mod:`sqsidem.consumer.pipeline`); the
+worker's processing threads then run the units, each through the same
+:meth:`~sqsidem.consumer.batch.Consumer.run_unit` as the Lambda handler, so order and the
+DESIGN 6.4 stop rule hold within a group. A unit's COMPLETED writes finish behind it: its
+acknowledged messages go to the deleter (:mod:`sqsidem.worker.deleter`) once every outcome
+of the unit is final. A batch ends (its heartbeat stopped, its counters added, its slot
+freed) once every unit is final and every delete is answered.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
-from sqsidem.consumer.batch import Consumer, RecordOutcome
+from sqsidem.consumer.batch import Consumer, PreparedBatch, RecordOutcome
 from sqsidem.worker.event import WorkerContext
 from sqsidem.worker.heartbeat import Heartbeat
 
@@ -40,7 +44,10 @@ class InFlightBatch:
     # False: successes wait for the batch's last unit and leave in one call.
     eager_delete: bool
     on_done: Callable[[InFlightBatch], None]
+    # Told the messages to delete now (from whichever thread finished a unit).
+    on_delete: Callable[[InFlightBatch, list[Mapping[str, Any]]], None]
     outcomes: list[RecordOutcome | None] = field(init=False)
+    prepared: PreparedBatch | None = field(init=False, default=None)
     _mutex: threading.Lock = field(init=False, default_factory=threading.Lock)
     _units_left: int = field(init=False)
     _deletes_left: int = field(init=False, default=0)  # handed to the deleter, not answered
@@ -50,11 +57,30 @@ class InFlightBatch:
         self.outcomes = [None] * len(self.messages)
         self._units_left = len(self.units)
 
-    def run_unit(self, unit: list[int]) -> list[Mapping[str, Any]]:
-        """Run one unit in order; the messages to delete now (may be empty)."""
-        outcomes = self.consumer.handle_records(
-            [self.records[i] for i in unit], self.context, fifo=self.fifo
-        )
+    def start(self) -> None:
+        """Start acquiring every record's lock ahead (returns at once)."""
+        self.prepared = self.consumer.start(self.records, self.context, fifo=self.fifo)
+
+    def run_unit(self, unit: list[int]) -> None:
+        """Run one unit in order; its deletes follow once its outcomes are final."""
+        if self.prepared is None:
+            self.start()
+        assert self.prepared is not None
+        futures = self.prepared.run_unit(unit)
+        left = [len(futures)]
+        mutex = threading.Lock()
+
+        def one_done(_future: Future[RecordOutcome]) -> None:
+            with mutex:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                self._unit_final(unit, [f.result() for f in futures])
+
+        for future in futures:
+            future.add_done_callback(one_done)
+
+    def _unit_final(self, unit: list[int], outcomes: list[RecordOutcome]) -> None:
         pairs = list(zip(unit, outcomes, strict=True))
         # Not acknowledged: stop extending it so it reappears after the visibility timeout.
         self.heartbeat.forget(receipt_handles([self.messages[i] for i, o in pairs if not o.acked]))
@@ -69,9 +95,10 @@ class InFlightBatch:
                 take, self._to_delete = self._to_delete, []
             self._deletes_left += len(take)
             done = self._units_left == 0 and self._deletes_left == 0
+        if take:
+            self.on_delete(self, take)
         if done:
             self.on_done(self)
-        return take
 
     def deleted(self, messages: list[Mapping[str, Any]]) -> None:
         """The deleter answered for these messages (deleted or not)."""

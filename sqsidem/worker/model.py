@@ -17,6 +17,26 @@ if TYPE_CHECKING:
 
 # ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch all stop at 10.
 MAX_BATCH = 10
+# Batches received ahead while the ``concurrency`` batches in flight run (bounded prefetch).
+PREFETCH_BATCHES = 1
+
+
+def batches_held(concurrency: int) -> int:
+    """Batches a run holds at once: the ones running and the ones received ahead."""
+    return concurrency + PREFETCH_BATCHES
+
+
+def io_threads(concurrency: int) -> int:
+    """Lock writes in flight at once: every record of every batch held."""
+    return MAX_BATCH * batches_held(concurrency)
+
+
+def pool_connections(concurrency: int) -> int:
+    """HTTP connections per client so no thread queues for one: the lock writes, the
+    processing threads' own commits, the pollers, heartbeats and the deleter."""
+    return io_threads(concurrency) + 3 * concurrency + 4
+
+
 T = TypeVar("T")
 
 

@@ -3,7 +3,10 @@
 A pool of ``concurrency`` threads runs each batch's message groups in parallel (each group in
 order) through the same :class:`~sqsidem.consumer.batch.Consumer` as the function; what was
 acknowledged is deleted as its group ends and the rest reappears after the visibility
-timeout (:mod:`sqsidem.worker.batch`).
+timeout (:mod:`sqsidem.worker.batch`). The round trips overlap: one batch more than
+``concurrency`` is received ahead (its heartbeat keeps it invisible while it waits), every
+batch's locks are acquired ahead as it arrives, and COMPLETED is written behind the
+records (:mod:`sqsidem.consumer.pipeline`).
 """
 
 from __future__ import annotations
@@ -19,19 +22,29 @@ from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.failpoints import Failpoints
 from sqsidem.consumer.keys import parse_key_spec
 from sqsidem.consumer.lock import LockTable, wall_clock_ms
+from sqsidem.consumer.pipeline import Pipeline
 from sqsidem.consumer.processor import BoundProcessor, Processor, bind_processor, load_processor
 from sqsidem.retry import Pacing
 from sqsidem.worker.batch import InFlightBatch, receipt_handles
 from sqsidem.worker.deleter import Deleter
 from sqsidem.worker.event import WorkerContext, lambda_event
 from sqsidem.worker.heartbeat import Heartbeat
-from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
+from sqsidem.worker.model import (
+    WorkerClients,
+    WorkerOptions,
+    WorkerStats,
+    batches_held,
+    io_threads,
+)
 from sqsidem.worker.preflight import QueueFacts, preflight
 from sqsidem.worker.state import RECHECK_S, RunState
 
 # A zero-wait receive returns at once: with our batches running, pause this long (or until
 # one ends) before the next one instead of spinning.
 EMPTY_RECEIVE_PAUSE_S = 0.05
+
+# An empty receive ahead retries when a batch ends, or after this long at the latest.
+AHEAD_RETRY_S = 1.0
 
 Emit = Callable[[str], None]
 _Unit = tuple[InFlightBatch, list[int]]
@@ -85,9 +98,10 @@ def run_worker(
 class Poller:
     """``concurrency`` pollers feed ``concurrency`` processing threads and one deleter.
 
-    A poller takes a batch slot (at most ``concurrency`` batches in flight, so we never
-    hold many more messages invisible than we can work on), long-polls, and queues the
-    batch's units for the processing threads; the slot is freed when the batch ends. While
+    A poller takes a batch slot (at most ``concurrency`` batches in flight plus one received
+    ahead, so we never hold many more messages invisible than we can work on), long-polls,
+    starts the batch's lock acquisitions and queues its units for the processing threads;
+    the slot is freed when the batch ends. While
     earlier batches run, the other pollers keep long polling: on AWS a FIFO receive hides
     the groups in flight, so they get other groups' messages; on a backend that does not
     hide them, the groups' messages come back once deleted, which happens per group.
@@ -110,12 +124,14 @@ class Poller:
     slots: threading.BoundedSemaphore = field(init=False)
     work: queue.SimpleQueue[_Unit | None] = field(init=False)
     deleter: Deleter = field(init=False)
+    pipeline: Pipeline = field(init=False)
 
     def run(self) -> WorkerStats:
         now = self.pacing.clock()
         self.state = RunState(started=now, last_activity=now)
         count = self.options.concurrency
-        self.slots = threading.BoundedSemaphore(count)
+        self.slots = threading.BoundedSemaphore(batches_held(count))
+        self.pipeline = Pipeline(unit_threads=1, io_threads=io_threads(count))
         self.work = queue.SimpleQueue()
         self.deleter = Deleter(
             self.clients.sqs,
@@ -131,6 +147,7 @@ class Poller:
         for _ in processors:
             self.work.put(None)
         _join(processors)
+        self.pipeline.shutdown()  # every pending COMPLETED write is answered
         self.deleter.close()
         if self.state.error is not None:
             raise self.state.error
@@ -168,12 +185,9 @@ class Poller:
                 return
             batch, unit = item
             try:
-                to_delete = batch.run_unit(unit)
+                batch.run_unit(unit)  # its deletes follow once its COMPLETED are answered
             except BaseException as exc:  # our bug: the unit's messages simply reappear
                 self._fail(exc)
-                to_delete = []
-            if to_delete:
-                self.deleter.submit(batch, to_delete)
 
     def _poll_once(self) -> bool:
         """One receive (holding a slot); False when this poller has nothing left to do."""
@@ -183,6 +197,12 @@ class Poller:
             self.slots.release()
             return False
         wait = self.options.receive_wait_s
+        ahead = self.state.in_flight >= self.options.concurrency
+        if ahead:
+            # A receive ahead (every processing thread has a batch) does not sit in a long
+            # poll: a backend may answer it late once the running groups are deleted, and
+            # the batch it waits for would start late. Empty, it retries when a batch ends.
+            wait = 0
         try:
             response = self.clients.sqs.receive_message(
                 QueueUrl=self.options.queue_url,
@@ -202,13 +222,15 @@ class Poller:
             self._finish("max-messages")
         if not messages:
             self.slots.release()
-            self._after_empty(wait)
+            self._after_empty(wait, ahead=ahead)
             return True
         self._dispatch(messages, received_ms)  # the batch frees the slot when it ends
         return True
 
-    def _after_empty(self, wait: int) -> None:
+    def _after_empty(self, wait: int, *, ahead: bool = False) -> None:
         pause_s = EMPTY_RECEIVE_PAUSE_S if wait == 0 and not self._stopping() else 0.0
+        if ahead and pause_s:
+            pause_s = AHEAD_RETRY_S
         idle = self.state.idle_s(self.pacing.clock, pause_s=pause_s)
         limit = self.options.idle_exit_s
         if idle is not None and limit is not None and idle >= limit:
@@ -237,6 +259,7 @@ class Poller:
             emit=self.emit,
             failpoints=self.failpoints,
             observer=heartbeat,
+            pipeline=self.pipeline,
         )
         batch = InFlightBatch(
             messages,
@@ -251,8 +274,10 @@ class Poller:
             # ends, so a FIFO group's next message can be received while the rest runs.
             eager_delete=self.options.concurrency > 1,
             on_done=self._batch_done,
+            on_delete=self.deleter.submit,
         )
         heartbeat.start()
+        batch.start()  # the locks of the whole batch are acquired ahead, concurrently
         for unit in batch.units:
             self.work.put((batch, unit))
 

@@ -13,7 +13,7 @@ from sqsidem.aws import Aws
 from sqsidem.names import StackNames
 from sqsidem.resolve import main_queue_url, queue_url
 from sqsidem.worker.config import consumer_config, load_processor_spec, resolve_processor
-from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats
+from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats, pool_connections
 from sqsidem.worker.poller import Emit, run_worker
 from sqsidem.worker.signals import stop_on_signals
 
@@ -81,7 +81,7 @@ def run_for_stack(
     processor = resolve_processor(config, request.processor)
     options = request.options(_resolve_queue_url(aws, names, request.queue))
     # More threads than connections would queue on the pool.
-    aws = aws.with_options(max_pool_connections=max(10, 2 * request.concurrency))
+    aws = aws.with_options(max_pool_connections=pool_connections(request.concurrency))
     return run_worker(
         WorkerClients.from_aws(aws),
         config,

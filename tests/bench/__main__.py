@@ -22,7 +22,17 @@ from typing import Any
 
 from tests.bench.core import Report
 
-BENCHMARKS = ("startup", "send", "locks", "pipeline", "worker", "setup", "watch")
+BENCHMARKS = (
+    "startup",
+    "send",
+    "locks",
+    "pipeline",
+    "worker",
+    "setup",
+    "watch",
+    "handler",
+    "powertools",
+)
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
@@ -105,11 +115,37 @@ def write_results(info: dict[str, Any], report: Report, elapsed_s: float, argv: 
     RESULTS.write_text("\n".join(lines), encoding="utf-8")
 
 
+def append_results(
+    title: str, info: dict[str, Any], report: Report, elapsed_s: float, argv: list[str]
+) -> None:
+    """A section of its own after the full run's figures (a partial run beside them)."""
+    lines = [
+        "",
+        f"## {title}",
+        "",
+        f"- command: `python -m tests.bench {' '.join(argv)}`",
+        *(f"- {key}: {value}" for key, value in info.items()),
+        f"- duration: {elapsed_s:.0f} s",
+        "",
+        "```",
+        *(figure.line() for figure in report.figures),
+        "```",
+        "",
+    ]
+    with RESULTS.open("a", encoding="utf-8") as out:
+        out.write("\n".join(lines))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller counts (< 3 minutes)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--only", metavar="NAME,...", help=f"some of: {','.join(BENCHMARKS)}")
+    parser.add_argument(
+        "--append-results",
+        metavar="TITLE",
+        help="append this run's figures to RESULTS.md as a section of its own (with --only)",
+    )
     args = parser.parse_args(argv)
     chosen = list(BENCHMARKS)
     if args.only:
@@ -149,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quick and not args.only:
         write_results(info, report, elapsed, argv if argv is not None else sys.argv[1:])
         print(f"# wrote {RESULTS}", flush=True)
+    elif args.append_results:
+        append_results(
+            args.append_results, info, report, elapsed, argv if argv is not None else sys.argv[1:]
+        )
+        print(f"# appended to {RESULTS}", flush=True)
     return 0
 
 

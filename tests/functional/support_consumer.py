@@ -70,6 +70,14 @@ class Lines:
     def kinds(self) -> list[str]:
         return [kind for kind, _ in self.decisions]
 
+    def per_message(self, start: int = 0) -> dict[str | None, list[str]]:
+        """Each message's decisions in order, from line ``start`` on. COMPLETED is written
+        behind the next record and groups run in parallel, so only this order is fixed."""
+        out: dict[str | None, list[str]] = {}
+        for kind, message_id in self.decisions[start:]:
+            out.setdefault(message_id, []).append(kind)
+        return out
+
 
 def make_consumer(
     client: DynamoDBClient,

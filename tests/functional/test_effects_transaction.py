@@ -116,7 +116,7 @@ def test_effects_commit_with_completed_in_one_transaction(ddb: Any) -> None:
         lock = get_lock(ddb, f"k{n}")
         assert lock is not None and lock["status"] == "COMPLETED"
         assert lock["completed_ms"] == clock.ms
-    assert lines.kinds() == ["acquired", "completed"] * 3
+    assert lines.per_message() == {f"m{n}": ["acquired", "completed"] for n in range(3)}
     transaction = next(p for op, p in calls.params if op == "TransactWriteItems")
     assert [next(iter(a)) for a in transaction["TransactItems"]] == ["Update", "Put"]
     assert transaction["TransactItems"][0]["Update"]["ConditionExpression"] == "#o = :owner"

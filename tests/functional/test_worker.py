@@ -123,7 +123,8 @@ def test_fifo_failure_in_a_batch_keeps_the_rest_of_the_group(moto_aws: Aws, queu
 
 
 def test_worker_honours_the_stop_event_after_the_batch_in_flight(moto_aws: Aws, queue: str) -> None:
-    """Stop asked during a batch: that batch finishes, nothing more is received."""
+    """Stop asked during a batch: the batches held (the one running and the one received
+    ahead while it ran) finish, nothing more is received."""
     for i in range(5):
         send(moto_aws, queue, f"m{i}", group=f"g{i}")
     stop = threading.Event()
@@ -134,9 +135,9 @@ def test_worker_honours_the_stop_event_after_the_batch_in_flight(moto_aws: Aws, 
         stop.set()
 
     stats = work(moto_aws, queue, process, stop=stop, batch_size=2, idle_exit_s=None)
-    assert stats.received == 2 and len(calls) == 2
+    assert stats.received in (2, 4) and len(calls) == stats.received
     assert stats.stop_reason == "stopped"
-    assert counts(moto_aws, queue) == (3, 0)
+    assert counts(moto_aws, queue) == (5 - stats.received, 0)
 
 
 def test_idle_exit_on_an_empty_queue(moto_aws: Aws, queue: str) -> None:
