@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 import sqsidem
 from sqsidem.names import StackNames, names_for
+from tests.proofs.helpers import FAST_SETUP
 from tests.support_live import Target, unique_stack
 from tests.waiting import wait_until
 
@@ -23,17 +24,7 @@ PROCESSOR = Path(sqsidem.__file__).with_name("demo_processor.py")
 
 
 def _setup_args() -> tuple[str, ...]:
-    return (
-        "setup",
-        "--processor",
-        f"{PROCESSOR}:process",
-        "--timeout",
-        "2",
-        "--visibility-timeout",
-        "4",
-        "--max-receive-count",
-        "2",
-    )
+    return ("setup", "--processor", f"{PROCESSOR}:process", *FAST_SETUP)
 
 
 def _lock_status(target: Target, names: StackNames, key: str) -> str | None:
