@@ -15,6 +15,17 @@ from tests.support_live import Target, aws_target, restore
 _ENV: Mapping[str, str] = dict(os.environ)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Only an -m expression that names `live` selects the live case: `-m slow` or
+    `-m "not slow"` (which replace the default `-m "not live"`) still leave it out."""
+    if "live" in (config.option.markexpr or ""):
+        return
+    kept = [item for item in items if item.get_closest_marker("live") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(
     params=[
         pytest.param("ministack"),

@@ -25,3 +25,5 @@ def test_default_run_deselects_the_live_case_and_live_selects_it() -> None:
     """python -m pytest: only the ministack case; pytest -m live: only the aws case."""
     assert _collect() == ["tests/live/test_lifecycle.py::test_life_cycle[ministack]"]
     assert _collect("-m", "live") == ["tests/live/test_lifecycle.py::test_life_cycle[aws]"]
+    # Another -m replaces the default one: the live case still stays out.
+    assert _collect("-m", "slow") == ["tests/live/test_lifecycle.py::test_life_cycle[ministack]"]
