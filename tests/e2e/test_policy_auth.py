@@ -257,9 +257,48 @@ def test_each_action_is_needed(operator: AuthBackend) -> None:
     for action, args in READ_AND_OPERATE:
         dead_letter(operator, stack, f"d-{action}")
         _denied(operator, stack, full, action, args)
+    drifted = _update_paths(operator, stack, full)
     listed = {a for s in full["Statement"] for a in s["Action"]}
-    covered = set(CREATIONS) | {action for action, _ in READ_AND_OPERATE}
+    covered = set(CREATIONS) | {action for action, _ in READ_AND_OPERATE} | drifted
     assert listed - covered - NOT_REMOVABLE == ONLY_PROVEN_SUFFICIENT
+
+
+def _update_paths(backend: AuthBackend, stack: str, full: dict[str, Any]) -> set[str]:
+    """setup's update calls: change the stack (as root, or by an option), take the action away."""
+    names, root = names_for(stack), backend.root
+    setup = ("setup", *FAST, *EMAIL)
+    _denied(backend, stack, full, "sqs:SetQueueAttributes", (*setup, "--visibility-timeout", "5"))
+    _denied(backend, stack, full, "lambda:UpdateFunctionConfiguration", (*setup, "--memory", "256"))
+    key_id = root.kms.describe_key(KeyId=names.key_alias)["KeyMetadata"]["KeyId"]
+    policy = json.loads(root.kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    root.kms.put_key_policy(
+        KeyId=key_id, PolicyName="default", Policy=json.dumps({**policy, "Id": "changed"})
+    )
+    _denied(backend, stack, full, "kms:PutKeyPolicy", setup)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    root.iam.update_assume_role_policy(RoleName=names.role, PolicyDocument=json.dumps(trust))
+    _denied(backend, stack, full, "iam:UpdateAssumeRolePolicy", setup)
+    root.sqs.untag_queue(
+        QueueUrl=root.sqs.get_queue_url(QueueName=names.queue)["QueueUrl"],
+        TagKeys=["sqsidem:stack"],
+    )
+    _denied(backend, stack, full, "sqs:TagQueue", (*setup, "--adopt"))
+    return {
+        "sqs:SetQueueAttributes",
+        "lambda:UpdateFunctionConfiguration",
+        "kms:PutKeyPolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "sqs:TagQueue",
+    }
 
 
 # Actions only setup's update paths (drift, --adopt, --no-trigger), teardown, or a real move
@@ -273,8 +312,6 @@ ONLY_PROVEN_SUFFICIENT = {
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
     "iam:TagRole",
-    "iam:UpdateAssumeRolePolicy",
-    "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UpdateAlias",
@@ -285,7 +322,6 @@ ONLY_PROVEN_SUFFICIENT = {
     "lambda:UntagResource",
     "lambda:UpdateEventSourceMapping",
     "lambda:UpdateFunctionCode",
-    "lambda:UpdateFunctionConfiguration",
     "logs:DeleteLogGroup",
     "logs:TagResource",
     "sns:DeleteTopic",
@@ -294,6 +330,4 @@ ONLY_PROVEN_SUFFICIENT = {
     "sqs:CancelMessageMoveTask",
     "sqs:DeleteQueue",
     "sqs:ListMessageMoveTasks",
-    "sqs:SetQueueAttributes",
-    "sqs:TagQueue",
 }
