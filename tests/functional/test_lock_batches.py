@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -31,7 +32,9 @@ def test_failure_stops_the_rest_of_its_group_and_is_not_rerun(ddb: Any) -> None:
     first = consumer.handle_event({"Records": batch}, FakeContext())
     assert failures(first.response()) == ["m2", "m3"]
     assert processor.calls == ["m1", "m2"]  # m3 was not executed
-    assert "not attempted" in lines.lines[-1]
+    m3 = [json.loads(line) for line in lines.lines if '"m3"' in line]
+    assert [line["decision"] for line in m3] == ["failed"]
+    assert "not attempted" in m3[0]["error"] and m3[0]["blocked_by"] == "m2"
 
     # The mapping redelivers the whole batch (m1 was not deleted yet in a real retry path,
     # or was redelivered): m1 must be a duplicate, not run again.

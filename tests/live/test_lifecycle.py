@@ -20,7 +20,7 @@ from tests.proofs.helpers import FAST_SETUP
 from tests.support_live import Target, unique_stack
 from tests.waiting import poll, wait_until
 
-PROCESSOR = Path(sqsidem.__file__).with_name("demo_processor.py")
+PROCESSOR = Path(sqsidem.__file__).parent / "demo" / "demo_processor.py"
 
 
 def _setup_args() -> tuple[str, ...]:
