@@ -38,7 +38,8 @@ def _options(
     adopt: bool,
     effects_table: list[str] | None = None,
 ) -> SetupOptions:
-    from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions, parse_processor
+    from sqsidem.build.sources import parse_processor
+    from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions
     from sqsidem.timeparse import parse_duration
 
     ttl = DEFAULT_LOCK_TTL_S

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from sqsidem.build.package import HANDLER
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.errors import GONE
 from sqsidem.names import StackNames
-from sqsidem.packaging import HANDLER
 from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Blob, Call, Calls, Hook
 from sqsidem.stack.eventual import iam_propagation

@@ -7,8 +7,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from sqsidem.build.package import FunctionZip, build_function_zip
 from sqsidem.names import StackNames
-from sqsidem.packaging import FunctionZip, build_function_zip
 from sqsidem.retry import Pacing
 from sqsidem.stack.desired import build
 from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
@@ -54,7 +54,7 @@ class SetupProgress(Protocol):
 def prepare(names: StackNames, options: SetupOptions) -> Prepared:
     """Validate (UsageError, exit 2) and build the zip; no AWS call."""
     warnings = validate(options)
-    code = build_function_zip(options.processor.path if options.processor else None)
+    code = build_function_zip(options.processor, runtime=options.runtime)
     return Prepared(names, options, code, tuple(warnings))
 
 
