@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from sqsidem.cli import (
+    build_cmd,
     demo_cmd,
     dlq_cmd,
     doctor_cmd,
@@ -197,6 +198,7 @@ def root(
 local_cmd.register(app)
 doctor_cmd.register(app)
 stack_cmd.register(app)
+build_cmd.register(app)
 send_cmd.register(app)
 logs_cmd.register(app)
 locks_cmd.register(app)
