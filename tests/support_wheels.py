@@ -13,13 +13,18 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def write_wheel(folder: Path, name: str, version: str, module_source: str) -> Path:
+def write_wheel(
+    folder: Path, name: str, version: str, module_source: str, *, requires: tuple[str, ...] = ()
+) -> Path:
     """``folder/name-version-py3-none-any.whl`` holding the package ``name``."""
     folder.mkdir(parents=True, exist_ok=True)
     info = f"{name}-{version}.dist-info"
     files = {
         f"{name}/__init__.py": module_source.encode(),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            + "".join(f"Requires-Dist: {r}\n" for r in requires)
+        ).encode(),
         f"{info}/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: sqsidem-tests\nRoot-Is-Purelib: true\n"
             b"Tag: py3-none-any\n"
