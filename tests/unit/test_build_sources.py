@@ -63,7 +63,7 @@ def test_dir_module_function_form(tmp_path: Path) -> None:
     ref = parse_processor(f"{tmp_path}:pkg.run.handle")
     assert ref.spec == "pkg.run:handle"
     assert "pkg/run.py" in names_in(build_function_zip(ref).data)
-    with pytest.raises(UsageError, match="has no module 'pkg.nope'"):
+    with pytest.raises(UsageError, match=r"has no module 'pkg\.nope'"):
         parse_processor(f"{tmp_path}:pkg.nope.handle")
     with pytest.raises(UsageError, match="defines no top-level function 'other'"):
         parse_processor(f"{tmp_path}:pkg.run.other")
