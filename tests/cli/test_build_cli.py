@@ -1,0 +1,102 @@
+"""`sqsidem build` and setup's code options as a person sees them: bytes, manifest, errors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+from sqsidem.names import names_for
+from tests.support_wheels import requirements_for, write_wheel
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(app, ["--stack", "b1", *args])
+
+
+@pytest.fixture
+def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A processor folder with a sibling module, a dependency and two planted secrets."""
+    monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
+    folder = tmp_path / "code"
+    folder.mkdir()
+    (folder / "app.py").write_text("import helper\n\ndef handle(record):\n    helper.go()\n")
+    (folder / "helper.py").write_text("import zipdep\n\ndef go():\n    print(zipdep.where())\n")
+    (folder / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
+    (folder / ".env").write_text("DB_PASSWORD=hunter2\n")
+    (folder / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    return folder
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def test_build_twice_gives_identical_bytes(code: Path, tmp_path: Path) -> None:
+    """Same inputs, same zip; -o json gives the manifest with files, packages and CodeSha256."""
+    first = run("build", "--processor", f"{code / 'app.py'}:handle", "--out", str(tmp_path / "a"))
+    assert first.exit_code == 0, first.stderr
+    assert "vendored: zipdep 1.0" in first.stderr and "CodeSha256" in first.stderr
+    second = run(
+        "-o", "json", "build", "--processor", f"{code}:app.handle", "--out", str(tmp_path / "b")
+    )
+    assert second.exit_code == 0, second.stderr
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+    manifest = json.loads(second.stdout)
+    assert manifest["code_sha256"] == sha256_b64((tmp_path / "b").read_bytes())
+    assert manifest["packages"] == [{"name": "zipdep", "version": "1.0"}]
+    assert {"app.py", "helper.py", "zipdep/__init__.py"} <= {f["path"] for f in manifest["files"]}
+    assert set(manifest["excluded"]) == {".env", "id_rsa"}
+
+
+def test_dry_run_names_the_excluded_secrets(moto_aws: Aws, code: Path) -> None:
+    """The setup dry run says .env and id_rsa stay out, and that requirements were picked up."""
+    result = run("setup", "--dry-run", "--processor", f"{code}:app.handle")
+    assert result.exit_code == 0, result.stderr
+    assert "not shipped (ignore rules): .env, id_rsa" in result.stderr
+    assert (
+        "picked up" in result.stderr and "boto3, botocore: provided by the runtime" in result.stderr
+    )
+
+
+def test_build_bytes_are_the_deployed_bytes(moto_aws: Aws, code: Path, tmp_path: Path) -> None:
+    """build's zip has the CodeSha256 setup deploys; a second setup changes nothing."""
+    spec = f"{code}:app.handle"
+    built = run("build", "--processor", spec, "--out", str(tmp_path / "f.zip"))
+    assert built.exit_code == 0, built.stderr
+    setup = run("setup", "--processor", spec)
+    assert setup.exit_code == 0, setup.stderr
+    config = moto_aws.lambda_.get_function(FunctionName=names_for("b1").function)["Configuration"]
+    assert config["CodeSha256"] == sha256_b64((tmp_path / "f.zip").read_bytes())
+    assert config["Environment"]["Variables"]["SQSIDEM_PROCESSOR"] == "app:handle"
+    again = run("setup", "--processor", spec)
+    assert again.exit_code == 0 and "up to date: no changes made" in again.stderr
+
+
+def test_setup_refuses_before_any_aws_call(code: Path, tmp_path: Path) -> None:
+    """No wheel, or too big: one line, exit 2 (no credentials: an AWS call would exit 1)."""
+    (code / "requirements.txt").write_text(requirements_for(tmp_path / "wheels", "nosuchpkg"))
+    missing = run("setup", "--processor", f"{code}:app.handle")
+    assert missing.exit_code == 2, missing.stderr
+    assert missing.stderr.strip().splitlines() == [
+        "error: requirement 'nosuchpkg' has no wheel for lambda python3.12 x86_64 and is not a "
+        "pure-Python source distribution: pin a version that publishes a manylinux wheel for "
+        "this runtime and architecture"
+    ]
+    (code / "requirements.txt").unlink()
+    with (code / "weights.bin").open("wb") as sparse:
+        sparse.truncate(300 * 1024 * 1024)
+    big = run("setup", "--processor", f"{code}:app.handle")
+    assert big.exit_code == 2, big.stderr
+    (line,) = big.stderr.strip().splitlines()
+    assert "over Lambda's 250 MB limit; largest: weights.bin 300.0 MB" in line
