@@ -1,0 +1,67 @@
+"""A real processor on the local backend: a folder with a sibling module and a dependency."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from sqsidem.aws import Aws
+from sqsidem.cli.app import app
+from sqsidem.names import names_for
+from tests.support_wheels import requirements_for, write_wheel
+from tests.waiting import wait_until
+
+FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
+APP = "import helper\n\n\ndef handle(record):\n    helper.report(record)\n"
+HELPER = (
+    "import zipdep\n\n\ndef report(record):\n"
+    "    print('zipdep imported from ' + zipdep.where(), flush=True)\n"
+)
+
+
+def cli(stack: str, *args: str) -> Result:
+    return CliRunner().invoke(app, ["--local", "--stack", stack, *args])
+
+
+def test_processor_folder_with_a_dependency_completes(
+    local_aws: Aws, stack_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sibling module + a wheel not installed here: COMPLETED, and the log shows the zip's copy."""
+    monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
+    assert importlib.util.find_spec("zipdep") is None  # the import can only come from the zip
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(APP)
+    (code / "helper.py").write_text(HELPER)
+    (code / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
+    up = cli(stack_name, "setup", "--processor", f"{code / 'app.py'}:handle", *FAST)
+    assert up.exit_code == 0, up.stderr
+    assert "dependencies vendored for host" in up.stderr
+
+    names = names_for(stack_name)
+    url = local_aws.sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
+    local_aws.sqs.send_message(
+        QueueUrl=url, MessageBody='{"n": 1}', MessageGroupId="g", MessageDeduplicationId="dep-1"
+    )
+
+    def completed() -> bool:
+        item = local_aws.dynamodb.get_item(
+            TableName=names.table, Key={"transaction_id": {"S": "dep-1"}}, ConsistentRead=True
+        ).get("Item")
+        return item is not None and item.get("status", {}).get("S") == "COMPLETED"
+
+    wait_until(completed, 30, "the processor with a dependency to complete the lock")
+
+    def imported_from_zip() -> list[str]:
+        events = local_aws.logs.filter_log_events(logGroupName=names.log_group)["events"]
+        return [e["message"] for e in events if "zipdep imported from" in e["message"]]
+
+    wait_until(lambda: bool(imported_from_zip()), 20, "the processor's log line")
+    where = imported_from_zip()[0].split("zipdep imported from ", 1)[1].strip()
+    assert where.endswith("zipdep/__init__.py") and not where.startswith(str(tmp_path))
+    assert cli(stack_name, "teardown", "--yes").exit_code == 0
