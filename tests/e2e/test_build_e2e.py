@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
+from tests.support_locks import lock_status
 from tests.support_wheels import requirements_for, write_wheel
 from tests.waiting import wait_until
 
@@ -49,13 +50,11 @@ def test_processor_folder_with_a_dependency_completes(
         QueueUrl=url, MessageBody='{"n": 1}', MessageGroupId="g", MessageDeduplicationId="dep-1"
     )
 
-    def completed() -> bool:
-        item = local_aws.dynamodb.get_item(
-            TableName=names.table, Key={"transaction_id": {"S": "dep-1"}}, ConsistentRead=True
-        ).get("Item")
-        return item is not None and item.get("status", {}).get("S") == "COMPLETED"
-
-    wait_until(completed, 30, "the processor with a dependency to complete the lock")
+    wait_until(
+        lambda: lock_status(local_aws, names.table, "dep-1") == "COMPLETED",
+        30,
+        "the processor with a dependency to complete the lock",
+    )
 
     def imported_from_zip() -> list[str]:
         events = local_aws.logs.filter_log_events(logGroupName=names.log_group)["events"]
