@@ -16,6 +16,7 @@ from sqsidem.cli import (
     demo_cmd,
     dlq_cmd,
     doctor_cmd,
+    invoke_cmd,
     local_cmd,
     locks_cmd,
     logs_cmd,
@@ -199,6 +200,7 @@ local_cmd.register(app)
 doctor_cmd.register(app)
 stack_cmd.register(app)
 build_cmd.register(app)
+invoke_cmd.register(app)
 send_cmd.register(app)
 logs_cmd.register(app)
 locks_cmd.register(app)
