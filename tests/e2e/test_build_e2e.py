@@ -63,4 +63,13 @@ def test_processor_folder_with_a_dependency_completes(
     wait_until(lambda: bool(imported_from_zip()), 20, "the processor's log line")
     where = imported_from_zip()[0].split("zipdep imported from ", 1)[1].strip()
     assert where.endswith("zipdep/__init__.py") and not where.startswith(str(tmp_path))
+
+    # invoke --lock: the stack's table, under invoke's own prefix; the real key stays free.
+    body = '{"n": 2}'
+    tried = cli(stack_name, "invoke", body, "--processor", f"{code}:app.handle", "--lock")
+    assert tried.exit_code == 0, tried.stderr
+    assert "locks written under the key prefix 'sqsidem-invoke#'" in tried.stderr
+    key = tried.stdout.split("key=", 1)[1].split()[0]
+    assert lock_status(local_aws, names.table, f"sqsidem-invoke#{key}") == "COMPLETED"
+    assert lock_status(local_aws, names.table, key) is None
     assert cli(stack_name, "teardown", "--yes").exit_code == 0
