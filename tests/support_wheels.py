@@ -42,3 +42,16 @@ def write_wheel(
 def requirements_for(wheels: Path, *lines: str) -> str:
     """A requirements.txt that finds packages only in ``wheels``."""
     return "\n".join(["--no-index", f"--find-links {wheels}", *lines]) + "\n"
+
+
+def code_with_dependency(tmp_path: Path, files: dict[str, str]) -> Path:
+    """``tmp_path/code`` holding ``files`` and a requirements.txt naming ``zipdep``, a wheel
+    found only in ``tmp_path/wheels`` (``zipdep.where()`` says which copy was imported)."""
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
+    folder = tmp_path / "code"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
+    return folder

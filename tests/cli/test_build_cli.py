@@ -13,7 +13,7 @@ from typer.testing import CliRunner, Result
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
-from tests.support_wheels import requirements_for, write_wheel
+from tests.support_wheels import code_with_dependency, requirements_for
 
 runner = CliRunner()
 
@@ -26,16 +26,13 @@ def run(*args: str) -> Result:
 def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A processor folder with a sibling module, a dependency and two planted secrets."""
     monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
-    wheels = tmp_path / "wheels"
-    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
-    folder = tmp_path / "code"
-    folder.mkdir()
-    (folder / "app.py").write_text("import helper\n\ndef handle(record):\n    helper.go()\n")
-    (folder / "helper.py").write_text("import zipdep\n\ndef go():\n    print(zipdep.where())\n")
-    (folder / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
-    (folder / ".env").write_text("DB_PASSWORD=hunter2\n")
-    (folder / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
-    return folder
+    files = {
+        "app.py": "import helper\n\ndef handle(record):\n    helper.go()\n",
+        "helper.py": "import zipdep\n\ndef go():\n    print(zipdep.where())\n",
+        ".env": "DB_PASSWORD=hunter2\n",
+        "id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+    }
+    return code_with_dependency(tmp_path, files)
 
 
 def sha256_b64(data: bytes) -> str:

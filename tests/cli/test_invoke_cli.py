@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from sqsidem.cli.app import app
-from tests.support_wheels import requirements_for, write_wheel
+from tests.support_wheels import code_with_dependency
 
 PROCESS = (
     "import json\n\nimport zipdep\n\n\ndef handle(record):\n"
@@ -29,13 +29,7 @@ def run(*args: str) -> Result:
 def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A processor folder whose dependency exists only in a local wheel folder."""
     monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
-    wheels = tmp_path / "wheels"
-    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "proc.py").write_text(PROCESS)
-    (code / "requirements.txt").write_text(requirements_for(wheels, "zipdep"))
-    return f"{code}:proc.handle"
+    return f"{code_with_dependency(tmp_path, {'proc.py': PROCESS})}:proc.handle"
 
 
 def printed(result: Result) -> list[dict[str, Any]]:

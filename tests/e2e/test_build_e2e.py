@@ -12,7 +12,7 @@ from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
 from tests.support_locks import lock_status
-from tests.support_wheels import requirements_for, write_wheel
+from tests.support_wheels import code_with_dependency
 from tests.waiting import wait_until
 
 FAST = ["--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2"]
@@ -33,13 +33,7 @@ def test_processor_folder_with_a_dependency_completes(
     """Sibling module + a wheel not installed here: COMPLETED, and the log shows the zip's copy."""
     monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
     assert importlib.util.find_spec("zipdep") is None  # the import can only come from the zip
-    wheels = tmp_path / "wheels"
-    write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
-    code = tmp_path / "code"
-    code.mkdir()
-    (code / "app.py").write_text(APP)
-    (code / "helper.py").write_text(HELPER)
-    (code / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
+    code = code_with_dependency(tmp_path, {"app.py": APP, "helper.py": HELPER})
     up = cli(stack_name, "setup", "--processor", f"{code / 'app.py'}:handle", *FAST)
     assert up.exit_code == 0, up.stderr
     assert "dependencies vendored for host" in up.stderr
