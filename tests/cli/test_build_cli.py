@@ -97,3 +97,18 @@ def test_setup_refuses_before_any_aws_call(code: Path, tmp_path: Path) -> None:
     assert big.exit_code == 2, big.stderr
     (line,) = big.stderr.strip().splitlines()
     assert "over Lambda's 250 MB limit; largest: weights.bin 300.0 MB" in line
+
+
+def test_arm64_function_gets_arm64_wheels(moto_aws: Aws, code: Path) -> None:
+    """--architecture arm64: aarch64 wheels, an arm64 function; a re-run converges."""
+    spec = f"{code}:app.handle"
+    dry = run("setup", "--dry-run", "--processor", spec, "--architecture", "arm64")
+    assert "lambda python3.12 arm64" in dry.stderr
+    assert run("setup", "--processor", spec, "--architecture", "arm64").exit_code == 0
+    name = names_for("b1").function
+    config = moto_aws.lambda_.get_function(FunctionName=name)["Configuration"]
+    assert config["Architectures"] == ["arm64"]
+    again = run("setup", "--processor", spec, "--architecture", "arm64")
+    assert again.exit_code == 0 and "up to date: no changes made" in again.stderr
+    bad = run("setup", "--processor", spec, "--architecture", "sparc")
+    assert bad.exit_code == 2 and "--architecture 'sparc' is not one of x86_64, arm64" in bad.stderr
