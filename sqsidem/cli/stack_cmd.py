@@ -172,7 +172,10 @@ def setup(
     from sqsidem.stack.setup import setup_stack
 
     view = SetupView(app.render)
-    planned, result = setup_stack(app.aws, app.names, options, dry_run=dry_run, progress=view)
+    keep = processor is None  # only an explicit --processor changes it ("default" resets)
+    planned, result = setup_stack(
+        app.aws, app.names, options, dry_run=dry_run, progress=view, keep_processor=keep
+    )
     view.show(planned, result)
 
 

@@ -196,6 +196,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             tags=function_tags(names.tags, trigger=options.trigger),
             zip_bytes=inputs.code.data,
             code_sha256=inputs.code.code_sha256,
+            compare_code=not (options.processor and options.processor.kept),
             architecture=options.processor.target.architecture
             if options.processor
             else DEFAULT_ARCHITECTURE,

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from sqsidem.build.package import FunctionZip, build_function_zip
+from sqsidem.build.sources import kept_processor
+from sqsidem.consumer.config import ENV_PROCESSOR
 from sqsidem.names import StackNames
 from sqsidem.retry import Pacing
 from sqsidem.stack.desired import build
 from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
+from sqsidem.stack.function import FUNCTION
 from sqsidem.stack.kind import ObservedStack
 from sqsidem.stack.model import Plan, Step
 from sqsidem.stack.observe import observe_stack, refs_of
@@ -30,6 +33,8 @@ class Prepared:
     options: SetupOptions
     code: FunctionZip
     warnings: tuple[str, ...]
+    keep_processor: bool = False  # no --processor: a deployed custom processor stays
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,16 +56,29 @@ class SetupProgress(Protocol):
     def on_step(self, step: Step, phase: str) -> None: ...
 
 
-def prepare(names: StackNames, options: SetupOptions) -> Prepared:
+def prepare(names: StackNames, options: SetupOptions, *, keep_processor: bool = False) -> Prepared:
     """Validate (UsageError, exit 2) and build the zip; no AWS call."""
     warnings = validate(options)
     code = build_function_zip(options.processor, runtime=options.runtime)
-    return Prepared(names, options, code, tuple(warnings))
+    return Prepared(names, options, code, tuple(warnings), keep_processor)
+
+
+def keep_deployed_processor(prepared: Prepared, observed: ObservedStack) -> Prepared:
+    """A setup without --processor keeps the custom processor the function runs (and its code)."""
+    function = FUNCTION.seen_in(observed)
+    spec = function.environment.get(ENV_PROCESSOR, "") if function is not None else ""
+    if not prepared.keep_processor or prepared.options.processor or function is None or not spec:
+        return prepared
+    ref = kept_processor(spec, function.architecture)
+    note = f"processor: keeping the deployed {spec} (--processor default resets it)"
+    options = replace(prepared.options, processor=ref)
+    return replace(prepared, options=options, notes=(*prepared.notes, note))
 
 
 def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
     observed = observe_stack(aws, prepared.names)
+    prepared = keep_deployed_processor(prepared, observed)
     refs = refs_of(observed, aws.account_id(), aws.region)
     desired = build(prepared.names, prepared.options, refs, prepared.code)
     the_plan = plan(desired, observed, adopt=prepared.options.adopt, warnings=prepared.warnings)
@@ -110,9 +128,10 @@ def setup_stack(
     *,
     dry_run: bool,
     progress: SetupProgress,
+    keep_processor: bool = False,
 ) -> tuple[Planned, ApplyResult | None]:
     """`sqsidem setup`: validate before any AWS call, say the warnings, then converge."""
-    prepared = prepare(names, options)
+    prepared = prepare(names, options, keep_processor=keep_processor)
     for warning in prepared.warnings:
         progress.warn(warning)
     return converge(

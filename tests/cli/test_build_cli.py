@@ -112,3 +112,21 @@ def test_arm64_function_gets_arm64_wheels(moto_aws: Aws, code: Path) -> None:
     assert again.exit_code == 0 and "up to date: no changes made" in again.stderr
     bad = run("setup", "--processor", spec, "--architecture", "sparc")
     assert bad.exit_code == 2 and "--architecture 'sparc' is not one of x86_64, arm64" in bad.stderr
+
+
+def test_bare_setup_keeps_the_deployed_processor(moto_aws: Aws, code: Path) -> None:
+    """No --processor on a stack with a custom one: kept, 0 changes; `default` resets it."""
+    assert run("setup", "--processor", f"{code}:app.handle").exit_code == 0
+    bare = run("setup")
+    assert bare.exit_code == 0, bare.stderr
+    assert "processor: keeping the deployed app:handle (--processor default resets it)" in (
+        bare.stderr
+    )
+    assert "up to date: no changes made" in bare.stderr
+    name = names_for("b1").function
+    env = moto_aws.lambda_.get_function(FunctionName=name)["Configuration"]["Environment"]
+    assert env["Variables"]["SQSIDEM_PROCESSOR"] == "app:handle"
+    reset = run("setup", "--processor", "default")
+    assert reset.exit_code == 0 and "updating function" in reset.stderr
+    env = moto_aws.lambda_.get_function(FunctionName=name)["Configuration"]["Environment"]
+    assert "SQSIDEM_PROCESSOR" not in env["Variables"]
