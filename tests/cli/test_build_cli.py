@@ -130,3 +130,19 @@ def test_bare_setup_keeps_the_deployed_processor(moto_aws: Aws, code: Path) -> N
     assert reset.exit_code == 0 and "updating function" in reset.stderr
     env = moto_aws.lambda_.get_function(FunctionName=name)["Configuration"]["Environment"]
     assert "SQSIDEM_PROCESSOR" not in env["Variables"]
+
+
+def test_worker_runs_the_same_folder_and_dependencies(moto_aws: Aws, code: Path) -> None:
+    """worker --processor dir:module.fn: the sibling module and zipdep import from the build."""
+    spec = f"{code}:app.handle"
+    assert run("setup", "--no-trigger", "--processor", spec).exit_code == 0
+    queue = moto_aws.sqs.get_queue_url(QueueName=names_for("b1").queue)["QueueUrl"]
+    moto_aws.sqs.send_message(
+        QueueUrl=queue, MessageBody="m1", MessageGroupId="g", MessageDeduplicationId="w-1"
+    )
+    args = ["-o", "json", "worker", "--processor", spec, "--wait-time", "0", "--idle-exit", "0"]
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    printed, summary = result.stdout.splitlines()  # the processor prints zipdep.where()
+    assert json.loads(summary)["processed"] == 1
+    assert printed.endswith("zipdep/__init__.py") and "/cache/code/" in printed
