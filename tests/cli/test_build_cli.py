@@ -53,7 +53,7 @@ def test_build_twice_gives_identical_bytes(code: Path, tmp_path: Path) -> None:
     assert manifest["code_sha256"] == sha256_b64((tmp_path / "b").read_bytes())
     assert manifest["packages"] == [{"name": "zipdep", "version": "1.0"}]
     assert {"app.py", "helper.py", "zipdep/__init__.py"} <= {f["path"] for f in manifest["files"]}
-    assert set(manifest["excluded"]) == {".env", "id_rsa"}
+    assert set(manifest["excluded"]) == {".env", "id_rsa", "requirements.txt"}
 
 
 def test_dry_run_names_the_excluded_secrets(moto_aws: Aws, code: Path) -> None:
