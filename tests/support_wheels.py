@@ -55,3 +55,52 @@ def code_with_dependency(tmp_path: Path, files: dict[str, str]) -> Path:
         (folder / name).write_text(text)
     (folder / "requirements.txt").write_text(requirements_for(wheels, "zipdep==1.0"))
     return folder
+
+
+# A PEP 517 backend with no requirements: pip builds the sdist offline, in isolation.
+_BACKEND = """
+import zipfile
+
+NAME, VERSION, SOURCE = {name!r}, {version!r}, {source!r}
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    info = NAME + "-" + VERSION + ".dist-info"
+    files = {{
+        NAME + "/__init__.py": SOURCE,
+        info + "/METADATA": (
+            "Metadata-Version: 2.1\\nName: " + NAME + "\\nVersion: " + VERSION + "\\n"
+        ),
+        info + "/WHEEL": "Wheel-Version: 1.0\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }}
+    files[info + "/RECORD"] = "".join(n + ",,\\n" for n in files) + info + "/RECORD,,\\n"
+    wheel = NAME + "-" + VERSION + "-py3-none-any.whl"
+    with zipfile.ZipFile(wheel_directory + "/" + wheel, "w") as archive:
+        for entry, text in files.items():
+            archive.writestr(entry, text)
+    return wheel
+"""
+
+
+def write_sdist(folder: Path, name: str, version: str, module_source: str) -> Path:
+    """``folder/name-version.tar.gz``: a pure-Python source distribution only."""
+    import io
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    root = f"{name}-{version}"
+    files = {
+        "pyproject.toml": (
+            '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+        ),
+        "backend.py": _BACKEND.format(name=name, version=version, source=module_source),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    path = folder / f"{root}.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for entry, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{root}/{entry}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path

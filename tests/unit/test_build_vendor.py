@@ -13,7 +13,7 @@ from sqsidem.build.package import build_function_zip
 from sqsidem.build.sources import Target, parse_processor
 from sqsidem.build.zipfile import Limits
 from sqsidem.errors import UsageError
-from tests.support_wheels import requirements_for, write_wheel
+from tests.support_wheels import requirements_for, write_sdist, write_wheel
 
 HANDLE = "import zipdep\n\ndef handle(record):\n    print(zipdep.where())\n"
 
@@ -115,3 +115,12 @@ def test_size_limits_name_the_largest(code: Path) -> None:
     (code / "model.bin").write_bytes(os.urandom(300 * 1024))
     with pytest.raises(UsageError, match=r"direct-upload limit; largest: model.bin 0.3 MB"):
         build_function_zip(ref, limits=Limits(zipped=200 * 1024))
+
+
+def test_pure_python_sdist_is_built_into_a_wheel(code: Path, tmp_path: Path) -> None:
+    """Only an sdist published: built here into a py3-none-any wheel, then vendored."""
+    write_sdist(tmp_path / "wheels", "sdistonly", "0.3", "VALUE = 3\n")
+    (code / "requirements.txt").write_text(requirements_for(tmp_path / "wheels", "sdistonly==0.3"))
+    built = build_function_zip(parse_processor(f"{code}:app.handle"))
+    assert "sdistonly/__init__.py" in names_in(built.data)
+    assert built.manifest is not None and ("sdistonly", "0.3") in built.manifest.packages
