@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,8 +133,15 @@ def test_bare_setup_keeps_the_deployed_processor(moto_aws: Aws, code: Path) -> N
     assert "SQSIDEM_PROCESSOR" not in env["Variables"]
 
 
-def test_worker_runs_the_same_folder_and_dependencies(moto_aws: Aws, code: Path) -> None:
+def test_worker_runs_the_same_folder_and_dependencies(
+    moto_aws: Aws, code: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """worker --processor dir:module.fn: the sibling module and zipdep import from the build."""
+    # The worker runs in this process: its import path and the modules it imported from the
+    # build (zipdep, app, helper) go back afterwards, so later tests cannot see them.
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in ("zipdep", "app", "helper"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
     spec = f"{code}:app.handle"
     assert run("setup", "--no-trigger", "--processor", spec).exit_code == 0
     queue = moto_aws.sqs.get_queue_url(QueueName=names_for("b1").queue)["QueueUrl"]
@@ -142,6 +150,8 @@ def test_worker_runs_the_same_folder_and_dependencies(moto_aws: Aws, code: Path)
     )
     args = ["-o", "json", "worker", "--processor", spec, "--wait-time", "0", "--idle-exit", "0"]
     result = run(*args)
+    for name in ("zipdep", "app", "helper"):
+        sys.modules.pop(name, None)
     assert result.exit_code == 0, result.stderr
     printed, summary = result.stdout.splitlines()  # the processor prints zipdep.where()
     assert json.loads(summary)["processed"] == 1
