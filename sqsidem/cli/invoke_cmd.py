@@ -35,11 +35,9 @@ def invoke(
     """Run the processor through the consumer in a subprocess that imports what the zip holds."""
     from sqsidem.invoke.options import invoke_request
     from sqsidem.invoke.run import invoke as run_invoke
-    from sqsidem.render.invoke import show_invoke, warn_real_key
+    from sqsidem.render.invoke import show_invoke
 
     app = app_context(ctx)
-    if real_key:
-        warn_real_key(app.render)
     sources = {"body": body, "body_file": body_file, "jsonl_file": file, "event_file": event}
     request = invoke_request(
         sources,

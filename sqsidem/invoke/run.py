@@ -64,7 +64,8 @@ class InvokeResult:
     response: dict[str, Any]
     output: list[str]  # what the processor printed
     code_sha256: str
-    prefix: str
+    prefix: str  # the lock key prefix ("" without --lock, or with --real-key)
+    real_key: bool = False
 
 
 def _host_ref(ref: ProcessorRef | None) -> ProcessorRef | None:
@@ -125,7 +126,8 @@ def invoke(request: InvokeRequest) -> InvokeResult:
         for r in request.records
     ]
     output = _split(done.stdout, runs) + done.stderr.splitlines()
-    return InvokeResult(runs, response, output, built.code_sha256, prefix if request.table else "")
+    prefix = prefix if request.table else ""
+    return InvokeResult(runs, response, output, built.code_sha256, prefix, request.real_key)
 
 
 def aws_env(aws: Aws) -> dict[str, str]:

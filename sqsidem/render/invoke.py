@@ -10,12 +10,10 @@ if TYPE_CHECKING:
     from sqsidem.invoke.run import InvokeResult
 
 
-def warn_real_key(render: Renderer) -> None:
-    render.warn("--real-key: a COMPLETED lock written now makes the real message a duplicate later")
-
-
 def show_invoke(render: Renderer, result: InvokeResult) -> bool:
     """JSON: one object per record on stdout. Human: the decisions, then the response."""
+    if result.real_key:
+        render.warn("--real-key: a COMPLETED lock written now makes the real message a duplicate")
     for line in result.output:
         render.info(f"processor: {line}")
     if render.json:

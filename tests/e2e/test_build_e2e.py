@@ -66,4 +66,10 @@ def test_processor_folder_with_a_dependency_completes(
     key = tried.stdout.split("key=", 1)[1].split()[0]
     assert lock_status(local_aws, names.table, f"sqsidem-invoke#{key}") == "COMPLETED"
     assert lock_status(local_aws, names.table, key) is None
+    real = cli(
+        stack_name, "invoke", body, "--processor", f"{code}:app.handle", "--lock", "--real-key"
+    )
+    assert real.exit_code == 0 and "warning: --real-key: a COMPLETED lock" in real.stderr
+    real_key = real.stdout.split("key=", 1)[1].split()[0]
+    assert lock_status(local_aws, names.table, real_key) == "COMPLETED"
     assert cli(stack_name, "teardown", "--yes").exit_code == 0
