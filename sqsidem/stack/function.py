@@ -84,7 +84,8 @@ def config_changes(desired: DesiredFunction, observed: ObservedFunction) -> tupl
 def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
     if desired.compare_code and observed.code_sha256 != desired.code_sha256:
         return (Change("CodeSha256", observed.code_sha256, desired.code_sha256),)
-    if observed.architecture != desired.architecture:  # changed with the code, not the config
+    # Changed with the code, not the config; unknown (and not judged) when the code is not.
+    if desired.compare_code and observed.architecture != desired.architecture:
         return (Change("Architectures", observed.architecture, desired.architecture),)
     return ()
 

@@ -111,6 +111,11 @@ def test_arm64_function_gets_arm64_wheels(moto_aws: Aws, code: Path) -> None:
     assert config["Architectures"] == ["arm64"]
     again = run("setup", "--processor", spec, "--architecture", "arm64")
     assert again.exit_code == 0 and "up to date: no changes made" in again.stderr
+    status = json.loads(run("-o", "json", "status").stdout)
+    (row,) = [r for r in status["resources"] if r["resource"] == "function"]
+    assert row["state"] == "exists", row
+    alone = run("setup", "--architecture", "arm64")
+    assert alone.exit_code == 2 and "need --processor" in alone.stderr
     bad = run("setup", "--processor", spec, "--architecture", "sparc")
     assert bad.exit_code == 2 and "--architecture 'sparc' is not one of x86_64, arm64" in bad.stderr
 
