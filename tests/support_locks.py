@@ -118,3 +118,11 @@ class CountingAws:
         client.meta.events.register("before-call.dynamodb.*", self._count)
         for event, handler in self.handlers:
             client.meta.events.register(event, handler)
+
+
+def lock_status(aws: Aws, table: str, tid: str) -> str | None:
+    """The lock record's status (strongly consistent read), None when there is none."""
+    item = aws.dynamodb.get_item(
+        TableName=table, Key={"transaction_id": {"S": tid}}, ConsistentRead=True
+    ).get("Item")
+    return None if item is None else str(item.get("status", {}).get("S"))

@@ -12,9 +12,11 @@ import typer
 from typer.core import TyperGroup
 
 from sqsidem.cli import (
+    build_cmd,
     demo_cmd,
     dlq_cmd,
     doctor_cmd,
+    invoke_cmd,
     local_cmd,
     locks_cmd,
     logs_cmd,
@@ -204,6 +206,8 @@ def root(
 local_cmd.register(app)
 doctor_cmd.register(app)
 stack_cmd.register(app)
+build_cmd.register(app)
+invoke_cmd.register(app)
 send_cmd.register(app)
 logs_cmd.register(app)
 locks_cmd.register(app)

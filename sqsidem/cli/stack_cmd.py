@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sqsidem.cli.context import app_context
-from sqsidem.cli.options import YesOption
+from sqsidem.cli.options import ArchitectureOption, RequirementsOption, YesOption
 from sqsidem.render.consent import require_consent
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 FUNCTION_PANEL = "Function"
 QUEUE_PANEL = "Queue and trigger"
 # setup's parameters that are not SetupOptions (everything else is passed to _options).
-_NOT_OPTIONS = frozenset({"ctx", "dry_run"})
+_NOT_OPTIONS = frozenset({"ctx", "dry_run", "app"})
 
 
 def _options(
@@ -37,8 +38,12 @@ def _options(
     notify_email: str | None,
     adopt: bool,
     effects_table: list[str] | None = None,
+    requirements: Path | None = None,
+    architecture: str = "x86_64",
+    local: bool = False,
 ) -> SetupOptions:
-    from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions, parse_processor
+    from sqsidem.build.sources import processor_option
+    from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions
     from sqsidem.timeparse import parse_duration
 
     ttl = DEFAULT_LOCK_TTL_S
@@ -55,7 +60,7 @@ def _options(
         content_dedup=content_dedup,
         log_retention_days=log_retention_days,
         runtime=runtime,
-        processor=parse_processor(processor) if processor else None,
+        processor=processor_option(processor, requirements, architecture, host=local),
         key_source=key,
         lock_ttl_s=ttl,
         notify_email=notify_email,
@@ -81,7 +86,8 @@ def setup(
     processor: Annotated[
         str | None,
         typer.Option(
-            help="Your processing code, path/file.py:function (called once per record).",
+            help="Your processing code (called once per record): path/file.py:function, "
+            "package_dir/module.py:function (the folder ships whole) or dir:module.function.",
             rich_help_panel=FUNCTION_PANEL,
         ),
     ] = None,
@@ -155,15 +161,21 @@ def setup(
         bool,
         typer.Option("--adopt", help="Tag and manage same-named resources built by hand."),
     ] = False,
+    requirements: RequirementsOption = None,
+    architecture: ArchitectureOption = "x86_64",
 ) -> None:
     """Build the pipeline, or bring it in line; a converged stack gets no change."""
-    options = _options(**{k: v for k, v in locals().items() if k not in _NOT_OPTIONS})
+    app = app_context(ctx)
+    chosen = {k: v for k, v in locals().items() if k not in _NOT_OPTIONS}
+    options = _options(local=app.settings.local, **chosen)
     from sqsidem.render.stack import SetupView
     from sqsidem.stack.setup import setup_stack
 
-    app = app_context(ctx)
     view = SetupView(app.render)
-    planned, result = setup_stack(app.aws, app.names, options, dry_run=dry_run, progress=view)
+    keep = processor is None  # only an explicit --processor changes it ("default" resets)
+    planned, result = setup_stack(
+        app.aws, app.names, options, dry_run=dry_run, progress=view, keep_processor=keep
+    )
     view.show(planned, result)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.cli.options import RequirementsOption
 from sqsidem.render.worker import WorkerView
 
 
@@ -14,8 +15,12 @@ def worker(
     ctx: typer.Context,
     processor: Annotated[
         str | None,
-        typer.Option(help="path/to/file.py:function to run per record (default: as deployed)."),
+        typer.Option(
+            help="path/file.py:function, package_dir/module.py:function or dir:module.function "
+            "to run per record (default: as deployed)."
+        ),
     ] = None,
+    requirements: RequirementsOption = None,
     key: Annotated[
         str | None,
         typer.Option(help="Key fallback: dedup | message-id | body:<field> (default: deployed)."),
@@ -49,12 +54,13 @@ def worker(
     ] = False,
 ) -> None:
     """Poll the stack's queue and run the consumer here (the VPC-endpoint case of the tutorial)."""
+    from sqsidem.build.local import local_processor
     from sqsidem.worker.run import WorkerRequest, run_until_interrupted
 
     app = app_context(ctx)
     request = WorkerRequest(
         queue=queue,
-        processor=processor,
+        processor=local_processor(processor, requirements),
         key=key,
         lock_ttl_s=lock_ttl,
         batch_size=batch_size,

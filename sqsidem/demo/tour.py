@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqsidem.build.sources import ProcessorRef
 from sqsidem.messages import MessageSpec
-from sqsidem.stack.options import ProcessorRef, SetupOptions
+from sqsidem.stack.options import SetupOptions
 
 DEMO_STACK = "demo"
 # Small values keep the tour short (DESIGN 6.8): a poison message is dead-lettered after

@@ -76,6 +76,12 @@ class SetupView:
             self.render.info(f"{_VERBS.get(step.action, step.action)} {step.kind} {step.name}")
 
     def show(self, planned: Planned, result: ApplyResult | None) -> None:
+        from sqsidem.render.build import show_code_notes
+
+        for note in planned.prepared.notes:
+            self.render.note(note)
+        if not planned.prepared.notes:
+            show_code_notes(self.render, planned.prepared.code.manifest)
         if result is None:
             show_dry_run(self.render, planned.plan)
         else:

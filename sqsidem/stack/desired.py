@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from sqsidem.build.zipfile import FunctionZip
 from sqsidem.names import StackNames
-from sqsidem.packaging import FunctionZip
 from sqsidem.stack.inputs import Inputs, Refs
 from sqsidem.stack.kind import DesiredStack
 from sqsidem.stack.options import SetupOptions

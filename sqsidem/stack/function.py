@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from sqsidem.build.package import HANDLER
+from sqsidem.build.sources import DEFAULT_ARCHITECTURE
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.errors import GONE
 from sqsidem.names import StackNames
-from sqsidem.packaging import HANDLER
 from sqsidem.retry import Pacing
 from sqsidem.stack.calls import Blob, Call, Calls, Hook
 from sqsidem.stack.eventual import function_iam
@@ -45,6 +46,7 @@ class DesiredFunction:
     zip_bytes: bytes = field(repr=False)
     code_sha256: str
     compare_code: bool = True  # False: the deployed code is the user's (status cannot judge it)
+    architecture: str = DEFAULT_ARCHITECTURE
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class ObservedFunction:
     state: str
     last_update_status: str
     tags: dict[str, str]
+    architecture: str = DEFAULT_ARCHITECTURE
 
 
 def config_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
@@ -81,6 +84,9 @@ def config_changes(desired: DesiredFunction, observed: ObservedFunction) -> tupl
 def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
     if desired.compare_code and observed.code_sha256 != desired.code_sha256:
         return (Change("CodeSha256", observed.code_sha256, desired.code_sha256),)
+    # Changed with the code, not the config; unknown (and not judged) when the code is not.
+    if desired.compare_code and observed.architecture != desired.architecture:
+        return (Change("Architectures", observed.architecture, desired.architecture),)
     return ()
 
 
@@ -133,6 +139,14 @@ def _configuration(desired: DesiredFunction) -> dict[str, Any]:
     }
 
 
+def _architectures(
+    desired: DesiredFunction, observed: ObservedFunction | None = None
+) -> dict[str, list[str]]:
+    """Named only when it is not what Lambda assumes (x86_64 on create, the current one after)."""
+    have = observed.architecture if observed is not None else DEFAULT_ARCHITECTURE
+    return {} if desired.architecture == have else {"Architectures": [desired.architecture]}
+
+
 def trigger_tag(arn: str, *, trigger: bool) -> Call:
     """Record --no-trigger on the function (tag), or drop the record when a trigger is wanted."""
     if trigger:
@@ -162,6 +176,7 @@ def _read(aws: Aws, name: str) -> ObservedFunction | None:
         state=config.get("State", "Active"),
         last_update_status=config.get("LastUpdateStatus", "Successful"),
         tags=dict(tags),
+        architecture=next(iter(config.get("Architectures") or []), DEFAULT_ARCHITECTURE),
     )
 
 
@@ -182,6 +197,10 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             tags=function_tags(names.tags, trigger=options.trigger),
             zip_bytes=inputs.code.data,
             code_sha256=inputs.code.code_sha256,
+            compare_code=not (options.processor and options.processor.kept),
+            architecture=options.processor.target.architecture
+            if options.processor
+            else DEFAULT_ARCHITECTURE,
         )
 
     def observe(self, aws: Aws, where: Where) -> ObservedFunction | None:
@@ -200,6 +219,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             "Code": {"ZipFile": Blob(desired.zip_bytes, desired.code_sha256)},
             "Publish": False,
             "Tags": desired.tags,
+            **_architectures(desired),
         }
         retry = function_iam("the new role is not usable by Lambda yet (IAM propagation)")
         after = _waiter(desired.name, "function_active_v2")
@@ -214,6 +234,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             params = {
                 "FunctionName": desired.name,
                 "ZipFile": Blob(desired.zip_bytes, desired.code_sha256),
+                **_architectures(desired, observed),
             }
             calls.append(Call("lambda", "UpdateFunctionCode", params, after=updated))
         if config_changes(desired, observed):

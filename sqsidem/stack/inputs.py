@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from sqsidem.build.zipfile import FunctionZip
 from sqsidem.names import StackNames
-from sqsidem.packaging import FunctionZip
 from sqsidem.stack.options import SetupOptions
 
 

@@ -6,14 +6,12 @@ recommendations come back as warnings for the CLI to print.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
+from sqsidem.build.sources import ProcessorRef
 from sqsidem.errors import UsageError
-from sqsidem.packaging import PROCESSOR_MODULE
 from sqsidem.stack.runtimes import check_runtime, today_utc
 
 DEFAULT_TIMEOUT_S = 3
@@ -54,18 +52,6 @@ LOG_RETENTION_DAYS = (
 )
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
-
-
-@dataclass(frozen=True)
-class ProcessorRef:
-    """The user's processor: a file shipped as ``sqsidem_processor.py`` and its function."""
-
-    path: Path
-    function: str
-
-    @property
-    def spec(self) -> str:
-        return f"{PROCESSOR_MODULE}:{self.function}"
 
 
 @dataclass(frozen=True)
@@ -166,32 +152,3 @@ def validate_key_source(text: str) -> str:
     if text.startswith("body:") and text[len("body:") :].strip():
         return text
     raise UsageError(f"--key {text!r} is not a key source", "use dedup, message-id or body:<field>")
-
-
-def parse_processor(text: str) -> ProcessorRef:
-    """``path/file.py:function``: the file must exist and define the function (read, not run)."""
-    path_text, sep, function = text.rpartition(":")
-    if not sep or not path_text or not function.isidentifier():
-        raise UsageError(
-            f"--processor {text!r} is not path/file.py:function", "e.g. --processor app.py:handle"
-        )
-    path = Path(path_text)
-    if path.suffix != ".py":
-        raise UsageError(f"--processor file {path_text} is not a .py file")
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read --processor file {path_text}: {exc}") from exc
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as exc:
-        raise UsageError(
-            f"--processor file {path_text} has a syntax error on line {exc.lineno}"
-        ) from exc
-    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    if function not in defined:
-        raise UsageError(
-            f"--processor file {path_text} defines no top-level function {function!r}",
-            "define `def " + function + "(record): ...` (a plain, not async, function)",
-        )
-    return ProcessorRef(path.resolve(), function)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
+from sqsidem.build.package import FunctionZip, build_function_zip
+from sqsidem.build.sources import kept_processor
+from sqsidem.consumer.config import ENV_PROCESSOR
 from sqsidem.names import StackNames
-from sqsidem.packaging import FunctionZip, build_function_zip
 from sqsidem.retry import Pacing
 from sqsidem.stack.desired import build
 from sqsidem.stack.executor import ApplyResult, OnStep, apply, blocked_error
@@ -34,6 +36,8 @@ class Prepared:
     code: FunctionZip
     warnings: tuple[str, ...]
     today: dt.date = field(default_factory=today_utc)  # the runtime's dates are checked against it
+    keep_processor: bool = False  # no --processor: a deployed custom processor stays
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,36 @@ class SetupProgress(Protocol):
     def on_step(self, step: Step, phase: str) -> None: ...
 
 
-def prepare(names: StackNames, options: SetupOptions, today: dt.date | None = None) -> Prepared:
+def prepare(
+    names: StackNames,
+    options: SetupOptions,
+    today: dt.date | None = None,
+    *,
+    keep_processor: bool = False,
+) -> Prepared:
     """Validate (UsageError, exit 2) and build the zip; no AWS call."""
     today = today or today_utc()
     warnings = validate(options, today)
-    code = build_function_zip(options.processor.path if options.processor else None)
-    return Prepared(names, options, code, tuple(warnings), today)
+    code = build_function_zip(options.processor, runtime=options.runtime)
+    return Prepared(names, options, code, tuple(warnings), today, keep_processor)
+
+
+def keep_deployed_processor(prepared: Prepared, observed: ObservedStack) -> Prepared:
+    """A setup without --processor keeps the custom processor the function runs (and its code)."""
+    function = FUNCTION.seen_in(observed)
+    spec = function.environment.get(ENV_PROCESSOR, "") if function is not None else ""
+    if not prepared.keep_processor or prepared.options.processor or function is None or not spec:
+        return prepared
+    ref = kept_processor(spec, function.architecture)
+    note = f"processor: keeping the deployed {spec} (--processor default resets it)"
+    options = replace(prepared.options, processor=ref)
+    return replace(prepared, options=options, notes=(*prepared.notes, note))
 
 
 def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
     observed = observe_stack(aws, prepared.names)
+    prepared = keep_deployed_processor(prepared, observed)
     if FUNCTION.seen_in(observed) is None:
         check_new_function(prepared.options, prepared.today)
     refs = refs_of(observed, aws)
@@ -117,9 +140,10 @@ def setup_stack(
     *,
     dry_run: bool,
     progress: SetupProgress,
+    keep_processor: bool = False,
 ) -> tuple[Planned, ApplyResult | None]:
     """`sqsidem setup`: validate before any AWS call, say the warnings, then converge."""
-    prepared = prepare(names, options)
+    prepared = prepare(names, options, keep_processor=keep_processor)
     for warning in prepared.warnings:
         progress.warn(warning)
     return converge(

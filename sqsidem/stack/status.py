@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from sqsidem.build.package import build_function_zip
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.names import StackNames
-from sqsidem.packaging import build_function_zip
 from sqsidem.stack import iam_policy
 from sqsidem.stack.alarm import ALARM
 from sqsidem.stack.desired import build

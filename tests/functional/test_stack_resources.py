@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqsidem.build.package import build_function_zip
 
 from sqsidem.aws import Aws
 from sqsidem.names import names_for
-from sqsidem.packaging import build_function_zip
 from sqsidem.retry import instant
 from sqsidem.stack.alarm import ALARM
 from sqsidem.stack.calls import Calls, numbered

@@ -178,7 +178,7 @@ def test_no_trigger_and_processor(moto_aws: Aws, tmp_path: object) -> None:
     """--no-trigger: no mapping; --processor: env names sqsidem_processor:function."""
     from pathlib import Path
 
-    from sqsidem.stack.options import parse_processor
+    from sqsidem.build.sources import parse_processor
 
     source = Path(str(tmp_path)) / "proc.py"
     source.write_text("def handle(record):\n    pass\n")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqsidem.build.zipfile import FunctionZip
 from sqsidem.names import names_for
-from sqsidem.packaging import FunctionZip
 from sqsidem.stack import iam_policy
 from sqsidem.stack.desired import build
 from sqsidem.stack.inputs import Refs

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from sqsidem.build.zipfile import FunctionZip
 from sqsidem.names import names_for
-from sqsidem.packaging import FunctionZip
 from sqsidem.stack.alarm import ALARM, ObservedAlarm
 from sqsidem.stack.calls import Ref
 from sqsidem.stack.desired import build

@@ -10,8 +10,8 @@ import zipfile
 from pathlib import Path
 
 import boto3
-
-from sqsidem.packaging import CONSUMER_PACKAGE, HANDLER, build_function_zip, consumer_dir
+from sqsidem.build.package import CONSUMER_PACKAGE, HANDLER, build_function_zip, consumer_dir
+from sqsidem.build.sources import ProcessorRef
 
 
 def test_same_inputs_same_bytes() -> None:
@@ -51,10 +51,12 @@ def test_processor_ships_as_top_level_module(tmp_path: Path) -> None:
     """The user's file becomes sqsidem_processor.py; a changed file changes the hash."""
     source = tmp_path / "mine.py"
     source.write_text("def handle(record):\n    return None\n")
-    with_processor = build_function_zip(source)
+    with_processor = build_function_zip(ProcessorRef(source, "handle"))
     assert "sqsidem_processor.py" in with_processor.files
     source.write_text("def handle(record):\n    return 1\n")
-    assert build_function_zip(source).code_sha256 != with_processor.code_sha256
+    assert (
+        build_function_zip(ProcessorRef(source, "handle")).code_sha256 != with_processor.code_sha256
+    )
     assert build_function_zip().code_sha256 != with_processor.code_sha256
 
 
@@ -73,7 +75,7 @@ def test_handler_imports_from_the_zip_alone(tmp_path: Path) -> None:
     """
     source = tmp_path / "mine.py"
     source.write_text("def handle(record):\n    return None\n")
-    built = build_function_zip(source)
+    built = build_function_zip(ProcessorRef(source, "handle"))
     target = tmp_path / "extracted"
     with zipfile.ZipFile(io.BytesIO(built.data)) as archive:
         archive.extractall(target)

@@ -1,0 +1,1 @@
+"""The function's code: processor sources, ignore rules, vendored dependencies, the zip."""
