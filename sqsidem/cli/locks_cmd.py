@@ -91,6 +91,7 @@ def clear(
 
     A table-wide clear deletes while it scans; asked first, it counts before deleting.
     """
+    from sqsidem.interrupt import stop_on_interrupt
     from sqsidem.locks.clear import ClearRequest, run_clear
     from sqsidem.locks.plan import ClearSelection
     from sqsidem.render.consent import require_consent
@@ -104,7 +105,8 @@ def clear(
     request.check()
     if not dry_run:
         require_consent(app.render, yes=yes, action="delete lock records")
-    report = run_clear(app.aws(), app.names, request, ClearView(app.render, yes=yes))
+    with stop_on_interrupt(app.render.stopping) as stop:
+        report = run_clear(app.aws(), app.names, request, ClearView(app.render, yes=yes), stop)
     show_clear_report(app.render, report)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqsidem.errors import error_code
+from sqsidem.interrupt import never
 from sqsidem.locks.model import KEY, Lock
 from sqsidem.locks.plan import Action, ClearPlan, clear_action
 from sqsidem.retry import Backoff, Pacing, retry_call
@@ -37,6 +38,7 @@ class ClearResult:
     batch_calls: int = 0
     delete_calls: int = 0
     scanned: int = 0
+    interrupted: bool = False  # stopped by Ctrl-C before everything selected was settled
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -49,6 +51,7 @@ class ClearResult:
             "scanned": self.scanned,
             "batch_write_calls": self.batch_calls,
             "delete_item_calls": self.delete_calls,
+            "interrupted": self.interrupted,
         }
 
 
@@ -78,8 +81,10 @@ class Deleter:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 8,
         concurrency: int = 8,
+        stop: threading.Event | None = None,
     ) -> None:
         self.client = client
+        self.stop = stop or never()
         self.table = table
         self.force = force
         self.progress = progress
@@ -96,11 +101,21 @@ class Deleter:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
-        if kind is None and not self.stopped:
+        if kind is None and not self.stopped and not self.interrupted:
             self.flush()
-        # On an error (or Ctrl-C, or a failed call) nothing more is sent; what is in flight
-        # finishes, so the counts are exact for every lock we tried.
+        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+            # A second Ctrl-C: abort at once, without waiting for the calls in flight.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
+        # On an error, a first Ctrl-C or a failed call nothing more is sent; what is in
+        # flight finishes, so the counts are exact for every lock we tried.
         self._pool.shutdown(wait=True)
+        self.result.interrupted = self.interrupted
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C: feed no more, and nothing that is not in flight yet is sent."""
+        return self.stop.is_set()
 
     def add(self, lock: Lock) -> Action:
         """Settle one lock read (the action decided from what was read)."""
@@ -131,6 +146,9 @@ class Deleter:
 
     def _submit(self, work: Callable[[Any], None], arg: Any) -> None:
         self._slots.acquire()
+        if self.interrupted:  # the first Ctrl-C came while we waited for a slot
+            self._slots.release()
+            return
         try:
             self._pool.submit(self._run, work, arg)
         except BaseException:
@@ -200,7 +218,7 @@ class Deleter:
         try:
             retry_call(
                 send,
-                retryable=lambda exc: isinstance(exc, _Unprocessed),
+                retryable=lambda exc: isinstance(exc, _Unprocessed) and not self.interrupted,
                 backoff=UNPROCESSED_BACKOFF,
                 timeout_s=UNPROCESSED_TIMEOUT_S,
                 pacing=self.pacing,
@@ -208,6 +226,8 @@ class Deleter:
                 max_attempts=self.max_attempts,
             )
         except _Unprocessed:
+            if self.interrupted:
+                return  # not resent after Ctrl-C: still there, and not counted deleted
             self._fail(
                 len(left),
                 f"{len(left)} delete(s) still unprocessed after {tries} tries",
@@ -229,6 +249,7 @@ def execute_clear(
     sleep: Callable[[float], None] = time.sleep,
     max_attempts: int = 8,
     concurrency: int = 8,
+    stop: threading.Event | None = None,
 ) -> ClearResult:
     """Delete what the plan says; never raises for single items, counts them instead."""
     deleter = Deleter(
@@ -238,11 +259,16 @@ def execute_clear(
         sleep=sleep,
         max_attempts=max_attempts,
         concurrency=concurrency,
+        stop=stop,
     )
     with deleter:
         for lock in plan.batch:
+            if deleter.interrupted:
+                break
             deleter.add_batch(lock)
         for lock in plan.conditional:
+            if deleter.interrupted:
+                break
             deleter.add_conditional(lock)
     result = deleter.result
     result.skipped_live += len(plan.skipped_live)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqsidem.render.sink import ProgressHandle, Renderer, to_json
 
 if TYPE_CHECKING:
-    from sqsidem.messages.send import SendResult, SendSummary
+    from sqsidem.messages.result import SendResult, SendSummary
 
 _SHOW_EACH_UP_TO = 20  # human mode lists every message only for small sends
 _PROGRESS_FROM = 10

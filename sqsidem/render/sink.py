@@ -204,6 +204,10 @@ class Renderer:
             f"error: {one_line(text)}", style="red", markup=False, highlight=False
         )
 
+    def stopping(self) -> None:
+        """The first Ctrl-C of a bulk command (:mod:`sqsidem.interrupt`)."""
+        self.note("stopping: letting the calls in flight finish (Ctrl-C again to abort at once)")
+
     def check(self, ok: bool, label: str, detail: str) -> None:
         """One pass/fail line (doctor, status). Data, so it goes to stdout."""
         mark, style = (OK_MARK, "green") if ok else (FAIL_MARK, "red")
