@@ -49,7 +49,13 @@ class LogDecision:
 
 
 def iso(ms: int | None) -> str | None:
-    return None if ms is None else iso_ms(ms)
+    """An epoch-ms time as ISO; a number no calendar holds (foreign data) as "unreadable"."""
+    if ms is None:
+        return None
+    try:
+        return iso_ms(ms)
+    except (OverflowError, ValueError, OSError):
+        return "unreadable"
 
 
 def fetch_decisions(
@@ -102,10 +108,7 @@ class Trace:
         if self.lock is None:
             return None
         item = self.lock.item
-
-        def ms(name: str) -> int | None:
-            value = item.get(name)
-            return int(value) if value is not None else None
+        ms = self.lock.number
 
         return {
             "state": self.lock.state,

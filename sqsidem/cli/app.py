@@ -200,9 +200,12 @@ def root(
     ] = False,
 ) -> None:
     """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
+    from sqsidem import validate
     from sqsidem.render import Renderer
     from sqsidem.settings import GlobalFlags, resolve_settings
 
+    given = {"--profile": profile, "--region": region, "--endpoint-url": endpoint_url}
+    validate.non_empty({**given, "--stack": stack})
     flags = GlobalFlags(
         profile=profile,
         region=region,
@@ -213,6 +216,8 @@ def root(
         debug=debug,
     )
     settings = resolve_settings(flags)
+    validate.region_name(settings.region)
+    validate.endpoint_url(settings.endpoint_url)
     seam = ctx.obj if isinstance(ctx.obj, Seam) else Seam()
     ctx.obj = AppContext(settings=settings, render=Renderer(settings.output), seam=seam)
 

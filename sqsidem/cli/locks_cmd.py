@@ -30,7 +30,9 @@ SegmentsOption = Annotated[
 
 def _seconds(older_than: str | None) -> float | None:
     from sqsidem.timeparse import parse_duration
+    from sqsidem.validate import non_empty
 
+    non_empty({"--older-than": older_than})
     return parse_duration(older_than, option="--older-than") if older_than else None
 
 

@@ -283,26 +283,17 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
     """
     from botocore.exceptions import ClientError
 
-    names = {"#o": "owner", "#s": "status"}
+    names = {"#o": "owner", "#s": "status", "#e": "expiration"}
     values: dict[str, Any] = {}
     conditions = []
-    if lock.owner is None:
-        conditions.append("attribute_not_exists(#o)")
-    else:
-        conditions.append("#o = :owner")
-        values[":owner"] = {"S": lock.owner}
-    if lock.status is None:
-        conditions.append("attribute_not_exists(#s)")
-    else:
-        conditions.append("#s = :status")
-        values[":status"] = {"S": lock.status}
     # An expired record is re-acquired with a new expiration even by the same owner format.
-    names["#e"] = "expiration"
-    if lock.expiration_s is None:
-        conditions.append("attribute_not_exists(#e)")
-    else:
-        conditions.append("#e = :expiration")
-        values[":expiration"] = {"N": str(lock.expiration_s)}
+    for placeholder, name in names.items():
+        value = _as_read(lock, name)
+        if value is None:
+            conditions.append(f"attribute_not_exists({placeholder})")
+        else:
+            conditions.append(f"{placeholder} = :{name}")
+            values[f":{name}"] = value
     args: dict[str, Any] = {
         "TableName": table,
         "Key": {KEY: {"S": lock.transaction_id}},
@@ -318,3 +309,16 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
             return False
         raise
     return True
+
+
+def _as_read(lock: Lock, name: str) -> dict[str, Any] | None:
+    """The attribute exactly as it was read (any type), for a condition on it."""
+    if lock.raw is not None:
+        raw = lock.raw.get(name)
+        return None if raw is None else dict(raw)
+    value = lock.item.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {"S": value}
+    return {"N": str(value)}

@@ -19,6 +19,7 @@ from typing import Any
 from sqsidem.errors import UsageError
 from sqsidem.messages.model import KEY_ATTRIBUTE, MAX_PAYLOAD_BYTES, Attribute, OutgoingMessage
 from sqsidem.messages.validate import validate_message
+from sqsidem.validate import non_empty
 
 DEFAULT_GROUP = "sqsidem"
 DEFAULT_TEMPLATE = (
@@ -50,6 +51,7 @@ class MessageSpec:
         cls, *, body_file: str | None, jsonl_file: str | None, **options: Any
     ) -> MessageSpec:
         """The spec with --body-file and --file read ('-' is stdin); unreadable is exit 2."""
+        non_empty({"--body-file": body_file, "--file": jsonl_file})
         return cls(
             body_file_text=read_text_input(body_file, "--body-file") if body_file else None,
             jsonl_text=read_text_input(jsonl_file, "--file") if jsonl_file else None,
@@ -109,6 +111,14 @@ class _Draft:
 
 
 def _check_options(spec: MessageSpec, *, fifo: bool) -> None:
+    non_empty(
+        {
+            "--group-id": spec.group_id,
+            "--dedup-id": spec.dedup_id,
+            "--repeat-key": spec.repeat_key,
+            "--repeat-dedup-id": spec.repeat_dedup_id,
+        }
+    )
     sources = [
         name
         for name, given in (

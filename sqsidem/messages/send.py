@@ -26,6 +26,7 @@ from sqsidem.messages.lanes import lanes_for
 from sqsidem.messages.model import OutgoingMessage
 from sqsidem.messages.result import SendResult, SendSummary
 from sqsidem.retry import Backoff, Pacing, Sleep, retry_call
+from sqsidem.validate import non_empty
 
 __all__ = ["SendResult", "SendSummary", "SendWatch", "send", "send_messages"]
 
@@ -120,6 +121,7 @@ def send(
     ``aws`` may be a factory: it is called only once the input is known to be valid.
     """
     check_concurrency(concurrency)
+    non_empty({"--queue": queue})
     messages = prepare(spec, queue, names)
     client = aws() if callable(aws) else aws
     url = resolve_queue(client, queue, names)

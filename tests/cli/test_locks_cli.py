@@ -32,6 +32,7 @@ HEADER = (
 )
 LOCK_KEYS = {
     "transaction_id",
+    "unreadable",
     "state",
     "status",
     "owner",
