@@ -10,6 +10,14 @@ if TYPE_CHECKING:
     from sqsidem.trace import Trace
 
 
+def warn_peek(render: Renderer) -> None:
+    """Said before `trace --peek-queue` receives anything."""
+    render.warn(
+        "--peek-queue receives from the main queue: each message seen counts one receive "
+        "toward its maxReceiveCount (it stops at a message one receive short of it)"
+    )
+
+
 def show_trace(render: Renderer, result: Trace) -> None:
     """The lock, the queues, the decisions, and a one-line story (also used by `demo`).
 
