@@ -26,6 +26,8 @@ DEFAULT_TEMPLATE = (
     '{"transaction_id": "{uuid}", "seq": {seq}, "group": "{group}", "sent_at": "{ts}"}'
 )
 _PLACEHOLDER = re.compile(r"\{(seq|uuid|ts|group)\}")
+# Every message is built and checked before the first call: this bounds the memory it takes.
+MAX_COUNT = 1_000_000
 _JSONL_FIELDS = {"body", "group_id", "dedup_id", "attributes", "key"}
 
 
@@ -136,8 +138,10 @@ def _check_options(spec: MessageSpec, *, fifo: bool) -> None:
         )
     if spec.jsonl_text is not None and spec.count is not None:
         raise UsageError("--count and --file conflict", "the file says how many messages to send")
-    if spec.count is not None and spec.count < 1:
-        raise UsageError(f"invalid --count {spec.count}", "send at least one message")
+    if spec.count is not None and not 1 <= spec.count <= MAX_COUNT:
+        raise UsageError(
+            f"invalid --count {spec.count}", f"send at least one message, at most {MAX_COUNT:,}"
+        )
     if spec.groups is not None and spec.groups < 1:
         raise UsageError(f"invalid --groups {spec.groups}", "use 1 or more groups")
     if spec.dedup_id is not None and spec.repeat_dedup_id is not None:

@@ -8,6 +8,7 @@ escaped and never crash a reader; JSON stays exact.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from typer.testing import CliRunner, Result
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.cli.context import Seam
+from sqsidem.errors import UsageError
+from sqsidem.local import LocalBackend, free_port
 from sqsidem.names import names_for
 from sqsidem.settings import Settings
 from tests.support_locks import create_lock_table, in_progress, now_ms, put_all
@@ -48,6 +51,9 @@ EVIL = "evil\x1b]0;pwned\x07\x1b[2J\x9b31m"
         (["locks", "list", "--older-than", ""], "--older-than is empty"),
         (["locks", "show", ""], "a lock id is empty"),
         (["locks", "clear", "", "--yes"], "a lock id is empty"),
+        (["send", "--count", "99999999999"], "invalid --count 99999999999"),
+        (["trace", "x", "--since", "9999-12-31"], "between 1970 and now"),
+        (["trace", "x", "--since", "0001-01-01"], "between 1970 and now"),
     ],
 )
 def test_degenerate_values_exit_2_before_any_call(
@@ -61,6 +67,18 @@ def test_degenerate_values_exit_2_before_any_call(
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert spy.clients == []
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0.0])
+def test_local_up_refuses_a_degenerate_timeout(tmp_path: Path, timeout: float) -> None:
+    """`local up --timeout nan` is exit 2 before anything starts."""
+    backend = LocalBackend(tmp_path)
+    try:
+        with pytest.raises(UsageError, match="invalid --timeout"):
+            backend.up(free_port(), timeout_s=timeout)
+        assert not backend.files.record_path.exists()
+    finally:
+        backend.down()
 
 
 def test_ctrl_c_reaches_the_error_table(fake_credentials: None) -> None:
