@@ -53,6 +53,18 @@ class Aborted(SqsidemError):
     """The user declined a confirmation or interrupted the command."""
 
 
+INTERRUPTED_EXIT = 130
+
+
+class Interrupted(SqsidemError):
+    """Ctrl-C: the message is "interrupted", the hint what was done before it (exit 130)."""
+
+    exit_code = INTERRUPTED_EXIT
+
+    def __init__(self, done: str | None = None) -> None:
+        super().__init__("interrupted", done)
+
+
 @dataclass(frozen=True)
 class Explained:
     line: str
@@ -120,7 +132,7 @@ def _explain(exc: BaseException) -> Explained:
     if type(exc).__module__.startswith("botocore"):
         return _explain_botocore(exc)
     if isinstance(exc, KeyboardInterrupt):
-        return Explained("interrupted", 130)
+        return Explained("interrupted", INTERRUPTED_EXIT)
     if isinstance(exc, OSError) and exc.strerror:
         name = f" {exc.filename}" if exc.filename else ""
         return Explained(f"{exc.strerror}{name}", FAILURE_EXIT)

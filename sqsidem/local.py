@@ -8,7 +8,7 @@ Lambda functions in worker subprocesses) gracefully, then forcibly.
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import os
 import signal
 import sys
@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqsidem.errors import LocalBackendError, SqsidemError, UsageError
-from sqsidem.process_group import group_alive, leader_alive
+from sqsidem.local_state import (
+    LocalRecord,
+    LostState,
+    RecordFiles,
+    is_same_process,
+    open_private_log,
+    private_dir,
+    restrict_tree,
+    start_ticks,
+)
+from sqsidem.process_group import group_alive, reap
 from sqsidem.retry import Pacing, poll_until
 from sqsidem.settings import DEFAULT_LOCAL_PORT
 
@@ -34,17 +44,12 @@ HOST = "127.0.0.1"
 HEALTH_PATH = "/_ministack/health"
 INSTALL_HINT = "install it with: pip install 'sqsidem[local]'"
 POLL_S = 0.05  # how often start and stop look again: both take well under a second locally
+MAX_TIMEOUT_S = 3600.0
+# A dead port refuses at once; this only bounds a process that accepts and never answers,
+# and leaves a busy emulator (a loaded test machine) time to answer.
+HEALTH_TIMEOUT_S = 3.0
+LOCK_SLACK_S = 30.0  # a concurrent `up` holds the lock for its own timeout, plus this
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class LocalRecord:
-    pid: int
-    port: int
-    endpoint: str
-    started_at: float
-    state_dir: str
-    log_file: str
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,14 @@ class LocalStatus:
     uptime_s: float | None = None
     state_dir: str | None = None
     log_file: str | None = None
+    lost: LostState | None = None  # the emulator once ended without saving its state
+    unhealthy: bool = False  # our process runs, but its health endpoint does not answer
 
     def as_dict(self) -> dict[str, object]:
+        """DESIGN 6.6's shape; ``lost`` and ``unhealthy`` are said on stderr."""
         data = asdict(self)
-        data.pop("log_file")
+        for extra in ("log_file", "lost", "unhealthy"):
+            data.pop(extra)
         return data
 
 
@@ -89,7 +98,7 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
-def healthy(endpoint: str, timeout_s: float = 1.0) -> bool:
+def healthy(endpoint: str, timeout_s: float = HEALTH_TIMEOUT_S) -> bool:
     import urllib.error
     import urllib.request
 
@@ -126,10 +135,7 @@ class LocalBackend:
         self._pacing = Pacing(sleep=sleep, clock=clock)
         self._wall = wall
         self._env = os.environ if env is None else env
-
-    @property
-    def record_path(self) -> Path:
-        return self.root / "local.json"
+        self.files = RecordFiles(root)
 
     @property
     def data_dir(self) -> Path:
@@ -139,40 +145,45 @@ class LocalBackend:
     def log_path(self) -> Path:
         return self.root / "ministack.log"
 
-    # -- record --------------------------------------------------------------------------
-    def _read_record(self) -> LocalRecord | None:
-        try:
-            data = json.loads(self.record_path.read_text(encoding="utf-8"))
-            return LocalRecord(**data)
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def _write_record(self, record: LocalRecord) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.record_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(record), indent=2), encoding="utf-8")
-        tmp.replace(self.record_path)
-
-    def _forget(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.record_path.unlink()
-
     # -- queries -------------------------------------------------------------------------
+    def _ours_running(self, record: LocalRecord) -> bool:
+        """The recorded process is the one we started (same pid AND start time), and runs."""
+        if reap(record.pid) is False:
+            return True  # our own child, still exiting
+        return is_same_process(record.pid, record.start_ticks) and group_alive(record.pid)
+
     def status(self) -> LocalStatus:
-        record = self._read_record()
-        if record is None or not leader_alive(record.pid):
+        """Running means: our process AND its health endpoint on the recorded port answer."""
+        record = self.files.read()
+        if record is not None and not self._ours_running(record):
+            self._lost(record)
+            record = None
+        lost = self.files.lost()
+        if record is None:
             return LocalStatus(
-                running=False, state_dir=str(self.data_dir), log_file=str(self.log_path)
+                running=False, state_dir=str(self.data_dir), log_file=str(self.log_path), lost=lost
             )
+        answers = healthy(record.endpoint)
         return LocalStatus(
-            running=True,
+            running=answers,
             endpoint=record.endpoint,
             pid=record.pid,
             port=record.port,
             uptime_s=round(max(0.0, self._wall() - record.started_at), 1),
             state_dir=record.state_dir,
             log_file=record.log_file,
+            lost=lost,
+            unhealthy=not answers,
         )
+
+    def _lost(self, record: LocalRecord) -> None:
+        """The recorded emulator is gone without `local down`: its unsaved state is lost."""
+        try:
+            last_seen = self.log_path.stat().st_mtime
+        except OSError:
+            last_seen = self._wall()
+        self.files.mark_lost(record, last_seen)
+        self.files.forget()
 
     def endpoint(self) -> str:
         current = self.status()
@@ -198,20 +209,33 @@ class LocalBackend:
         timeout_s: float = 30.0,
         region: str | None = None,
     ) -> tuple[LocalStatus, bool]:
-        """Start the backend unless it runs; returns (status, started_now)."""
+        """Start the backend unless it runs; returns (status, started_now).
+
+        Exclusive: a second `up` at the same time waits for this one, then finds it running.
+        """
+        if not 1 <= port <= 65535:
+            raise UsageError(f"invalid port {port}", "use a port between 1 and 65535")
+        if not (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_S):
+            raise UsageError(
+                f"invalid --timeout {timeout_s}", f"use seconds between 0 and {MAX_TIMEOUT_S:g}"
+            )
+        with self.files.exclusive(timeout_s + LOCK_SLACK_S, self._pacing):
+            return self._up(port, reset=reset, timeout_s=timeout_s, region=region)
+
+    def _up(
+        self, port: int, *, reset: bool, timeout_s: float, region: str | None
+    ) -> tuple[LocalStatus, bool]:
         import subprocess
 
         from sqsidem.settings import DEFAULT_REGION
 
-        if not 1 <= port <= 65535:
-            raise UsageError(f"invalid port {port}", "use a port between 1 and 65535")
         current = self.status()
         if current.running and not reset:
             return current, False
         if not ministack_installed():
             raise LocalBackendError("the local backend (ministack) is not installed", INSTALL_HINT)
-        if current.running:
-            self.down()
+        if current.pid is not None:
+            self._down()
         if reset:
             self.wipe()
         if port_in_use(port):
@@ -219,10 +243,11 @@ class LocalBackend:
                 f"port {port} on {HOST} is already in use",
                 "stop what listens there or pass --port",
             )
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        restrict_tree(private_dir(self.root))
+        private_dir(self.data_dir)
         endpoint = f"http://{HOST}:{port}"
-        with self.log_path.open("ab") as log:
+        log = open_private_log(self.log_path)
+        try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "ministack"],
                 stdin=subprocess.DEVNULL,
@@ -231,7 +256,10 @@ class LocalBackend:
                 env=self._child_env(port, region or DEFAULT_REGION),
                 cwd=self.root,
                 start_new_session=True,
+                umask=0o077,  # the emulator's state files: the owner's only
             )
+        finally:
+            os.close(log)
         record = LocalRecord(
             pid=process.pid,
             port=port,
@@ -239,13 +267,14 @@ class LocalBackend:
             started_at=self._wall(),
             state_dir=str(self.data_dir),
             log_file=str(self.log_path),
+            start_ticks=start_ticks(process.pid),
         )
-        self._write_record(record)
+        self.files.write(record)
         outcome = self._await(
             lambda: _started(endpoint, process), timeout_s, "the local backend to answer"
         )
         if outcome == "exited":
-            self._forget()
+            self.files.forget()
             tail = " | ".join(self.log_tail(3)) or "no output"
             raise LocalBackendError(
                 f"the local backend exited at start (code {process.returncode}): {tail}",
@@ -253,7 +282,7 @@ class LocalBackend:
             )
         if outcome is None:
             self._stop_group(process.pid, grace_s=2.0)
-            self._forget()
+            self.files.forget()
             raise LocalBackendError(
                 f"the local backend did not become healthy within {timeout_s:.0f} s",
                 f"see {self.log_path}",
@@ -286,15 +315,29 @@ class LocalBackend:
         return env
 
     def down(self, timeout_s: float = 10.0) -> bool:
-        """Stop the backend and every process of its group; returns whether one was running."""
-        record = self._read_record()
+        """Stop the backend and every process of its group; returns whether one was running.
+
+        Only what we started is signalled: the recorded pid must still be the process we
+        started (same start time), or be gone with only its group's workers left.
+        """
+        with self.files.exclusive(timeout_s + LOCK_SLACK_S, self._pacing):
+            return self._down(timeout_s)
+
+    def _down(self, timeout_s: float = 10.0) -> bool:
+        record = self.files.read()
         if record is None:
             return False
-        was_running = leader_alive(record.pid) or group_alive(record.pid)
-        if was_running:
+        ours = self._ours_running(record)
+        # A group outlives its leader, and no new process gets the pid while the group
+        # exists: with no process of that pid at all, the group's members are our workers.
+        orphans = start_ticks(record.pid) is None and group_alive(record.pid)
+        if ours or orphans:
             self._stop_group(record.pid, grace_s=timeout_s)
-        self._forget()
-        return was_running
+            self.files.clear_lost()
+        else:
+            self._lost(record)
+        self.files.forget()
+        return ours
 
     def _stop_group(self, pgid: int, *, grace_s: float) -> None:
         # SIGINT lets hypercorn run its lifespan shutdown, which persists the state.
@@ -323,7 +366,7 @@ class LocalBackend:
 
         ``consent`` sees what would be deleted first, and may refuse by raising.
         """
-        if self.status().running:
+        if self.status().pid is not None:
             raise LocalBackendError(
                 "the local backend is running", "run `sqsidem local down` first"
             )
@@ -332,6 +375,7 @@ class LocalBackend:
         import shutil
 
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.files.clear_lost()
 
     def wipe_plan(self) -> WipePlan:
         files = [path for path in self.data_dir.rglob("*") if path.is_file()]

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.consumer.lock import wall_clock_ms
-from sqsidem.dlq.peek import QueueMessage, peek
+from sqsidem.dlq.peek import QueueMessage, parse_message, peek, receive_batch, release
 from sqsidem.errors import NotFoundError, UsageError, is_gone
 from sqsidem.locks.model import Lock
 from sqsidem.locks.read import find_lock
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from sqsidem.names import StackNames
 
 DEFAULT_SINCE_S = 24 * 3600
+PEEK_LIMIT = 100
+PEEK_VISIBILITY_S = 30
 _RECEIPTS = {"acquired", "taken-over", "duplicate", "busy"}
 
 
@@ -49,7 +51,13 @@ class LogDecision:
 
 
 def iso(ms: int | None) -> str | None:
-    return None if ms is None else iso_ms(ms)
+    """An epoch-ms time as ISO; a number no calendar holds (foreign data) as "unreadable"."""
+    if ms is None:
+        return None
+    try:
+        return iso_ms(ms)
+    except (OverflowError, ValueError, OSError):
+        return "unreadable"
 
 
 def fetch_decisions(
@@ -89,6 +97,7 @@ class Trace:
     in_queue: list[QueueMessage]
     in_dlq: list[QueueMessage]
     queue_peeked: bool
+    queue_depth: dict[str, int] | None  # from the queue's attributes; None: no queue
     decisions: list[LogDecision] | None  # None: the log group does not exist
     log_group: str
     now_ms: int
@@ -102,10 +111,7 @@ class Trace:
         if self.lock is None:
             return None
         item = self.lock.item
-
-        def ms(name: str) -> int | None:
-            value = item.get(name)
-            return int(value) if value is not None else None
+        ms = self.lock.number
 
         return {
             "state": self.lock.state,
@@ -156,6 +162,12 @@ class Trace:
             lines.append(f"dead-lettered{after}: message {message.message_id} is in the DLQ now")
         if self.in_queue:
             lines.append(f"waiting in the queue: message {self.in_queue[0].message_id}")
+        elif not self.queue_peeked and self.queue_depth and any(self.queue_depth.values()):
+            depth = self.queue_depth
+            lines.append(
+                f"the queue holds {depth['visible']} message(s), {depth['in_flight']} in flight "
+                "(not looked into: --peek-queue receives them)"
+            )
         if self.lock is not None:
             lines.append(f"lock is {self.lock.state}")
         elif not self.table_missing:
@@ -184,6 +196,7 @@ class Trace:
             "lock_table_missing": self.table_missing,
             "in_queue": [message(m) for m in self.in_queue],
             "queue_peeked": self.queue_peeked,
+            "queue_depth": self.queue_depth,
             "in_dlq": [message(m) for m in self.in_dlq],
             "log_group": self.log_group,
             "decisions": [d.as_dict() for d in self.decisions or []],
@@ -196,13 +209,79 @@ def _clock(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%H:%M:%S")
 
 
+def _matches(message: QueueMessage, transaction_id: str) -> bool:
+    # The attribute or the dedup id: a message without sqsidem-key is keyed by its dedup id.
+    return transaction_id in (message.key, message.dedup_id)
+
+
 def _matching(aws: Aws, url: str | None, transaction_id: str) -> tuple[list[QueueMessage], int]:
+    """The DLQ's messages for the id (receiving there changes no message's fate)."""
     if url is None:
         return [], 0
     seen = peek(aws.sqs, url)
-    # Match the attribute or the dedup id: a message without sqsidem-key is keyed by its dedup id.
-    hits = [m for m in seen.messages if transaction_id in (m.key, m.dedup_id)]
-    return hits, seen.not_shown
+    return [m for m in seen.messages if _matches(m, transaction_id)], seen.not_shown
+
+
+_DEPTH = {
+    "visible": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
+
+
+def queue_state(aws: Aws, url: str) -> tuple[dict[str, int], int | None]:
+    """The queue's depth and its maxReceiveCount (None: no redrive policy), receiving nothing."""
+    import json
+
+    answer: Any = aws.sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[*_DEPTH.values(), "RedrivePolicy"],  # type: ignore[list-item]
+    )
+    attributes: dict[str, str] = answer["Attributes"]
+    depth = {name: int(attributes.get(attribute, 0) or 0) for name, attribute in _DEPTH.items()}
+    try:
+        policy = json.loads(attributes.get("RedrivePolicy") or "{}")
+        return depth, int(policy["maxReceiveCount"])
+    except (ValueError, KeyError, TypeError):
+        return depth, None
+
+
+@dataclass
+class QueuePeek:
+    """What an explicit look into the main queue saw, and where it stopped."""
+
+    matching: list[QueueMessage] = field(default_factory=list)
+    seen: int = 0
+    stopped_at: QueueMessage | None = None  # near its maxReceiveCount: receiving no further
+
+
+def peek_main_queue(
+    aws: Aws, url: str, transaction_id: str, max_receive_count: int | None
+) -> QueuePeek:
+    """Receive up to :data:`PEEK_LIMIT` messages, stopping at the first whose receive count
+    reached ``max_receive_count - 1`` (one more receive of it could dead-letter it without
+    a real attempt); everything received is made visible again before returning."""
+    result = QueuePeek()
+    handles: list[str] = []
+    try:
+        while result.seen < PEEK_LIMIT and result.stopped_at is None:
+            batch = receive_batch(
+                aws.sqs, url, max_messages=PEEK_LIMIT - result.seen, visibility_s=PEEK_VISIBILITY_S
+            )
+            if not batch:
+                break
+            for raw in batch:
+                handles.append(str(raw["ReceiptHandle"]))
+                message = parse_message(raw, peeked=False)  # the count with our receive
+                result.seen += 1
+                if _matches(message, transaction_id):
+                    result.matching.append(message)
+                limit = max_receive_count
+                if result.stopped_at is None and limit and message.receive_count >= limit - 1:
+                    result.stopped_at = message
+    finally:
+        release(aws.sqs, url, handles)
+    return result
 
 
 def _optional_queue(aws: Aws, name: str, stack: str) -> str | None:
@@ -218,7 +297,7 @@ def trace(
     transaction_id: str,
     *,
     since_s: float = DEFAULT_SINCE_S,
-    peek_queue: bool = True,
+    peek_queue: bool = False,
     now_ms: Callable[[], int] = wall_clock_ms,
     fetch: Callable[[Aws, str, str, int, int], list[LogDecision] | None] = fetch_decisions,
 ) -> Trace:
@@ -241,12 +320,14 @@ def trace(
     dlq = _optional_queue(aws, names.dlq, names.stack)
     in_dlq, dlq_hidden = _matching(aws, dlq, transaction_id)
     in_queue: list[QueueMessage] = []
-    if peek_queue:
-        main = _optional_queue(aws, names.queue, names.stack)
-        in_queue, queue_hidden = _matching(aws, main, transaction_id)
-        notes.append("looking into the queue counted as one receive of each message there")
-        if queue_hidden:
-            notes.append(f"{queue_hidden} queue message(s) were in flight or hidden, not searched")
+    main = _optional_queue(aws, names.queue, names.stack)
+    depth = None
+    if main is not None:
+        depth, max_receive_count = queue_state(aws, main)
+        if peek_queue:
+            looked = peek_main_queue(aws, main, transaction_id, max_receive_count)
+            in_queue = looked.matching
+            notes.extend(_peek_notes(looked, depth, max_receive_count))
     if dlq_hidden:
         notes.append(f"{dlq_hidden} DLQ message(s) were in flight or hidden, not searched")
     log_group = log_group_for(aws.lambda_, names.function)
@@ -258,11 +339,26 @@ def trace(
         in_queue=in_queue,
         in_dlq=in_dlq,
         queue_peeked=peek_queue,
+        queue_depth=depth,
         decisions=decisions,
         log_group=log_group,
         now_ms=now,
         notes=notes,
     )
+
+
+def _peek_notes(looked: QueuePeek, depth: dict[str, int], limit: int | None) -> list[str]:
+    notes = [f"looking into the queue counted as one receive of each of {looked.seen} message(s)"]
+    if looked.stopped_at is not None:
+        notes.append(
+            f"stopped at message {looked.stopped_at.message_id}: its receive count reached "
+            f"{looked.stopped_at.receive_count} of maxReceiveCount {limit}; "
+            "no later message was received"
+        )
+    hidden = sum(depth.values()) - looked.seen
+    if hidden > 0:
+        notes.append(f"{hidden} queue message(s) were not searched (in flight, hidden or later)")
+    return notes
 
 
 def trace_known(
@@ -271,7 +367,7 @@ def trace_known(
     transaction_id: str,
     *,
     since: str,
-    peek_queue: bool = True,
+    peek_queue: bool = False,
 ) -> Trace:
     """:func:`trace`, or NotFoundError (exit 1) when nothing anywhere knows the id.
 
@@ -279,7 +375,14 @@ def trace_known(
     """
     import time
 
-    since_s = time.time() - start_ms_for(since) / 1000
+    now_s = time.time()
+    start_ms = start_ms_for(since, now_s)
+    if not 0 <= start_ms <= now_s * 1000:
+        raise UsageError(
+            f"invalid --since {since!r}: it must lie between 1970 and now",
+            "use 10m, 1h, 2d or a past ISO time",
+        )
+    since_s = now_s - start_ms / 1000
     result = trace(aws(), names, transaction_id, since_s=since_s, peek_queue=peek_queue)
     if not result.found_anything:
         raise NotFoundError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -74,6 +75,15 @@ def _is_click_exception(exc: BaseException) -> bool:
     return any(kind.__name__ == "ClickException" for kind in type(exc).__mro__)
 
 
+def _interrupted_with_calls_in_flight(code: int) -> bool:
+    from sqsidem.errors import INTERRUPTED_EXIT
+
+    if code != INTERRUPTED_EXIT:
+        return False
+    main = threading.main_thread()
+    return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
+
+
 def _debug_requested(args: Sequence[str]) -> bool:
     return "--debug" in args or os.environ.get("SQSIDEM_DEBUG", "").lower() in {"1", "true", "yes"}
 
@@ -99,16 +109,30 @@ class SqsidemGroup(TyperGroup):
                 **extra,
             )
             code = result if isinstance(result, int) else 0
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             from sqsidem.render import Renderer
 
             code = self._report(exc, Renderer(), _debug_requested(argv))
+        if args is None and _interrupted_with_calls_in_flight(code):
+            # A second Ctrl-C: leave now, not once the worker threads' calls return.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
         if standalone_mode:
             sys.exit(code)
         return code
 
+    def invoke(self, ctx: Any) -> Any:
+        # Typer turns KeyboardInterrupt into a silent exit 130: ours goes to the error table.
+        from sqsidem.errors import Interrupted
+
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise Interrupted() from exc
+
     @staticmethod
-    def _report(exc: Exception, render: Renderer, debug: bool) -> int:
+    def _report(exc: BaseException, render: Renderer, debug: bool) -> int:
         from sqsidem.errors import USAGE_EXIT, explain
         from sqsidem.render import one_line
 
@@ -185,9 +209,12 @@ def root(
     ] = False,
 ) -> None:
     """Global options; settings also come from SQSIDEM_* variables and ./sqsidem.toml."""
+    from sqsidem import validate
     from sqsidem.render import Renderer
     from sqsidem.settings import GlobalFlags, resolve_settings
 
+    given = {"--profile": profile, "--region": region, "--endpoint-url": endpoint_url}
+    validate.non_empty({**given, "--stack": stack})
     flags = GlobalFlags(
         profile=profile,
         region=region,
@@ -198,6 +225,8 @@ def root(
         debug=debug,
     )
     settings = resolve_settings(flags)
+    validate.region_name(settings.region)
+    validate.endpoint_url(settings.endpoint_url)
     seam = ctx.obj if isinstance(ctx.obj, Seam) else Seam()
     ctx.obj = AppContext(settings=settings, render=Renderer(settings.output), seam=seam)
 

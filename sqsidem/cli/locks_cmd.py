@@ -30,7 +30,9 @@ SegmentsOption = Annotated[
 
 def _seconds(older_than: str | None) -> float | None:
     from sqsidem.timeparse import parse_duration
+    from sqsidem.validate import non_empty
 
+    non_empty({"--older-than": older_than})
     return parse_duration(older_than, option="--older-than") if older_than else None
 
 
@@ -91,6 +93,7 @@ def clear(
 
     A table-wide clear deletes while it scans; asked first, it counts before deleting.
     """
+    from sqsidem.interrupt import stop_on_interrupt
     from sqsidem.locks.clear import ClearRequest, run_clear
     from sqsidem.locks.plan import ClearSelection
     from sqsidem.render.consent import require_consent
@@ -104,7 +107,8 @@ def clear(
     request.check()
     if not dry_run:
         require_consent(app.render, yes=yes, action="delete lock records")
-    report = run_clear(app.aws(), app.names, request, ClearView(app.render, yes=yes))
+    with stop_on_interrupt(app.render.stopping) as stop:
+        report = run_clear(app.aws(), app.names, request, ClearView(app.render, yes=yes), stop)
     show_clear_report(app.render, report)
 
 

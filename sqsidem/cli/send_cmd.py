@@ -64,6 +64,7 @@ def send(
     concurrency: Annotated[int, typer.Option(help="Parallel senders (1..32).")] = 8,
 ) -> None:
     """Send messages with SendMessageBatch; every one carries its sqsidem-key attribute."""
+    from sqsidem.interrupt import stop_on_interrupt
     from sqsidem.messages import MessageSpec
     from sqsidem.messages.send import send as send_spec
 
@@ -82,7 +83,10 @@ def send(
         attrs=attr or (),
     )
     view = SendView(app.render)
-    summary = send_spec(app.aws, app.names, spec, queue=queue, concurrency=concurrency, watch=view)
+    with stop_on_interrupt(app.render.stopping) as stop:
+        summary = send_spec(
+            app.aws, app.names, spec, queue=queue, concurrency=concurrency, watch=view, stop=stop
+        )
     view.summary(summary)
     summary.check()
 

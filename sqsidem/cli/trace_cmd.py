@@ -19,15 +19,24 @@ def trace(
         bool,
         typer.Option(
             "--peek-queue/--no-peek-queue",
-            help="Also look into the main queue (counts as one receive of each message there).",
+            help=(
+                "Also receive from the main queue to find the message: each receive counts "
+                "toward maxReceiveCount, so it stops at a message one receive short of it."
+            ),
         ),
-    ] = True,
+    ] = False,
 ) -> None:
-    """Show the lock, the queue/DLQ position and the consumer's decisions for one id."""
-    from sqsidem.render.trace import show_trace
+    """Show the lock, the queue/DLQ position and the consumer's decisions for one id.
+
+    Read-only by default: the main queue's depth comes from its attributes, nothing is
+    received from it; the message's fate comes from the lock and the logs.
+    """
+    from sqsidem.render.trace import show_trace, warn_peek
     from sqsidem.trace import trace_known
 
     app = app_context(ctx)
+    if peek_queue:
+        warn_peek(app.render)
     found = trace_known(app.aws, app.names, transaction_id, since=since, peek_queue=peek_queue)
     show_trace(app.render, found)
 

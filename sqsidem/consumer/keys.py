@@ -48,10 +48,22 @@ def record_key(record: Mapping[str, Any], spec: KeySpec, dedup_scope: str = "que
     key = _attribute_key(record)
     if key is None:
         key = _fallback_key(record, spec, dedup_scope)
+    return check_key(key)
+
+
+def check_key(key: str) -> str:
+    """``key`` if the consumer accepts it as a lock key, else :class:`NoKeyError`.
+
+    The one definition: `send` runs it on every message before sending, so it never
+    sends a message the consumer would reject (a poison message that blocks its group).
+    """
     if not key:
         raise NoKeyError("the idempotency key is empty")
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise NoKeyError(f"the idempotency key is longer than {MAX_KEY_BYTES} bytes")
+    size = len(key.encode("utf-8"))
+    if size > MAX_KEY_BYTES:
+        raise NoKeyError(
+            f"the idempotency key is {size} bytes, longer than the {MAX_KEY_BYTES}-byte limit"
+        )
     return key
 
 

@@ -10,6 +10,7 @@ anything is deleted. What is shown and asked on the way is the render layer's
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from sqsidem.consumer.lock import wall_clock_ms
-from sqsidem.errors import NotFoundError, PartialFailure, SqsidemError
+from sqsidem.errors import Interrupted, NotFoundError, PartialFailure, SqsidemError
 from sqsidem.locks.delete import ClearResult, Deleter, execute_clear
 from sqsidem.locks.plan import (
     ClearCount,
@@ -51,6 +52,7 @@ def clear_locks(
     concurrency: int = 8,
     now_ms: Callable[[], int] = wall_clock_ms,
     page_size: int | None = None,
+    stop: threading.Event | None = None,
 ) -> ClearResult:
     """Clear the selected locks as a pipeline: scan pages (only the attributes the state
     needs, ``segments`` in parallel) feed the deletes while the scan goes on.
@@ -71,6 +73,7 @@ def clear_locks(
             sleep=sleep,
             max_attempts=max_attempts,
             concurrency=concurrency,
+            stop=stop,
         )
     scan = LockScan(
         client,
@@ -89,9 +92,12 @@ def clear_locks(
         sleep=sleep,
         max_attempts=max_attempts,
         concurrency=concurrency,
+        stop=stop,
     )
     with deleter, contextlib.closing(iter(scan)) as locks:
         for lock in locks:
+            if deleter.interrupted:
+                break
             deleter.add(lock)
             if deleter.stopped:
                 break
@@ -140,9 +146,13 @@ class ClearReport:
     not_found: list[str] = field(default_factory=list)
     listed: list[Lock] | None = None
     nothing: bool = False  # counted first, nothing was left to clear
+    total: int | None = None  # what was selected, when known before deleting
 
     def problem(self) -> SqsidemError | None:
-        """The one error a clear ends with (exit 1), if any."""
+        """The one error a clear ends with (exit 130 interrupted, else 1), if any."""
+        if self.result.interrupted:
+            of = "" if self.total is None else f" of {self.total:,}"
+            return Interrupted(f"deleted {self.result.deleted:,}{of}")
         if self.result.failed:
             return PartialFailure(
                 f"deleted {self.result.deleted}, but {self.result.failed} lock(s) not deleted; "
@@ -156,20 +166,33 @@ class ClearReport:
         return None
 
 
-def run_clear(aws: Aws, names: StackNames, request: ClearRequest, ui: ClearUi) -> ClearReport:
-    """`locks clear`: lock ids or --dry-run are read first, a table-wide clear streams."""
+def run_clear(
+    aws: Aws,
+    names: StackNames,
+    request: ClearRequest,
+    ui: ClearUi,
+    stop: threading.Event | None = None,
+) -> ClearReport:
+    """`locks clear`: lock ids or --dry-run are read first, a table-wide clear streams.
+
+    Once ``stop`` is set (Ctrl-C) no more deletes start; the report counts what was deleted.
+    """
     from sqsidem.resolve import require_table
 
     # Every request of a clear is built by sqsidem.locks: skip botocore's client-side checks.
     aws = aws.with_options(parameter_validation=False)
     table = require_table(aws, names)
     if request.dry_run or request.selection.ids:
-        return _clear_planned(aws.dynamodb, table, request, ui)
-    return _clear_streamed(aws.dynamodb, table, request, ui)
+        return _clear_planned(aws.dynamodb, table, request, ui, stop)
+    return _clear_streamed(aws.dynamodb, table, request, ui, stop)
 
 
 def _clear_planned(
-    client: DynamoDBClient, table: str, request: ClearRequest, ui: ClearUi
+    client: DynamoDBClient,
+    table: str,
+    request: ClearRequest,
+    ui: ClearUi,
+    stop: threading.Event | None,
 ) -> ClearReport:
     """Read everything first, preview (and ask), then delete."""
     plan = plan_clear(
@@ -183,12 +206,16 @@ def _clear_planned(
         result = ClearResult(skipped_live=len(plan.skipped_live), not_found=len(plan.not_found))
         return ClearReport(table, result, plan.not_found)
     with ui.progress(len(targets)) as progress:
-        result = execute_clear(client, table, plan, progress=progress)
-    return ClearReport(table, result, plan.not_found)
+        result = execute_clear(client, table, plan, progress=progress, stop=stop)
+    return ClearReport(table, result, plan.not_found, total=len(targets))
 
 
 def _clear_streamed(
-    client: DynamoDBClient, table: str, request: ClearRequest, ui: ClearUi
+    client: DynamoDBClient,
+    table: str,
+    request: ClearRequest,
+    ui: ClearUi,
+    stop: threading.Event | None,
 ) -> ClearReport:
     """A table-wide clear: deletes run while the scan goes on. Asked first, a person is
     shown a cheap count (no record bodies read) before anything is deleted."""
@@ -211,5 +238,6 @@ def _clear_streamed(
             force=request.force,
             segments=segments,
             progress=progress,
+            stop=stop,
         )
-    return ClearReport(table, result)
+    return ClearReport(table, result, total=total)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from sqsidem.errors import error_code
+from sqsidem.interrupt import never
 from sqsidem.jsondata import fields
 from sqsidem.locks.model import KEY, Lock
 from sqsidem.locks.plan import Action, ClearPlan, clear_action
@@ -38,12 +39,17 @@ class ClearResult:
     batch_calls: int = 0
     delete_calls: int = 0
     scanned: int = 0
+    interrupted: bool = False  # stopped by Ctrl-C before everything selected was settled
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         counts = ("deleted", "skipped_live", "changed", "failed", "not_found", "scanned")
         return fields(
-            self, *counts, batch_write_calls="batch_calls", delete_item_calls="delete_calls"
+            self,
+            *counts,
+            batch_write_calls="batch_calls",
+            delete_item_calls="delete_calls",
+            interrupted="interrupted",
         )
 
 
@@ -73,8 +79,10 @@ class Deleter:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 8,
         concurrency: int = 8,
+        stop: threading.Event | None = None,
     ) -> None:
         self.client = client
+        self.stop = stop or never()
         self.table = table
         self.force = force
         self.progress = progress
@@ -91,11 +99,21 @@ class Deleter:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
-        if kind is None and not self.stopped:
+        if kind is None and not self.stopped and not self.interrupted:
             self.flush()
-        # On an error (or Ctrl-C, or a failed call) nothing more is sent; what is in flight
-        # finishes, so the counts are exact for every lock we tried.
+        if isinstance(kind, type) and issubclass(kind, KeyboardInterrupt):
+            # A second Ctrl-C: abort at once, without waiting for the calls in flight.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
+        # On an error, a first Ctrl-C or a failed call nothing more is sent; what is in
+        # flight finishes, so the counts are exact for every lock we tried.
         self._pool.shutdown(wait=True)
+        self.result.interrupted = self.interrupted
+
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C: feed no more, and nothing that is not in flight yet is sent."""
+        return self.stop.is_set()
 
     def add(self, lock: Lock) -> Action:
         """Settle one lock read (the action decided from what was read)."""
@@ -126,6 +144,9 @@ class Deleter:
 
     def _submit(self, work: Callable[[Any], None], arg: Any) -> None:
         self._slots.acquire()
+        if self.interrupted:  # the first Ctrl-C came while we waited for a slot
+            self._slots.release()
+            return
         try:
             self._pool.submit(self._run, work, arg)
         except BaseException:
@@ -195,7 +216,7 @@ class Deleter:
         try:
             retry_call(
                 send,
-                retryable=lambda exc: isinstance(exc, _Unprocessed),
+                retryable=lambda exc: isinstance(exc, _Unprocessed) and not self.interrupted,
                 backoff=UNPROCESSED_BACKOFF,
                 timeout_s=UNPROCESSED_TIMEOUT_S,
                 pacing=self.pacing,
@@ -203,6 +224,8 @@ class Deleter:
                 max_attempts=self.max_attempts,
             )
         except _Unprocessed:
+            if self.interrupted:
+                return  # not resent after Ctrl-C: still there, and not counted deleted
             self._fail(
                 len(left),
                 f"{len(left)} delete(s) still unprocessed after {tries} tries",
@@ -224,6 +247,7 @@ def execute_clear(
     sleep: Callable[[float], None] = time.sleep,
     max_attempts: int = 8,
     concurrency: int = 8,
+    stop: threading.Event | None = None,
 ) -> ClearResult:
     """Delete what the plan says; never raises for single items, counts them instead."""
     deleter = Deleter(
@@ -233,11 +257,16 @@ def execute_clear(
         sleep=sleep,
         max_attempts=max_attempts,
         concurrency=concurrency,
+        stop=stop,
     )
     with deleter:
         for lock in plan.batch:
+            if deleter.interrupted:
+                break
             deleter.add_batch(lock)
         for lock in plan.conditional:
+            if deleter.interrupted:
+                break
             deleter.add_conditional(lock)
     result = deleter.result
     result.skipped_live += len(plan.skipped_live)
@@ -252,26 +281,17 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
     """
     from botocore.exceptions import ClientError
 
-    names = {"#o": "owner", "#s": "status"}
+    names = {"#o": "owner", "#s": "status", "#e": "expiration"}
     values: dict[str, Any] = {}
     conditions = []
-    if lock.owner is None:
-        conditions.append("attribute_not_exists(#o)")
-    else:
-        conditions.append("#o = :owner")
-        values[":owner"] = {"S": lock.owner}
-    if lock.status is None:
-        conditions.append("attribute_not_exists(#s)")
-    else:
-        conditions.append("#s = :status")
-        values[":status"] = {"S": lock.status}
     # An expired record is re-acquired with a new expiration even by the same owner format.
-    names["#e"] = "expiration"
-    if lock.expiration_s is None:
-        conditions.append("attribute_not_exists(#e)")
-    else:
-        conditions.append("#e = :expiration")
-        values[":expiration"] = {"N": str(lock.expiration_s)}
+    for placeholder, name in names.items():
+        value = _as_read(lock, name)
+        if value is None:
+            conditions.append(f"attribute_not_exists({placeholder})")
+        else:
+            conditions.append(f"{placeholder} = :{name}")
+            values[f":{name}"] = value
     args: dict[str, Any] = {
         "TableName": table,
         "Key": {KEY: {"S": lock.transaction_id}},
@@ -287,3 +307,16 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
             return False
         raise
     return True
+
+
+def _as_read(lock: Lock, name: str) -> dict[str, Any] | None:
+    """The attribute exactly as it was read (any type), for a condition on it."""
+    if lock.raw is not None:
+        raw = lock.raw.get(name)
+        return None if raw is None else dict(raw)
+    value = lock.item.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {"S": value}
+    return {"N": str(value)}

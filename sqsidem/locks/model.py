@@ -8,16 +8,30 @@ would do with a record, and the times it shows are the ones the state was derive
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
-from sqsidem.consumer.lock import KEY_ATTRIBUTE, as_int, derive_state
+from sqsidem.consumer.lock import KEY_ATTRIBUTE, as_int, derive_state, deserialize_item
 from sqsidem.jsondata import fields
 from sqsidem.timeparse import human_duration
 
 KEY = KEY_ATTRIBUTE
 STATES = ("in-progress", "stale", "completed", "expired")
 StateName = Literal["in-progress", "stale", "completed", "expired"]
+# What the consumer writes as numbers (N) and as strings (S). An attribute of another type
+# (written by someone else) is "unreadable": shown escaped, never used for a decision,
+# because the consumer's own conditions compare it as nothing either.
+NUMBER_ATTRIBUTES = (
+    "in_progress_expiration",
+    "expiration",
+    "receive_count",
+    "first_seen_ms",
+    "completed_ms",
+)
+STRING_ATTRIBUTES = ("status", "owner", "message_id", "group_id")
+DEADLINE = "in_progress_expiration"
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,25 @@ class Lock:
     item: dict[str, Any]
     state: StateName
     now_ms: int
+    # The item as DynamoDB returned it: conditional deletes compare each attribute with
+    # exactly what was read, whatever its type.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def number(self, name: str) -> int | None:
+        value = self.item.get(name)
+        return as_int(value) if _is_number(value) else None
+
+    @property
+    def unreadable(self) -> list[str]:
+        """The attributes the consumer would not read as it writes them (wrong type)."""
+        wrong = [n for n in NUMBER_ATTRIBUTES if n in self.item and not _is_number(self.item[n])]
+        wrong += [n for n in STRING_ATTRIBUTES if n in self.item and not _is_text(self.item[n])]
+        return wrong
+
+    @property
+    def deadline_unreadable(self) -> bool:
+        """In progress with a deadline no consumer can compare: it never goes stale."""
+        return self.item.get("status") == "IN_PROGRESS" and DEADLINE in self.unreadable
 
     @property
     def transaction_id(self) -> str:
@@ -35,28 +68,28 @@ class Lock:
     @property
     def status(self) -> str | None:
         value = self.item.get("status")
-        return None if value is None else str(value)
+        return value if isinstance(value, str) else None
 
     @property
     def owner(self) -> str | None:
         value = self.item.get("owner")
-        return None if value is None else str(value)
+        return value if isinstance(value, str) else None
 
     @property
     def deadline_ms(self) -> int | None:
-        return as_int(self.item.get("in_progress_expiration"))
+        return self.number(DEADLINE)
 
     @property
     def expiration_s(self) -> int | None:
-        return as_int(self.item.get("expiration"))
+        return self.number("expiration")
 
     @property
     def first_seen_ms(self) -> int | None:
-        return as_int(self.item.get("first_seen_ms"))
+        return self.number("first_seen_ms")
 
     @property
     def completed_ms(self) -> int | None:
-        return as_int(self.item.get("completed_ms"))
+        return self.number("completed_ms")
 
     @property
     def age_s(self) -> float | None:
@@ -71,21 +104,47 @@ class Lock:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            **fields(self, "transaction_id", "state", "status", "owner"),
+            **fields(self, "transaction_id", "state"),
+            "status": self.item.get("status"),
+            "owner": self.item.get("owner"),
             "message_id": self.item.get("message_id"),
             "group_id": self.item.get("group_id"),
-            "receive_count": as_int(self.item.get("receive_count")),
+            "receive_count": self.number("receive_count"),
             "first_seen_ms": self.first_seen_ms,
             "completed_ms": self.completed_ms,
             "in_progress_expiration": self.deadline_ms,
             "expiration": self.expiration_s,
             "age_s": None if self.age_s is None else round(self.age_s, 3),
+            "unreadable": self.unreadable,
         }
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
 def make_lock(item: dict[str, Any], now_ms: int) -> Lock:
-    """A deserialized item (:func:`~sqsidem.consumer.lock.deserialize_item`) as a Lock."""
-    return Lock(item, derive_state(item, now_ms), now_ms)
+    """A deserialized item (:func:`~sqsidem.consumer.lock.deserialize_item`) as a Lock.
+
+    The state is derived only from attributes of the types the consumer writes: a string
+    deadline is no deadline to the consumer's conditions, so it is none to us either.
+    """
+    typed = {
+        name: value
+        for name, value in item.items()
+        if not (name in NUMBER_ATTRIBUTES and not _is_number(value))
+    }
+    return Lock(item, derive_state(typed, now_ms), now_ms)
+
+
+def read_item(raw: Mapping[str, Any], now_ms: int) -> Lock:
+    """A lock from an item as DynamoDB returns it (``{"S": ...}``), keeping the raw item."""
+    lock = make_lock(deserialize_item(raw), now_ms)
+    return Lock(lock.item, lock.state, now_ms, raw=raw)
 
 
 def explain(lock: Lock) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.errors import NotFoundError, UsageError
 from sqsidem.locks.model import KEY, Lock
-from sqsidem.locks.read import get_lock
+from sqsidem.locks.read import check_ids, get_lock
 from sqsidem.locks.scan import LockFilter, LockScan
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class ClearSelection:
                 "nothing selected", "give lock ids, --stale, --status S, --older-than D or --all"
             )
         LockFilter(frozenset(self.states), self.older_than_s)  # validates
+        check_ids(self.ids)
 
     def lock_filter(self) -> LockFilter:
         states = set(self.states) | ({"stale"} if self.stale else set())

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqsidem.consumer.lock import LockState, deserialize_item, wall_clock_ms
-from sqsidem.errors import NotFoundError, is_gone
-from sqsidem.locks.model import KEY, Lock, make_lock
+from sqsidem.consumer.lock import LockState, wall_clock_ms
+from sqsidem.errors import NotFoundError, UsageError, is_gone
+from sqsidem.locks.model import KEY, Lock, read_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,7 +31,7 @@ def find_lock(
     if not raw:
         return None
     now = wall_clock_ms() if now_ms is None else now_ms
-    return make_lock(deserialize_item(cast("dict[str, Any]", raw)), now)
+    return read_item(cast("dict[str, Any]", raw), now)
 
 
 def get_lock(
@@ -55,6 +55,7 @@ def read_lock(aws: Aws, names: StackNames, transaction_id: str) -> Lock:
     """`locks show`: the stack's table must exist, then the one record (or NotFoundError)."""
     from sqsidem.resolve import require_table
 
+    check_ids([transaction_id])
     return get_lock(aws.dynamodb, require_table(aws, names), transaction_id)
 
 
@@ -92,3 +93,9 @@ def read_locks(
                 return LockLookup({}, table_missing=True)
             raise
     return LockLookup(found)
+
+
+def check_ids(ids: Iterable[str]) -> None:
+    """Lock ids given on the command line: DynamoDB has no empty key (exit 2, no call)."""
+    if any(not value for value in ids):
+        raise UsageError("a lock id is empty", "give the transaction id of a lock")

@@ -11,9 +11,10 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqsidem.consumer.lock import deserialize_item, wall_clock_ms
+from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.errors import UsageError
-from sqsidem.locks.model import KEY, STATES, Lock, make_lock
+from sqsidem.locks.model import KEY, STATES, Lock, read_item
+from sqsidem.validate import non_empty
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,6 +39,7 @@ class LockFilter:
             raise UsageError(f"invalid --status {unknown[0]!r}", f"use one of {', '.join(STATES)}")
         if self.older_than_s is not None and self.older_than_s < 0:
             raise UsageError("--older-than must not be negative")
+        non_empty({"--prefix": self.prefix})
 
     def matches(self, lock: Lock) -> bool:
         if self.states and lock.state not in self.states:
@@ -111,7 +113,7 @@ class LockScan:
 
     def __iter__(self) -> Generator[Lock, None, None]:
         for item in self._items():
-            lock = make_lock(deserialize_item(item), self.now)
+            lock = read_item(item, self.now)
             self.counts.scanned += 1
             if not self.where.matches(lock):
                 continue

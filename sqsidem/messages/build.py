@@ -19,12 +19,15 @@ from typing import Any
 from sqsidem.errors import UsageError
 from sqsidem.messages.model import KEY_ATTRIBUTE, MAX_PAYLOAD_BYTES, Attribute, OutgoingMessage
 from sqsidem.messages.validate import validate_message
+from sqsidem.validate import non_empty
 
 DEFAULT_GROUP = "sqsidem"
 DEFAULT_TEMPLATE = (
     '{"transaction_id": "{uuid}", "seq": {seq}, "group": "{group}", "sent_at": "{ts}"}'
 )
 _PLACEHOLDER = re.compile(r"\{(seq|uuid|ts|group)\}")
+# Every message is built and checked before the first call: this bounds the memory it takes.
+MAX_COUNT = 1_000_000
 _JSONL_FIELDS = {"body", "group_id", "dedup_id", "attributes", "key"}
 
 
@@ -50,6 +53,7 @@ class MessageSpec:
         cls, *, body_file: str | None, jsonl_file: str | None, **options: Any
     ) -> MessageSpec:
         """The spec with --body-file and --file read ('-' is stdin); unreadable is exit 2."""
+        non_empty({"--body-file": body_file, "--file": jsonl_file})
         return cls(
             body_file_text=read_text_input(body_file, "--body-file") if body_file else None,
             jsonl_text=read_text_input(jsonl_file, "--file") if jsonl_file else None,
@@ -109,6 +113,14 @@ class _Draft:
 
 
 def _check_options(spec: MessageSpec, *, fifo: bool) -> None:
+    non_empty(
+        {
+            "--group-id": spec.group_id,
+            "--dedup-id": spec.dedup_id,
+            "--repeat-key": spec.repeat_key,
+            "--repeat-dedup-id": spec.repeat_dedup_id,
+        }
+    )
     sources = [
         name
         for name, given in (
@@ -126,8 +138,10 @@ def _check_options(spec: MessageSpec, *, fifo: bool) -> None:
         )
     if spec.jsonl_text is not None and spec.count is not None:
         raise UsageError("--count and --file conflict", "the file says how many messages to send")
-    if spec.count is not None and spec.count < 1:
-        raise UsageError(f"invalid --count {spec.count}", "send at least one message")
+    if spec.count is not None and not 1 <= spec.count <= MAX_COUNT:
+        raise UsageError(
+            f"invalid --count {spec.count}", f"send at least one message, at most {MAX_COUNT:,}"
+        )
     if spec.groups is not None and spec.groups < 1:
         raise UsageError(f"invalid --groups {spec.groups}", "use 1 or more groups")
     if spec.dedup_id is not None and spec.repeat_dedup_id is not None:

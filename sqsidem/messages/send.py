@@ -16,15 +16,19 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqsidem.errors import THROTTLED, NotFoundError, PartialFailure, UsageError, is_gone
-from sqsidem.jsondata import fields
+from sqsidem.errors import THROTTLED, NotFoundError, UsageError, is_gone
+from sqsidem.interrupt import never
 from sqsidem.messages.build import MessageSpec, build_messages, is_fifo_queue
 from sqsidem.messages.lanes import lanes_for
 from sqsidem.messages.model import OutgoingMessage
+from sqsidem.messages.result import SendResult, SendSummary
 from sqsidem.retry import Backoff, Pacing, Sleep, retry_call
+from sqsidem.validate import non_empty
+
+__all__ = ["SendResult", "SendSummary", "SendWatch", "send", "send_messages"]
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -41,76 +45,6 @@ RESEND_BACKOFF = Backoff(first_s=0.05, factor=2.0, max_s=2.0)
 _RESEND_TIMEOUT_S = 60.0  # a bound on the resends of one batch; the attempts end sooner
 # Entry codes worth resending even when SQS calls them the sender's fault.
 _RESEND_ENTRY_CODES = THROTTLED | {"ServiceUnavailable", "InternalError"}
-
-
-@dataclass(frozen=True)
-class SendResult:
-    """What happened to one message (DESIGN 6.6 field names)."""
-
-    index: int
-    ok: bool
-    group_id: str | None
-    dedup_id: str | None
-    key: str
-    message_id: str | None = None
-    sequence_number: str | None = None
-    error: str | None = None
-
-    @classmethod
-    def of(
-        cls,
-        message: OutgoingMessage,
-        *,
-        message_id: str | None = None,
-        sequence_number: str | None = None,
-        error: str | None = None,
-    ) -> SendResult:
-        """The result for ``message``: sent when it has a message id, else failed with ``error``."""
-        return cls(
-            index=message.index,
-            ok=error is None,
-            group_id=message.group_id,
-            dedup_id=message.dedup_id,
-            key=message.key,
-            message_id=message_id,
-            sequence_number=sequence_number,
-            error=error,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return fields(
-            self, "message_id", "sequence_number", "group_id", "dedup_id", "key", "ok", "error"
-        )
-
-
-@dataclass
-class SendSummary:
-    queue_url: str
-    total: int = 0
-    sent: int = 0
-    failed: int = 0
-    api_calls: int = 0
-    retried_entries: int = 0
-    elapsed_s: float = 0.0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def msgs_per_s(self) -> float:
-        return self.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **fields(self, "queue_url", "sent", "failed", "api_calls", "retried_entries"),
-            "elapsed_s": round(self.elapsed_s, 3),
-            "msgs_per_s": round(self.msgs_per_s, 1),
-        }
-
-    def check(self) -> None:
-        """Exit 1 when any message failed (after the summary was shown)."""
-        if self.failed:
-            raise PartialFailure(
-                f"{self.failed} of {self.total} message(s) failed; first: {self.errors[0]}"
-            )
 
 
 ResultCallback = Callable[[SendResult], None]
@@ -180,12 +114,14 @@ def send(
     on_result: ResultCallback | None = None,
     watch: SendWatch | None = None,
     sleep: Sleep = time.sleep,
+    stop: threading.Event | None = None,
 ) -> SendSummary:
     """Build, validate (exit 2 before any call), resolve the queue, send. The one entry point.
 
     ``aws`` may be a factory: it is called only once the input is known to be valid.
     """
     check_concurrency(concurrency)
+    non_empty({"--queue": queue})
     messages = prepare(spec, queue, names)
     client = aws() if callable(aws) else aws
     url = resolve_queue(client, queue, names)
@@ -199,6 +135,7 @@ def send(
             on_result=watch.result,
             progress=progress,
             sleep=sleep,
+            stop=stop,
         )
 
 
@@ -214,19 +151,33 @@ def send_messages(
     clock: Callable[[], float] = time.monotonic,
     max_attempts: int = MAX_SEND_ATTEMPTS,
     backoff: Backoff = RESEND_BACKOFF,
+    stop: threading.Event | None = None,
 ) -> SendSummary:
     """Send in batches from ``concurrency`` lanes; a call-level error stops all lanes and is
-    raised after the lanes drain (results already reported stay reported)."""
+    raised after the lanes drain (results already reported stay reported).
+
+    Once ``stop`` is set no batch starts and nothing is resent; the batches in flight finish
+    and are reported, so the results say exactly what was sent (``summary.interrupted``).
+    """
     pacing = Pacing(sleep=sleep, clock=clock)
     sender = _Sender(client, queue_url, on_result, progress, pacing, backoff, max_attempts)
+    sender.stop = stop or never()
     sender.summary.total = len(messages)
     started = clock()
     lanes = lanes_for(messages, concurrency)
-    with ThreadPoolExecutor(max_workers=max(1, len(lanes)), thread_name_prefix="send") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, len(lanes)), thread_name_prefix="send")
+    try:
         futures = [pool.submit(sender.run_lane, lane) for lane in lanes]
         for future in futures:
             future.result()
+    except BaseException:
+        # A second Ctrl-C: abort at once; the lanes see the abort before their next batch.
+        sender.abort()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     sender.summary.elapsed_s = clock() - started
+    sender.summary.interrupted = sender.stop.is_set() and sender.summary.sent < len(messages)
     if sender.fatal is not None:
         raise sender.fatal
     return sender.summary
@@ -256,12 +207,16 @@ class _Sender:
         self.max_attempts = max_attempts
         self.summary = SendSummary(queue_url)
         self.fatal: BaseException | None = None
+        self.stop = never()
         self._abort = threading.Event()
         self._lock = threading.Lock()
 
+    def abort(self) -> None:
+        self._abort.set()
+
     def run_lane(self, batches: list[list[OutgoingMessage]]) -> None:
         for batch in batches:
-            if self._abort.is_set():
+            if self._abort.is_set() or self.stop.is_set():
                 return
             try:
                 self._send_batch(batch)
@@ -280,6 +235,8 @@ class _Sender:
             nonlocal pending, attempts
             attempts += 1
             pending = self._send_once(pending, last=attempts >= self.max_attempts)
+            if pending and self.stop.is_set():
+                return  # interrupted: not resent, so not sent (and not reported)
             if pending and attempts < self.max_attempts:
                 with self._lock:
                     self.summary.retried_entries += len(pending)
@@ -295,6 +252,8 @@ class _Sender:
                 pacing=self.pacing,
                 what="resending unconfirmed messages",
             )
+        if self.stop.is_set():
+            return
         for message in pending.values():
             error = f"not confirmed after {attempts} attempts"
             self._report(SendResult.of(message, error=error))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from sqsidem.consumer.keys import NoKeyError, check_key
 from sqsidem.errors import UsageError
 from sqsidem.messages.model import (
     KEY_ATTRIBUTE,
@@ -42,8 +43,10 @@ def validate_message(
     if fifo:
         validate_id(message.group_id or "", "group id", where)
         validate_id(message.dedup_id or "", "dedup id", where)
-    if not message.key:
-        raise UsageError(f"{where}: empty idempotency key")
+    try:
+        check_key(message.key)
+    except NoKeyError as exc:  # what the consumer would reject, it says why
+        raise UsageError(f"{where}: {exc}", "the consumer would reject it") from None
     if len(message.attributes) > MAX_ATTRIBUTES:
         raise UsageError(
             f"{where}: {len(message.attributes)} attributes (with {KEY_ATTRIBUTE}); "

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 def show_status(render: Renderer, status: LocalStatus, headline: str) -> None:
-    """The status object (json), else the headline on stderr and where it runs on stdout."""
+    """The status object (json), else the headline on stderr and where it runs on stdout.
+    A lost state or a process that does not answer is a warning on stderr either way."""
+    _warnings(render, status)
     if render.json:
         render.emit(status.as_dict())
         return
@@ -25,6 +27,27 @@ def show_status(render: Renderer, status: LocalStatus, headline: str) -> None:
         render.line(f"pid        {status.pid}")
         render.line(f"uptime     {status.uptime_s:.0f} s")
     render.line(f"state dir  {status.state_dir}")
+
+
+def _warnings(render: Renderer, status: LocalStatus) -> None:
+    lost = status.lost
+    if lost is not None:
+        render.warn(
+            f"local state was lost: the backend started {_when(lost.started_at)} (pid {lost.pid}) "
+            f"ended at about {_when(lost.last_seen)} without `sqsidem local down`; ministack "
+            "saves its state only on a clean stop, so what changed since that start is gone"
+        )
+    if status.unhealthy:
+        render.warn(
+            f"process {status.pid} runs, but nothing answers on {status.endpoint}: "
+            "see `sqsidem local logs`, or restart it with `sqsidem local down` and `local up`"
+        )
+
+
+def _when(epoch_s: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def show_started(render: Renderer, status: LocalStatus, started: bool) -> None:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqsidem.render.consent import confirm
-from sqsidem.render.sink import ProgressHandle, Renderer, to_json
+from sqsidem.render.sink import ProgressHandle, Renderer, escape, to_json
 from sqsidem.timeparse import human_duration
 
 if TYPE_CHECKING:
@@ -33,7 +33,9 @@ _FORCE_HINT = "live in-progress skipped (--force clears them)"
 def _row(lock: Lock) -> list[object]:
     age = lock.age_s
     deadline = "-"
-    if lock.state == "stale":
+    if lock.deadline_unreadable:
+        deadline = "unreadable"
+    elif lock.state == "stale":
         deadline = "STALE"
     elif lock.state == "in-progress" and lock.deadline_ms is not None:
         deadline = f"in {human_duration((lock.deadline_ms - lock.now_ms) / 1000)}"
@@ -77,9 +79,14 @@ def show_lock(render: Renderer, lock: Lock) -> None:
     if render.json:
         render.emit({**lock.as_dict(), "meaning": explain(lock), "item": lock.item})
         return
-    render.line(f"{lock.transaction_id}: {explain(lock)}", style=_STATE_STYLE.get(lock.state))
+    meaning = explain(lock)
+    if lock.unreadable:
+        meaning += (
+            f"; unreadable: {', '.join(lock.unreadable)} (not of the type the consumer writes)"
+        )
+    render.line(f"{escape(lock.transaction_id)}: {meaning}", style=_STATE_STYLE.get(lock.state))
     for name, value in sorted(lock.item.items()):
-        render.line(f"  {name:<24} {value}")
+        render.line(f"  {escape(name):<24} {escape(value)}")
 
 
 class ClearView:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sqsidem.render.sink import ProgressHandle, Renderer, to_json
+from sqsidem.render.sink import ProgressHandle, Renderer, escape, to_json
 
 if TYPE_CHECKING:
-    from sqsidem.messages.send import SendResult, SendSummary
+    from sqsidem.messages.result import SendResult, SendSummary
 
 _SHOW_EACH_UP_TO = 20  # human mode lists every message only for small sends
 _PROGRESS_FROM = 10
@@ -34,11 +34,14 @@ class SendView:
         if render.json:
             render.emit_line(result.as_dict())
         elif not result.ok:
-            render.warn(f"message {result.index + 1} (key {result.key}) failed: {result.error}")
+            render.warn(
+                f"message {result.index + 1} (key {escape(result.key)}) failed: "
+                f"{escape(result.error)}"
+            )
         elif self.show_each:
             render.line(
-                f"sent {result.message_id}  group={result.group_id or '-'}  "
-                f"dedup={result.dedup_id or '-'}  key={result.key}"
+                f"sent {result.message_id}  group={escape(result.group_id or '-')}  "
+                f"dedup={escape(result.dedup_id or '-')}  key={escape(result.key)}"
             )
 
     def summary(self, summary: SendSummary) -> None:

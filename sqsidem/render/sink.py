@@ -6,7 +6,9 @@ streaming commands, DESIGN 6.6) and keeps stdout free of anything else.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -24,6 +26,45 @@ FAIL_MARK = "✗"
 WARN_MARK = "!"
 
 
+# C0 controls, DEL, C1 controls (0x9b is a one-byte CSI on some terminals) and the bidi
+# overrides that reorder what a reader sees: never sent raw to a terminal.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What json.dumps leaves raw (it escapes only C0): escaped too, the JSON value is the same.
+_JSON_RAW_CONTROL = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: object) -> str:
+    """A string from outside (key, body, group id, AWS error) made safe for a terminal:
+    every control character shown as a visible escape (``\\x1b``, ``\\n``)."""
+    return _CONTROL.sub(_escaped, text_of(text))
+
+
+def text_of(value: object) -> str:
+    """Any value as text, never raising: binary as ``b64:...`` (boto3's Binary has a
+    ``__str__`` that returns bytes)."""
+    binary = value if isinstance(value, bytes) else getattr(value, "value", None)
+    if isinstance(binary, bytes):
+        return "b64:" + base64.b64encode(binary).decode("ascii")
+    try:
+        return str(value)
+    except Exception:  # a foreign object's broken __str__
+        return repr(value)
+
+
+def _keep_lines(text: str) -> str:
+    """Our own text: escapes what could drive the terminal, keeps its line breaks."""
+    return "\n".join(escape(line) for line in str(text).split("\n"))
+
+
 def _json_default(value: object) -> object:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
@@ -33,11 +74,17 @@ def _json_default(value: object) -> object:
         return list(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    binary = getattr(value, "value", None)
+    if isinstance(
+        binary, bytes
+    ):  # boto3's Binary (a DynamoDB B attribute): as the AWS CLI shows it
+        return base64.b64encode(binary).decode("ascii")
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def to_json(obj: object) -> str:
-    return json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def one_line(text: str) -> str:
@@ -140,7 +187,9 @@ class Renderer:
 
     def line(self, text: str = "", style: str | None = None) -> None:
         """Plain human output on stdout (no markup interpretation)."""
-        self._console(err=False).print(text, style=style, markup=False, highlight=False)
+        self._console(err=False).print(
+            _keep_lines(text), style=style, markup=False, highlight=False
+        )
 
     def markup(self, text: str) -> None:
         self._console(err=False).print(text, highlight=False)
@@ -160,7 +209,7 @@ class Renderer:
             style = styles[index] if styles and index < len(styles) else None
             table.add_column(name, style=style, overflow="fold")
         for row in rows:
-            table.add_row(*("" if cell is None else str(cell) for cell in row))
+            table.add_row(*("" if cell is None else escape(cell) for cell in row))
         self._console(err=False).print(table)
 
     def stream_header(self, columns: Sequence[tuple[str, int]]) -> None:
@@ -180,30 +229,34 @@ class Renderer:
     def _format_row(cells: Sequence[Any], columns: Sequence[tuple[str, int]]) -> str:
         parts = []
         for index, (cell, (_, width)) in enumerate(zip(cells, columns, strict=False)):
-            text = "" if cell is None else str(cell)
+            text = "" if cell is None else escape(cell)
             last = index == len(columns) - 1
             parts.append(text if last else text[:width].ljust(width))
         return "  ".join(parts).rstrip()
 
     # -- messages (stderr) ---------------------------------------------------------------
     def info(self, text: str) -> None:
-        self._console(err=True).print(text, markup=False, highlight=False)
+        self._console(err=True).print(_keep_lines(text), markup=False, highlight=False)
 
     def note(self, text: str) -> None:
-        self._console(err=True).print(text, style="dim", markup=False, highlight=False)
+        self._console(err=True).print(_keep_lines(text), style="dim", markup=False, highlight=False)
 
     def success(self, text: str) -> None:
-        self._console(err=True).print(f"{OK_MARK} {text}", style="green", markup=False)
+        self._console(err=True).print(f"{OK_MARK} {_keep_lines(text)}", style="green", markup=False)
 
     def warn(self, text: str) -> None:
         self._console(err=True).print(
-            f"warning: {one_line(text)}", style="yellow", markup=False, highlight=False
+            f"warning: {escape(one_line(text))}", style="yellow", markup=False, highlight=False
         )
 
     def error(self, text: str) -> None:
         self._console(err=True).print(
-            f"error: {one_line(text)}", style="red", markup=False, highlight=False
+            f"error: {escape(one_line(text))}", style="red", markup=False, highlight=False
         )
+
+    def stopping(self) -> None:
+        """The first Ctrl-C of a bulk command (:mod:`sqsidem.interrupt`)."""
+        self.note("stopping: letting the calls in flight finish (Ctrl-C again to abort at once)")
 
     def check(self, ok: bool, label: str, detail: str) -> None:
         """One pass/fail line (doctor, status). Data, so it goes to stdout."""

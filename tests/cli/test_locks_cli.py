@@ -32,6 +32,7 @@ HEADER = (
 )
 LOCK_KEYS = {
     "transaction_id",
+    "unreadable",
     "state",
     "status",
     "owner",
@@ -177,6 +178,7 @@ def test_clear_all_yes(factory: CountingAws, calls: Counter[str], moto_aws: Aws)
         "scanned": 7,
         "batch_write_calls": 1,
         "delete_item_calls": 1,
+        "interrupted": False,
     }
     assert calls["BatchWriteItem"] == 1 and calls["DeleteItem"] == 1
     assert moto_aws.dynamodb.scan(TableName=TABLE)["Count"] == 1

@@ -51,7 +51,7 @@ def test_trace_completed_lock_and_queued_duplicate(moto_aws: Aws) -> None:
         MessageDeduplicationId="tx-2",
     )
 
-    result = trace(moto_aws, stack.names, "tx-2")
+    result = trace(moto_aws, stack.names, "tx-2", peek_queue=True)
 
     assert result.lock is not None and result.lock.state == "completed"
     assert [m.body for m in result.in_queue] == ["again"]

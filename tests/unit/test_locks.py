@@ -68,18 +68,18 @@ def test_deserialize_numbers_as_int() -> None:
     assert type(item["receive_count"]) is int
 
 
-def test_foreign_number_types_read_as_the_state_was_derived() -> None:
-    """A foreign item's times, stored as strings, are the numbers the consumer compares:
-    the state, the columns and the sentence agree (and nothing crashes on NaN)."""
+def test_foreign_number_types_are_unreadable_not_numbers() -> None:
+    """A time stored as a string is no number to the consumer's conditions (DynamoDB compares
+    across types as false): it decides nothing, is listed unreadable, and nothing crashes."""
     lock = make_lock(lock_item(status="COMPLETED", expiration=str(NOW_S - 7200)), NOW_MS)
-    assert (lock.state, lock.expiration_s) == ("expired", NOW_S - 7200)
-    assert explain(lock).startswith("expired 2 h ago")
+    assert (lock.state, lock.expiration_s, lock.unreadable) == ("completed", None, ["expiration"])
     odd = make_lock(lock_item(expiration="NaN", receive_count=True), NOW_MS)
     assert (odd.state, odd.expiration_s, odd.as_dict()["receive_count"]) == (
         "completed",
         None,
         None,
     )
+    assert odd.unreadable == ["expiration", "receive_count"]
 
 
 def test_filters_combine() -> None:
