@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqsidem.jsondata import fields
 from sqsidem.names import STACK_NAME_RE, names_for
 
 if TYPE_CHECKING:
@@ -35,17 +36,16 @@ class StackLine:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "stack": self.stack,
-            "resources_present": self.present,
-            "resources_expected": self.expected,
-            "drifted": self.drifted,
-            "queue": self.queue,
+            **fields(
+                self,
+                "stack",
+                resources_present="present",
+                resources_expected="expected",
+                drifted="drifted",
+                queue="queue",
+            ),
             "queue_depth": None if self.queue is None else self.queue.get("visible"),
-            "dlq_depth": self.dlq_depth,
-            "trigger_state": self.trigger_state,
-            "trigger_wanted": self.trigger_wanted,
-            "alarm_state": self.alarm_state,
-            "error": self.error,
+            **fields(self, "dlq_depth", "trigger_state", "trigger_wanted", "alarm_state", "error"),
         }
 
 
@@ -57,12 +57,8 @@ class Inventory:
     notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "region": self.region,
-            "found_by": self.found_by,
-            "stacks": [line.as_dict() for line in self.stacks],
-            "notes": list(self.notes),
-        }
+        stacks = [line.as_dict() for line in self.stacks]
+        return {**fields(self, "region", "found_by"), "stacks": stacks, "notes": list(self.notes)}
 
 
 def _by_tagging_api(aws: Aws) -> set[str]:

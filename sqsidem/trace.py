@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.dlq.peek import QueueMessage, parse_message, peek, receive_batch, release
 from sqsidem.errors import NotFoundError, UsageError, is_gone
+from sqsidem.jsondata import fields
 from sqsidem.locks.model import Lock
 from sqsidem.locks.read import find_lock
 from sqsidem.logtail import EventFilter, iso_ms, log_group_for, read_events, start_ms_for
@@ -42,11 +43,7 @@ class LogDecision:
         return {
             "timestamp_ms": self.timestamp_ms,
             "time": iso(self.timestamp_ms),
-            "decision": self.decision,
-            "message_id": self.message_id,
-            "group_id": self.group_id,
-            "receive_count": self.receive_count,
-            "error": self.error,
+            **fields(self, "decision", "message_id", "group_id", "receive_count", "error"),
         }
 
 
@@ -180,15 +177,8 @@ class Trace:
 
     def as_dict(self) -> dict[str, Any]:
         def message(m: QueueMessage) -> dict[str, Any]:
-            return {
-                "message_id": m.message_id,
-                "group_id": m.group_id,
-                "dedup_id": m.dedup_id,
-                "key_source": m.key_source,
-                "receive_count": m.receive_count,
-                "sent": iso(m.sent_ms),
-                "body": m.body,
-            }
+            ids = fields(m, "message_id", "group_id", "dedup_id", "key_source", "receive_count")
+            return {**ids, "sent": iso(m.sent_ms), "body": m.body}
 
         return {
             "transaction_id": self.transaction_id,

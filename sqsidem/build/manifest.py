@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqsidem.jsondata import fields
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -22,10 +24,7 @@ class Manifest:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "processor": self.processor,
-            "code_sha256": self.code_sha256,
-            "zipped_bytes": self.zipped_bytes,
-            "unzipped_bytes": self.unzipped_bytes,
+            **fields(self, "processor", "code_sha256", "zipped_bytes", "unzipped_bytes"),
             "files": [{"path": name, "size": size} for name, size in self.files],
             "packages": [{"name": name, "version": version} for name, version in self.packages],
             "excluded": list(self.excluded),

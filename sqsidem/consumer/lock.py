@@ -208,13 +208,7 @@ class LockTable:
         """
         update = self._complete_update(key, owner)
         if effects is None or len(effects) == 0:
-            try:
-                self.client.update_item(**update)
-            except ClientError as exc:
-                if _code(exc) == _CONDITIONAL_CHECK_FAILED:
-                    return False
-                raise
-            return True
+            return _unless_condition_fails(lambda: self.client.update_item(**update))
         return self._commit(key, owner, update, effects)
 
     def _complete_update(self, key: str, owner: str) -> dict[str, Any]:
@@ -262,43 +256,45 @@ class LockTable:
 
     def release(self, key: str, owner: str) -> bool:
         """Delete our own lock so a retry can run at once; False if it is no longer ours."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key={KEY_ATTRIBUTE: {"S": key}},
-                ConditionExpression="#o = :owner AND #s = :in_progress",
-                ExpressionAttributeNames={"#o": "owner", "#s": "status"},
-                ExpressionAttributeValues={
-                    ":owner": {"S": owner},
-                    ":in_progress": {"S": IN_PROGRESS},
-                },
-            )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
-                return False
-            raise
-        return True
+        return _unless_condition_fails(
+            lambda: self.client.delete_item(**self._while_in_progress(key, owner))
+        )
 
     def extend(self, key: str, owner: str, deadline_ms: int) -> bool:
         """Move our in-progress deadline (worker heartbeat); False if it is no longer ours."""
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={KEY_ATTRIBUTE: {"S": key}},
-                UpdateExpression="SET in_progress_expiration = :deadline",
-                ConditionExpression="#o = :owner AND #s = :in_progress",
-                ExpressionAttributeNames={"#o": "owner", "#s": "status"},
-                ExpressionAttributeValues={
-                    ":deadline": {"N": str(deadline_ms)},
-                    ":owner": {"S": owner},
-                    ":in_progress": {"S": IN_PROGRESS},
-                },
+        request = self._while_in_progress(key, owner, {":deadline": {"N": str(deadline_ms)}})
+        return _unless_condition_fails(
+            lambda: self.client.update_item(
+                UpdateExpression="SET in_progress_expiration = :deadline", **request
             )
-        except ClientError as exc:
-            if _code(exc) == _CONDITIONAL_CHECK_FAILED:
-                return False
-            raise
-        return True
+        )
+
+    def _while_in_progress(
+        self, key: str, owner: str, values: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The item of ``key``, on condition that ``owner`` still holds it IN_PROGRESS."""
+        return {
+            "TableName": self.table,
+            "Key": {KEY_ATTRIBUTE: {"S": key}},
+            "ConditionExpression": "#o = :owner AND #s = :in_progress",
+            "ExpressionAttributeNames": {"#o": "owner", "#s": "status"},
+            "ExpressionAttributeValues": {
+                **(values or {}),
+                ":owner": {"S": owner},
+                ":in_progress": {"S": IN_PROGRESS},
+            },
+        }
+
+
+def _unless_condition_fails(call: Callable[[], object]) -> bool:
+    """``call()``; False when its condition did not hold (the lock is no longer ours)."""
+    try:
+        call()
+    except ClientError as exc:
+        if _code(exc) == _CONDITIONAL_CHECK_FAILED:
+            return False
+        raise
+    return True
 
 
 def _code(exc: ClientError) -> str:

@@ -87,10 +87,10 @@ class Plan:
         return next((step for step in self.steps if step.kind == kind), None)
 
     def as_dict(self) -> dict[str, Any]:
+        steps = [step.as_dict() for step in self.steps]
         return {
-            "stack": self.stack,
-            "converged": self.converged,
-            "steps": [step.as_dict() for step in self.steps],
+            **fields(self, "stack", "converged"),
+            "steps": steps,
             "warnings": list(self.warnings),
         }
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqsidem.jsondata import fields
+
 # The decisions the flow panel counts (DESIGN 6.5), in the order it shows them.
 FLOW_KINDS = ("completed", "duplicate", "busy", "failed", "taken-over", "lost-ownership")
 
@@ -32,9 +34,7 @@ class QueueFigures:
         age = self.oldest_age_s
         return {
             "na": None,
-            "visible": self.visible,
-            "in_flight": self.in_flight,
-            "delayed": self.delayed,
+            **fields(self, "visible", "in_flight", "delayed"),
             "oldest_age_s": None if isinstance(age, Unavailable) else age,
             "oldest_age_na": age.why if isinstance(age, Unavailable) else None,
             "history": list(self.history),
@@ -110,8 +110,7 @@ class LockFigures:
         return {
             "na": None,
             "by_state": dict(self.by_state),
-            "scanned": self.scanned,
-            "capped": self.capped,
+            **fields(self, "scanned", "capped"),
             "oldest_in_progress": _age(self.oldest_in_progress),
             "oldest_stale": _age(self.oldest_stale),
             "scanned_s_ago": round(self.scanned_s_ago, 1),
@@ -133,12 +132,9 @@ class BlockedGroup:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "group_id": self.group_id,
-            "message_id": self.message_id,
-            "receive_count": self.receive_count,
+            **fields(self, "group_id", "message_id", "receive_count"),
             "blocked_s": round(self.blocked_s, 1),
-            "last_error": self.last_error,
-            "not_attempted": self.not_attempted,
+            **fields(self, "last_error", "not_attempted"),
         }
 
 
@@ -155,15 +151,8 @@ class Decision:
     def as_dict(self) -> dict[str, Any]:
         from sqsidem.logtail import iso_ms
 
-        return {
-            "time": iso_ms(self.timestamp_ms),
-            "decision": self.decision,
-            "transaction_id": self.transaction_id,
-            "group_id": self.group_id,
-            "message_id": self.message_id,
-            "receive_count": self.receive_count,
-            "error": self.error,
-        }
+        names = ("decision", "transaction_id", "group_id", "message_id", "receive_count", "error")
+        return {"time": iso_ms(self.timestamp_ms), **fields(self, *names)}
 
 
 @dataclass(frozen=True)
