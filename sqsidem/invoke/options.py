@@ -17,6 +17,14 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
     from sqsidem.names import StackNames
 
+
+def partition_of(region: str) -> str:
+    """The partition a region belongs to, known without a call (botocore's endpoint data)."""
+    from botocore.session import get_session
+
+    return get_session().get_partition_for_region(region)
+
+
 PLACEHOLDER_ACCOUNT = "000000000000"  # the record's queue ARN needs one; no AWS call to learn it
 
 
@@ -50,7 +58,8 @@ def invoke_request(
     if real_key and aws is None:
         raise UsageError("--real-key needs --lock")
     ref = processor_option(processor, requirements, "x86_64", host=True)
-    queue_arn = f"arn:aws:sqs:{region or 'us-east-1'}:{PLACEHOLDER_ACCOUNT}:{names.queue}"
+    where = region or "us-east-1"
+    queue_arn = f"arn:{partition_of(where)}:sqs:{where}:{PLACEHOLDER_ACCOUNT}:{names.queue}"
     records = build_records(record_source(sources), queue_arn=queue_arn)
     return InvokeRequest(
         ref,

@@ -356,3 +356,14 @@ def interpreter_start_s() -> float:
     if "version" not in _STARTUP_CACHE:
         _STARTUP_CACHE["version"] = best_of(3, lambda: run_child(cli(None, "--version")).wall_s)
     return _STARTUP_CACHE["version"]
+
+
+# The DynamoDB operations that write (counted per message, never assumed).
+DYNAMODB_WRITES = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+def writes_in(calls: dict[str, int]) -> int:
+    """How many of ``calls`` (``service:Operation`` -> count) were DynamoDB writes."""
+    return sum(n for op, n in calls.items() if op.split(":")[-1] in DYNAMODB_WRITES)

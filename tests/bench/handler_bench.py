@@ -24,6 +24,7 @@ from tests.bench.core import (
     local_backend,
     median,
     unique,
+    writes_in,
 )
 from tests.bench.locks_bench import create_table
 from tests.netdelay import DelayProxy
@@ -32,7 +33,6 @@ RECORDS = 10
 # The processor's own work per record: a little, so parallel groups have something to overlap.
 WORK_S = 0.005
 ARN = "arn:aws:sqs:ap-northeast-1:000000000000:bench.fifo"
-_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 def event(groups: int) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def run(report: Report) -> None:
                 aws.reset()
                 took = timed(runs, handle, lambda groups=groups: event(groups))
                 calls = aws.reset()
-                writes = sum(n for op, n in calls.items() if op.split(":")[-1] in _WRITES)
+                writes = writes_in(calls)
                 seconds[(link, shape, "plain")] = base
                 seconds[(link, shape, "sqsidem")] = took
                 report.add(f"{prefix}.plain", base, "s", note=f"{RECORDS} records, median")

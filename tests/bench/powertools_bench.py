@@ -28,14 +28,13 @@ from tests.bench.core import (
     local_backend,
     make_aws,
     unique,
+    writes_in,
 )
 from tests.bench.locks_bench import create_table
-from tests.bench.worker_bench import bare_drain, run_sqsidem_worker
+from tests.bench.worker_bench import VISIBILITY_S, bare_drain, receive_batch, run_sqsidem_worker
 from tests.netdelay import DelayProxy
 
 GROUPS = 6
-VISIBILITY_S = 30
-_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
 def fill(endpoint: str, count: int) -> str:
@@ -110,13 +109,7 @@ def run_powertools(aws: CountingAws, url: str, table: str, count: int) -> tuple[
     deadline = time.monotonic() + 600
     started = time.perf_counter()
     while processed < count and time.monotonic() < deadline:
-        messages = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=1,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = receive_batch(sqs, url)
         if not messages:
             continue
         event = lambda_event(messages, queue_arn=arn)
@@ -138,7 +131,7 @@ def run_powertools(aws: CountingAws, url: str, table: str, count: int) -> tuple[
 
 
 def _writes(calls: Any) -> int:
-    return sum(n for op, n in calls.items() if op.split(":")[-1] in _WRITES)
+    return writes_in(calls)
 
 
 def run(report: Report) -> None:
@@ -159,19 +152,9 @@ def run(report: Report) -> None:
                 aws, fill(endpoint, count), create_table(endpoint, unique("bp")), count, 1
             )
             seconds[(link, "sqsidem")] = elapsed
-            report.add(
-                f"{prefix}.sqsidem",
-                processed / elapsed,
-                "msgs/s",
-                baseline=("bare drain", count / drain_s),
-                note=f"{processed} of {count}, {GROUPS} groups, concurrency 1",
-            )
-            report.add(
-                f"{prefix}.sqsidem.dynamodb_writes_per_msg",
-                _writes(aws.reset()) / max(1, processed),
-                "writes",
-                note="counted",
-            )
+            note = f"{processed} of {count}, {GROUPS} groups, concurrency 1"
+            drain = count / drain_s
+            _consumer_rows(report, f"{prefix}.sqsidem", processed, elapsed, aws, drain, note)
             try:
                 import aws_lambda_powertools  # noqa: F401
             except ImportError:
@@ -184,19 +167,8 @@ def run(report: Report) -> None:
                 peer, fill(endpoint, count), powertools_table(endpoint), count
             )
             seconds[(link, "powertools")] = took
-            report.add(
-                f"{prefix}.powertools",
-                done / took,
-                "msgs/s",
-                baseline=("bare drain", count / drain_s),
-                note=f"{done} of {count}; idempotent_function + SqsFifoPartialProcessor",
-            )
-            report.add(
-                f"{prefix}.powertools.dynamodb_writes_per_msg",
-                _writes(peer.reset()) / max(1, done),
-                "writes",
-                note="counted",
-            )
+            note = f"{done} of {count}; idempotent_function + SqsFifoPartialProcessor"
+            _consumer_rows(report, f"{prefix}.powertools", done, took, peer, count / drain_s, note)
             report.add(
                 f"{prefix}.sqsidem_vs_powertools",
                 (processed / elapsed) / (done / took),
@@ -211,3 +183,12 @@ def run(report: Report) -> None:
                     trips * 10 / count,
                     "round trips",
                 )
+
+
+def _consumer_rows(
+    report: Report, name: str, done: int, took: float, aws: Any, drain: float, note: str
+) -> None:
+    """A consumer's throughput against the bare drain, and its counted writes per message."""
+    report.add(name, done / took, "msgs/s", baseline=("bare drain", drain), note=note)
+    per_msg = _writes(aws.reset()) / max(1, done)
+    report.add(f"{name}.dynamodb_writes_per_msg", per_msg, "writes", note="counted")

@@ -14,16 +14,7 @@ from botocore.exceptions import ClientError
 from sqsidem.consumer.effects import Effects, commit_token
 from sqsidem.consumer.failpoints import MID_PROCESS, Failpoints
 from sqsidem.consumer.lock import LockTable
-from tests.functional.support_consumer import (
-    TABLE,
-    FakeClock,
-    FakeContext,
-    Lines,
-    Recorder,
-    get_lock,
-    make_consumer,
-    sqs_record,
-)
+from tests.functional import support_consumer as kit
 
 EFFECTS = "effects"
 
@@ -96,24 +87,24 @@ def effect_ids(ddb: Any) -> list[str]:
     return sorted(item["id"]["S"] for item in items)
 
 
-def errors(lines: Lines) -> list[str | None]:
+def errors(lines: kit.Lines) -> list[str | None]:
     return [json.loads(line)["error"] for line in lines.lines]
 
 
 def test_effects_commit_with_completed_in_one_transaction(ddb: Any) -> None:
     """Exactly two writes per new message: the acquiring PutItem and one transaction."""
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter()
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     calls = count_calls(ddb)
-    records = [sqs_record(f"m{n}", key=f"k{n}", group=f"g{n}") for n in range(3)]
-    result = consumer.handle_event({"Records": records}, FakeContext())
+    records = [kit.sqs_record(f"m{n}", key=f"k{n}", group=f"g{n}") for n in range(3)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.response() == {"batchItemFailures": []}
     assert calls.writes() == Counter({"PutItem": 3, "TransactWriteItems": 3})
     assert effect_ids(ddb) == ["m0", "m1", "m2"]
     item = ddb.get_item(TableName=EFFECTS, Key={"id": {"S": "m0"}})["Item"]
     assert item["amount"] == {"N": "1.5"}
     for n in range(3):
-        lock = get_lock(ddb, f"k{n}")
+        lock = kit.get_lock(ddb, f"k{n}")
         assert lock is not None and lock["status"] == "COMPLETED"
         assert lock["completed_ms"] == clock.ms
     assert lines.per_message() == {f"m{n}": ["acquired", "completed"] for n in range(3)}
@@ -123,21 +114,21 @@ def test_effects_commit_with_completed_in_one_transaction(ddb: Any) -> None:
 
 
 def test_the_client_request_token_is_the_attempts_hash(ddb: Any) -> None:
-    clock, lines = FakeClock(), Lines()
-    consumer = make_consumer(ddb, EffectWriter(), clock, lines)
+    clock, lines = kit.FakeClock(), kit.Lines()
+    consumer = kit.make_consumer(ddb, EffectWriter(), clock, lines)
     calls = count_calls(ddb)
-    consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
-    lock = get_lock(ddb, "k1")
+    consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
+    lock = kit.get_lock(ddb, "k1")
     assert lock is not None
     transaction = next(p for op, p in calls.params if op == "TransactWriteItems")
     assert transaction["ClientRequestToken"] == commit_token(str(lock["owner"]), "k1")
 
 
 def test_a_one_parameter_processor_still_uses_the_update(ddb: Any) -> None:
-    clock, lines, processor = FakeClock(), Lines(), Recorder()
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), kit.Recorder()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     calls = count_calls(ddb)
-    consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert processor.calls == ["m1"]
     assert calls.writes() == Counter({"PutItem": 1, "UpdateItem": 1})
 
@@ -146,10 +137,10 @@ def test_a_transactional_processor_with_no_effects_uses_the_update(ddb: Any) -> 
     def nothing(record: dict[str, Any], effects: Effects) -> None:
         assert len(effects) == 0
 
-    clock, lines = FakeClock(), Lines()
-    consumer = make_consumer(ddb, nothing, clock, lines)
+    clock, lines = kit.FakeClock(), kit.Lines()
+    consumer = kit.make_consumer(ddb, nothing, clock, lines)
     calls = count_calls(ddb)
-    consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert calls.writes() == Counter({"PutItem": 1, "UpdateItem": 1})
     assert lines.kinds() == ["acquired", "completed"]
 
@@ -157,39 +148,39 @@ def test_a_transactional_processor_with_no_effects_uses_the_update(ddb: Any) -> 
 def test_a_crash_before_the_commit_leaves_no_effect_and_the_redelivery_commits_once(
     ddb: Any,
 ) -> None:
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter()
-    dying = make_consumer(
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter()
+    dying = kit.make_consumer(
         ddb, processor, clock, lines, failpoints=Failpoints({MID_PROCESS: 1.0}, kill=crash)
     )
     with pytest.raises(Crash):
-        dying.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext(3000))
+        dying.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext(3000))
     assert processor.runs == ["m1"]
     assert effect_ids(ddb) == []  # the processor ran, its effect did not happen
-    lock = get_lock(ddb, "k1")
+    lock = kit.get_lock(ddb, "k1")
     assert lock is not None and lock["status"] == "IN_PROGRESS"
 
-    consumer = make_consumer(ddb, processor, clock, lines)
-    early = sqs_record("m1", key="k1", receive_count=2)
-    assert consumer.handle_event({"Records": [early]}, FakeContext()).failed_ids == ["m1"]
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    early = kit.sqs_record("m1", key="k1", receive_count=2)
+    assert consumer.handle_event({"Records": [early]}, kit.FakeContext()).failed_ids == ["m1"]
     clock.advance(3001)  # past the dead attempt's deadline
-    late = sqs_record("m1", key="k1", receive_count=3)
-    assert consumer.handle_event({"Records": [late]}, FakeContext()).failed_ids == []
-    again = sqs_record("m1", key="k1", receive_count=4)
-    assert consumer.handle_event({"Records": [again]}, FakeContext()).failed_ids == []
+    late = kit.sqs_record("m1", key="k1", receive_count=3)
+    assert consumer.handle_event({"Records": [late]}, kit.FakeContext()).failed_ids == []
+    again = kit.sqs_record("m1", key="k1", receive_count=4)
+    assert consumer.handle_event({"Records": [again]}, kit.FakeContext()).failed_ids == []
     assert processor.runs == ["m1", "m1"]
     assert effect_ids(ddb) == ["m1"]
     assert lines.kinds() == ["acquired", "busy", "taken-over", "completed", "duplicate"]
 
 
 def test_a_lock_taken_over_meanwhile_writes_nothing_and_acknowledges(ddb: Any) -> None:
-    clock, lines = FakeClock(), Lines()
+    clock, lines = kit.FakeClock(), kit.Lines()
     runs: list[str] = []
 
     def stolen_while_running(record: dict[str, Any], effects: Effects) -> None:
         runs.append(record["messageId"])
         # Another attempt took the lock over (our deadline passed while we were slow).
-        LockTable(ddb, TABLE, ttl_s=60, now_ms=clock).client.update_item(
-            TableName=TABLE,
+        LockTable(ddb, kit.TABLE, ttl_s=60, now_ms=clock).client.update_item(
+            TableName=kit.TABLE,
             Key={"transaction_id": {"S": "k1"}},
             UpdateExpression="SET #o = :thief",
             ExpressionAttributeNames={"#o": "owner"},
@@ -197,45 +188,47 @@ def test_a_lock_taken_over_meanwhile_writes_nothing_and_acknowledges(ddb: Any) -
         )
         effects.put(EFFECTS, {"id": record["messageId"]})
 
-    consumer = make_consumer(ddb, stolen_while_running, clock, lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    consumer = kit.make_consumer(ddb, stolen_while_running, clock, lines)
+    result = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert result.failed_ids == []  # acknowledged: the thief does the work
     assert lines.kinds() == ["acquired", "lost-ownership"]
     assert effect_ids(ddb) == []
-    lock = get_lock(ddb, "k1")
+    lock = kit.get_lock(ddb, "k1")
     assert lock is not None and lock["owner"] == "thief" and lock["status"] == "IN_PROGRESS"
 
 
 def test_an_effect_condition_failing_fails_the_record_and_releases_the_lock(ddb: Any) -> None:
     ddb.put_item(TableName=EFFECTS, Item={"id": {"S": "m1"}, "body": {"S": "earlier"}})
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter()
-    consumer = make_consumer(ddb, processor, clock, lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    result = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert result.failed_ids == ["m1"]
     assert lines.kinds() == ["acquired", "failed", "released"]
     error = errors(lines)[1]
     assert error is not None
     assert "effects not committed" in error
     assert "effect 1 (put on effects): ConditionalCheckFailed" in error
-    assert get_lock(ddb, "k1") is None
+    assert kit.get_lock(ddb, "k1") is None
     item = ddb.get_item(TableName=EFFECTS, Key={"id": {"S": "m1"}})["Item"]
     assert item["body"] == {"S": "earlier"}  # untouched
 
 
 def test_a_processor_error_writes_no_effect(ddb: Any) -> None:
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter(fail_bodies={"bad"})
-    consumer = make_consumer(ddb, processor, clock, lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1", "bad", key="k1")]}, FakeContext())
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter(fail_bodies={"bad"})
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    result = consumer.handle_event(
+        {"Records": [kit.sqs_record("m1", "bad", key="k1")]}, kit.FakeContext()
+    )
     assert result.failed_ids == ["m1"]
     assert lines.kinds() == ["acquired", "failed", "released"]
     assert effect_ids(ddb) == []
 
 
 def test_more_than_99_effects_fail_the_record(ddb: Any) -> None:
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter(extra=99)
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter(extra=99)
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     calls = count_calls(ddb)
-    result = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    result = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert result.failed_ids == ["m1"]
     assert lines.kinds() == ["acquired", "failed", "released"]
     error = errors(lines)[1]
@@ -250,9 +243,9 @@ def test_a_swallowed_refusal_still_fails_the_record(ddb: Any) -> None:
             with contextlib.suppress(ValueError):
                 effects.put(EFFECTS, {"id": str(n)})
 
-    clock, lines = FakeClock(), Lines()
-    consumer = make_consumer(ddb, swallowing, clock, lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    clock, lines = kit.FakeClock(), kit.Lines()
+    consumer = kit.make_consumer(ddb, swallowing, clock, lines)
+    result = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert result.failed_ids == ["m1"]
     error = errors(lines)[1]
     assert error is not None and error.startswith("effect refused: effect 100")
@@ -260,9 +253,9 @@ def test_a_swallowed_refusal_still_fails_the_record(ddb: Any) -> None:
 
 
 def test_exactly_99_effects_commit(ddb: Any) -> None:
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter(extra=98)
-    consumer = make_consumer(ddb, processor, clock, lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter(extra=98)
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    result = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert result.failed_ids == []
     assert len(effect_ids(ddb)) == 99
 
@@ -274,8 +267,8 @@ def _server_error() -> ClientError:
 
 
 def test_a_commit_that_fails_outright_releases_and_retries(ddb: Any) -> None:
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter()
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     failures = [1]
 
     def refuse(**_: Any) -> None:
@@ -284,20 +277,20 @@ def test_a_commit_that_fails_outright_releases_and_retries(ddb: Any) -> None:
             raise _server_error()
 
     ddb.meta.events.register("before-call.dynamodb.TransactWriteItems", refuse)
-    first = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    first = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert first.failed_ids == ["m1"]
     assert lines.kinds() == ["acquired", "failed", "released"]
     assert effect_ids(ddb) == []
-    retry = sqs_record("m1", key="k1", receive_count=2)
-    assert consumer.handle_event({"Records": [retry]}, FakeContext()).failed_ids == []
+    retry = kit.sqs_record("m1", key="k1", receive_count=2)
+    assert consumer.handle_event({"Records": [retry]}, kit.FakeContext()).failed_ids == []
     assert effect_ids(ddb) == ["m1"]
 
 
 def test_a_commit_whose_response_is_lost_is_not_run_again(ddb: Any) -> None:
     """Committed, but the caller saw an error: the record fails, the lock says COMPLETED,
     so the redelivery is a duplicate and the effect stays single."""
-    clock, lines, processor = FakeClock(), Lines(), EffectWriter()
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines, processor = kit.FakeClock(), kit.Lines(), EffectWriter()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     failures = [1]
 
     def lose_response(**_: Any) -> None:
@@ -306,13 +299,13 @@ def test_a_commit_whose_response_is_lost_is_not_run_again(ddb: Any) -> None:
             raise _server_error()
 
     ddb.meta.events.register("after-call.dynamodb.TransactWriteItems", lose_response)
-    first = consumer.handle_event({"Records": [sqs_record("m1", key="k1")]}, FakeContext())
+    first = consumer.handle_event({"Records": [kit.sqs_record("m1", key="k1")]}, kit.FakeContext())
     assert first.failed_ids == ["m1"]
     assert lines.kinds() == ["acquired", "failed"]
     error = errors(lines)[1]
     assert error is not None and "the lock is no longer ours" in error
-    retry = sqs_record("m1", key="k1", receive_count=2)
-    assert consumer.handle_event({"Records": [retry]}, FakeContext()).failed_ids == []
+    retry = kit.sqs_record("m1", key="k1", receive_count=2)
+    assert consumer.handle_event({"Records": [retry]}, kit.FakeContext()).failed_ids == []
     assert lines.kinds()[-1] == "duplicate"
     assert processor.runs == ["m1"]
     assert effect_ids(ddb) == ["m1"]

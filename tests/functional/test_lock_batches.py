@@ -8,15 +8,7 @@ from typing import Any
 import pytest
 
 from sqsidem.consumer.failpoints import Failpoints
-from tests.functional.support_consumer import (
-    FakeClock,
-    FakeContext,
-    Lines,
-    Recorder,
-    get_lock,
-    make_consumer,
-    sqs_record,
-)
+from tests.functional import support_consumer as kit
 
 
 def failures(response: dict[str, Any]) -> list[str]:
@@ -25,11 +17,11 @@ def failures(response: dict[str, Any]) -> list[str]:
 
 def test_failure_stops_the_rest_of_its_group_and_is_not_rerun(ddb: Any) -> None:
     """Batch of 3 in one group, record 2 fails: 2 and 3 reported, 1 is a duplicate later."""
-    clock, lines = FakeClock(), Lines()
-    processor = Recorder(fail_bodies={"m2"})
-    consumer = make_consumer(ddb, processor, clock, lines)
-    batch = [sqs_record(m) for m in ("m1", "m2", "m3")]
-    first = consumer.handle_event({"Records": batch}, FakeContext())
+    clock, lines = kit.FakeClock(), kit.Lines()
+    processor = kit.Recorder(fail_bodies={"m2"})
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    batch = [kit.sqs_record(m) for m in ("m1", "m2", "m3")]
+    first = consumer.handle_event({"Records": batch}, kit.FakeContext())
     assert failures(first.response()) == ["m2", "m3"]
     assert processor.calls == ["m1", "m2"]  # m3 was not executed
     m3 = [json.loads(line) for line in lines.lines if '"m3"' in line]
@@ -39,9 +31,9 @@ def test_failure_stops_the_rest_of_its_group_and_is_not_rerun(ddb: Any) -> None:
     # The mapping redelivers the whole batch (m1 was not deleted yet in a real retry path,
     # or was redelivered): m1 must be a duplicate, not run again.
     processor.fail_bodies.clear()
-    again = [sqs_record(m, receive_count=2) for m in ("m1", "m2", "m3")]
+    again = [kit.sqs_record(m, receive_count=2) for m in ("m1", "m2", "m3")]
     mark = len(lines.lines)
-    second = consumer.handle_event({"Records": again}, FakeContext())
+    second = consumer.handle_event({"Records": again}, kit.FakeContext())
     assert failures(second.response()) == []
     assert processor.calls == ["m1", "m2", "m2", "m3"]
     assert lines.per_message(mark) == {
@@ -56,16 +48,16 @@ def test_failure_stops_the_rest_of_its_group_and_is_not_rerun(ddb: Any) -> None:
 
 def test_other_groups_go_on_after_a_failure(ddb: Any) -> None:
     """Interleaved groups: a failure in group a stops only group a."""
-    clock, lines = FakeClock(), Lines()
-    processor = Recorder(fail_bodies={"a1"})
-    consumer = make_consumer(ddb, processor, clock, lines)
+    clock, lines = kit.FakeClock(), kit.Lines()
+    processor = kit.Recorder(fail_bodies={"a1"})
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
     batch = [
-        sqs_record("a1", group="a"),
-        sqs_record("b1", group="b"),
-        sqs_record("a2", group="a"),
-        sqs_record("b2", group="b"),
+        kit.sqs_record("a1", group="a"),
+        kit.sqs_record("b1", group="b"),
+        kit.sqs_record("a2", group="a"),
+        kit.sqs_record("b2", group="b"),
     ]
-    result = consumer.handle_event({"Records": batch}, FakeContext())
+    result = consumer.handle_event({"Records": batch}, kit.FakeContext())
     assert failures(result.response()) == ["a1", "a2"]
     # The groups run in parallel: only each group's own order is fixed.
     assert sorted(processor.calls) == ["a1", "b1", "b2"]
@@ -74,25 +66,29 @@ def test_other_groups_go_on_after_a_failure(ddb: Any) -> None:
 
 def test_busy_record_also_stops_its_group(ddb: Any) -> None:
     """A busy (unacknowledged) record must keep order too: the rest of its group waits."""
-    clock, lines = FakeClock(), Lines()
-    processor = Recorder()
-    consumer = make_consumer(ddb, processor, clock, lines)
-    crashing = make_consumer(ddb, Recorder(), clock, Lines(), failpoints=_crash_after_lock())
+    clock, lines = kit.FakeClock(), kit.Lines()
+    processor = kit.Recorder()
+    consumer = kit.make_consumer(ddb, processor, clock, lines)
+    crashing = kit.make_consumer(
+        ddb, kit.Recorder(), clock, kit.Lines(), failpoints=_crash_after_lock()
+    )
     with pytest.raises(Crash):
-        crashing.handle_event({"Records": [sqs_record("m1")]}, FakeContext())
-    result = consumer.handle_event({"Records": [sqs_record("m1"), sqs_record("m2")]}, FakeContext())
+        crashing.handle_event({"Records": [kit.sqs_record("m1")]}, kit.FakeContext())
+    result = consumer.handle_event(
+        {"Records": [kit.sqs_record("m1"), kit.sqs_record("m2")]}, kit.FakeContext()
+    )
     assert failures(result.response()) == ["m1", "m2"]
     assert processor.calls == []
 
 
 def test_standard_queue_reports_only_the_failed_record(ddb: Any) -> None:
     """Without FIFO order, later records of the same group still run."""
-    clock, lines = FakeClock(), Lines()
-    processor = Recorder(fail_bodies={"m1"})
-    consumer = make_consumer(ddb, processor, clock, lines, key="message-id")
+    clock, lines = kit.FakeClock(), kit.Lines()
+    processor = kit.Recorder(fail_bodies={"m1"})
+    consumer = kit.make_consumer(ddb, processor, clock, lines, key="message-id")
     arn = "arn:aws:sqs:ap-northeast-1:123456789012:plain"
-    batch = [sqs_record("m1", arn=arn), sqs_record("m2", arn=arn)]
-    result = consumer.handle_event({"Records": batch}, FakeContext())
+    batch = [kit.sqs_record("m1", arn=arn), kit.sqs_record("m2", arn=arn)]
+    result = consumer.handle_event({"Records": batch}, kit.FakeContext())
     assert failures(result.response()) == ["m1"]
     assert processor.calls == ["m1", "m2"]
 
@@ -110,46 +106,52 @@ def _crash_after_lock() -> Failpoints:
 
 def test_crash_after_lock_is_recovered_exactly_once_after_the_deadline(ddb: Any) -> None:
     """Dies after taking the lock: busy before the deadline, taken over once after it."""
-    clock = FakeClock()
-    processor = Recorder()
-    dying = make_consumer(ddb, processor, clock, Lines(), failpoints=_crash_after_lock())
+    clock = kit.FakeClock()
+    processor = kit.Recorder()
+    dying = kit.make_consumer(ddb, processor, clock, kit.Lines(), failpoints=_crash_after_lock())
     with pytest.raises(Crash):
-        dying.handle_event({"Records": [sqs_record("m1")]}, FakeContext(3000))
+        dying.handle_event({"Records": [kit.sqs_record("m1")]}, kit.FakeContext(3000))
     assert processor.calls == []
 
-    lines = Lines()
-    healthy = make_consumer(ddb, processor, clock, lines)
+    lines = kit.Lines()
+    healthy = kit.make_consumer(ddb, processor, clock, lines)
     clock.advance(2999)  # a redelivery before the deadline must not be acknowledged
-    early = healthy.handle_event({"Records": [sqs_record("m1", receive_count=2)]}, FakeContext())
+    early = healthy.handle_event(
+        {"Records": [kit.sqs_record("m1", receive_count=2)]}, kit.FakeContext()
+    )
     assert failures(early.response()) == ["m1"]
     assert processor.calls == []
 
     clock.advance(2)  # past the deadline
-    late = healthy.handle_event({"Records": [sqs_record("m1", receive_count=3)]}, FakeContext())
+    late = healthy.handle_event(
+        {"Records": [kit.sqs_record("m1", receive_count=3)]}, kit.FakeContext()
+    )
     assert failures(late.response()) == []
-    again = healthy.handle_event({"Records": [sqs_record("m1", receive_count=4)]}, FakeContext())
+    again = healthy.handle_event(
+        {"Records": [kit.sqs_record("m1", receive_count=4)]}, kit.FakeContext()
+    )
     assert failures(again.response()) == []
     assert processor.calls == ["m1"]
     assert lines.kinds() == ["busy", "taken-over", "completed", "duplicate"]
-    item = get_lock(ddb, "dedup-m1")
+    item = kit.get_lock(ddb, "dedup-m1")
     assert item is not None and item["status"] == "COMPLETED" and item["receive_count"] == 3
 
 
 def test_crash_after_complete_is_a_duplicate_on_redelivery(ddb: Any) -> None:
     """Dies after COMPLETED but before the ack: the redelivery is skipped."""
-    clock, processor = FakeClock(), Recorder()
+    clock, processor = kit.FakeClock(), kit.Recorder()
 
     def die() -> None:
         raise Crash
 
-    dying = make_consumer(
-        ddb, processor, clock, Lines(), failpoints=Failpoints({"after-complete": 1.0}, kill=die)
+    dying = kit.make_consumer(
+        ddb, processor, clock, kit.Lines(), failpoints=Failpoints({"after-complete": 1.0}, kill=die)
     )
     with pytest.raises(Crash):
-        dying.handle_event({"Records": [sqs_record("m1")]}, FakeContext())
-    lines = Lines()
-    make_consumer(ddb, processor, clock, lines).handle_event(
-        {"Records": [sqs_record("m1", receive_count=2)]}, FakeContext()
+        dying.handle_event({"Records": [kit.sqs_record("m1")]}, kit.FakeContext())
+    lines = kit.Lines()
+    kit.make_consumer(ddb, processor, clock, lines).handle_event(
+        {"Records": [kit.sqs_record("m1", receive_count=2)]}, kit.FakeContext()
     )
     assert processor.calls == ["m1"]
     assert lines.kinds() == ["duplicate"]

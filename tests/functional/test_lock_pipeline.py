@@ -13,15 +13,7 @@ import json
 import threading
 from typing import Any
 
-from tests.functional.support_consumer import (
-    FakeClock,
-    FakeContext,
-    Lines,
-    Recorder,
-    get_lock,
-    make_consumer,
-    sqs_record,
-)
+from tests.functional import support_consumer as kit
 
 HOLD_S = 5.0
 
@@ -57,10 +49,10 @@ def test_a_groups_locks_are_acquired_together_before_its_first_record_runs(ddb: 
     all_issued = threading.Event()
     count_calls(ddb, "PutItem", 10, all_issued)
     hold_calls(ddb, "PutItem", all_issued)
-    processor, lines = Recorder(), Lines()
-    consumer = make_consumer(ddb, processor, FakeClock(), lines)
-    records = [sqs_record(f"m{i}") for i in range(10)]
-    result = consumer.handle_event({"Records": records}, FakeContext())
+    processor, lines = kit.Recorder(), kit.Lines()
+    consumer = kit.make_consumer(ddb, processor, kit.FakeClock(), lines)
+    records = [kit.sqs_record(f"m{i}") for i in range(10)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.response() == {"batchItemFailures": []}
     assert processor.calls == [f"m{i}" for i in range(10)]  # still in order
     turns = [m for kind, m in lines.decisions if kind == "acquired"]
@@ -77,14 +69,16 @@ def test_completed_is_written_behind_the_next_record(ddb: Any) -> None:
         if record["body"] == "m2":
             second_ran.set()
 
-    lines = Lines()
-    consumer = make_consumer(ddb, process, FakeClock(), lines)
-    result = consumer.handle_event({"Records": [sqs_record("m1"), sqs_record("m2")]}, FakeContext())
+    lines = kit.Lines()
+    consumer = kit.make_consumer(ddb, process, kit.FakeClock(), lines)
+    result = consumer.handle_event(
+        {"Records": [kit.sqs_record("m1"), kit.sqs_record("m2")]}, kit.FakeContext()
+    )
     assert result.response() == {"batchItemFailures": []}
     assert [o.decision for o in result.outcomes] == ["completed", "completed"]
     # The handler returned only after every COMPLETED write was answered.
     for key in ("dedup-m1", "dedup-m2"):
-        lock = get_lock(ddb, key)
+        lock = kit.get_lock(ddb, key)
         assert lock is not None and lock["status"] == "COMPLETED"
 
 
@@ -99,23 +93,23 @@ def test_a_batchs_groups_run_in_parallel_in_the_function(ddb: Any) -> None:
         if record["body"] == "b1":
             b_started.set()
 
-    consumer = make_consumer(ddb, process, FakeClock(), Lines())
-    records = [sqs_record("a1", group="a"), sqs_record("b1", group="b")]
-    result = consumer.handle_event({"Records": records}, FakeContext())
+    consumer = kit.make_consumer(ddb, process, kit.FakeClock(), kit.Lines())
+    records = [kit.sqs_record("a1", group="a"), kit.sqs_record("b1", group="b")]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.response() == {"batchItemFailures": []}
 
 
 def test_locks_taken_ahead_for_records_that_never_run_are_released(ddb: Any) -> None:
     """m2 fails: m3 and m4 never run. Their locks, acquired ahead, are released (a retry
     acquires at once), each gets exactly one failed line with blocked_by, and nothing else."""
-    processor, lines = Recorder(fail_bodies={"m2"}), Lines()
-    consumer = make_consumer(ddb, processor, FakeClock(), lines)
-    records = [sqs_record(f"m{i}") for i in range(1, 5)]
-    result = consumer.handle_event({"Records": records}, FakeContext())
+    processor, lines = kit.Recorder(fail_bodies={"m2"}), kit.Lines()
+    consumer = kit.make_consumer(ddb, processor, kit.FakeClock(), lines)
+    records = [kit.sqs_record(f"m{i}") for i in range(1, 5)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.failed_ids == ["m2", "m3", "m4"]
     assert processor.calls == ["m1", "m2"]
     for key in ("dedup-m2", "dedup-m3", "dedup-m4"):
-        assert get_lock(ddb, key) is None
+        assert kit.get_lock(ddb, key) is None
     per_message = lines.per_message()
     assert per_message["m3"] == ["failed"] and per_message["m4"] == ["failed"]
     parsed = [json.loads(line) for line in lines.lines]
@@ -130,10 +124,10 @@ def test_locks_taken_ahead_for_records_that_never_run_are_released(ddb: Any) -> 
 def test_a_repeated_key_in_one_group_is_a_duplicate_not_busy(ddb: Any) -> None:
     """Same key twice in a group: not raced ahead; the second waits for the first's
     COMPLETED and is acknowledged as a duplicate, exactly as in the sequential order."""
-    processor, lines = Recorder(), Lines()
-    consumer = make_consumer(ddb, processor, FakeClock(), lines)
-    records = [sqs_record("m1", key="k"), sqs_record("m2"), sqs_record("m3", key="k")]
-    result = consumer.handle_event({"Records": records}, FakeContext())
+    processor, lines = kit.Recorder(), kit.Lines()
+    consumer = kit.make_consumer(ddb, processor, kit.FakeClock(), lines)
+    records = [kit.sqs_record("m1", key="k"), kit.sqs_record("m2"), kit.sqs_record("m3", key="k")]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.response() == {"batchItemFailures": []}
     assert [o.decision for o in result.outcomes] == ["completed", "completed", "duplicate"]
     assert processor.calls == ["m1", "m2"]
@@ -148,7 +142,7 @@ def test_two_writes_per_new_message_with_pipelining(ddb: Any) -> None:
         writes[operation] = writes.get(operation, 0) + 1
 
     ddb.meta.events.register("before-call.dynamodb", count)
-    consumer = make_consumer(ddb, Recorder(), FakeClock(), Lines())
-    records = [sqs_record(f"m{i}", group=f"g{i % 3}") for i in range(9)]
-    consumer.handle_event({"Records": records}, FakeContext())
+    consumer = kit.make_consumer(ddb, kit.Recorder(), kit.FakeClock(), kit.Lines())
+    records = [kit.sqs_record(f"m{i}", group=f"g{i % 3}") for i in range(9)]
+    consumer.handle_event({"Records": records}, kit.FakeContext())
     assert writes == {"PutItem": 9, "UpdateItem": 9}

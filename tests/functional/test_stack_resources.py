@@ -6,9 +6,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqsidem.build.package import build_function_zip
 
 from sqsidem.aws import Aws
+from sqsidem.build.package import build_function_zip
 from sqsidem.names import names_for
 from sqsidem.retry import instant
 from sqsidem.stack.alarm import ALARM

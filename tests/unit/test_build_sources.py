@@ -7,10 +7,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from sqsidem.build.ignore import walk
 from sqsidem.build.package import build_function_zip
 from sqsidem.build.sources import parse_processor
-
 from sqsidem.errors import UsageError
 
 HANDLE = "def handle(record):\n    pass\n"

@@ -8,9 +8,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from sqsidem.build.package import build_function_zip
 from sqsidem.build.sources import Target, parse_processor
-
 from sqsidem.build.zipfile import Limits
 from sqsidem.errors import UsageError
 from tests.support_wheels import requirements_for, write_sdist, write_wheel

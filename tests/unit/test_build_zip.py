@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import boto3
+
 from sqsidem.build.package import CONSUMER_PACKAGE, HANDLER, build_function_zip, consumer_dir
 from sqsidem.build.sources import ProcessorRef
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqsidem.build.sources import parse_processor
 
+from sqsidem.build.sources import parse_processor
 from sqsidem.errors import UsageError
 from sqsidem.stack.options import SetupOptions, validate
 
