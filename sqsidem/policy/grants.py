@@ -314,7 +314,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "CreateKey",
         "setup",
-        ("kms:CreateKey", "kms:TagResource"),
+        ("kms:CreateKey",),
         ("*",),
         condition={"StringEquals": {"aws:RequestTag/sqsidem:stack": "stack"}},
         star_reason="CreateKey names no key (the key does not exist yet); the "
@@ -322,11 +322,21 @@ GRANTS: tuple[Grant, ...] = (
         why="setup creates the stack's key, tagged as it is created",
     ),
     Grant(
+        "TagNewKey",
+        "setup",
+        ("kms:TagResource",),
+        ("*",),
+        condition={"StringEquals": {"aws:RequestTag/sqsidem:stack": "stack"}},
+        aws_only=True,
+        star_reason="the tags of CreateKey are authorized as kms:TagResource on the key being "
+        "created, which has no ARN yet; the aws:RequestTag condition limits it to this stack",
+        why="AWS checks kms:TagResource for the tags CreateKey carries",
+    ),
+    Grant(
         "ManageKey",
         "setup",
         (
             "kms:PutKeyPolicy",
-            "kms:TagResource",
             "kms:CreateAlias",
             "kms:UpdateAlias",
             "kms:DeleteAlias",

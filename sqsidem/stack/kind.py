@@ -73,6 +73,7 @@ class Where:
     region: str
     seen: ObservedStack
     partition: str  # the caller's: ARNs are never assumed to be in "aws"
+    dying: bool = False  # include what a teardown marked for deletion (teardown finishes it)
 
 
 @dataclass(frozen=True)

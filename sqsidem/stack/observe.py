@@ -15,12 +15,16 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
 
-def observe_stack(aws: Aws, names: StackNames) -> ObservedStack:
-    """Each kind in registry order (a kind may read what an earlier one found)."""
+def observe_stack(aws: Aws, names: StackNames, *, dying: bool = False) -> ObservedStack:
+    """Each kind in registry order (a kind may read what an earlier one found).
+
+    ``dying``: also what an earlier teardown marked and has not yet seen go (teardown must
+    finish it; setup and status treat it as gone).
+    """
     account, region, partition = aws.account_id(), aws.region, aws.partition()
     seen = ObservedStack()
     for kind in KINDS:
-        where = Where(names, account, region, seen, partition)
+        where = Where(names, account, region, seen, partition, dying)
         seen = seen.with_(kind.key, kind.observe(aws, where))
     return seen
 

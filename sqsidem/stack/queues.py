@@ -156,7 +156,7 @@ class QueueKind(TaggedKind[DesiredQueue, ObservedQueue]):
             return ObservedQueue(url, values.get("QueueArn", ""), values, dict(tags))
 
         found = unless_gone(read)
-        if found is not None and being_deleted(found.tags, time.time()):
+        if found is not None and not where.dying and being_deleted(found.tags, time.time()):
             return None  # a teardown deleted it moments ago: it only still answers
         return found
 

@@ -80,7 +80,7 @@ def plan_teardown(
 ) -> TeardownPlan:
     """What teardown would do, read-only: the registry in reverse dependency order."""
     how = TeardownOptions(keep_logs, keep_table, validate_pending_days(key_pending_days))
-    seen = observe_stack(aws, names)
+    seen = observe_stack(aws, names, dying=True)  # a delete that failed after the mark
     items = [item for kind in reversed(KINDS) for item in kind.teardown(names, seen, how)]
     return TeardownPlan(names.stack, tuple(items), seen)
 

@@ -3,16 +3,18 @@
 Sufficiency: an IAM user holding only the printed policy runs the whole life cycle, and each
 narrower profile runs its own commands. Minimality: with one action taken away, the command
 that needs it fails with "access denied: <action> on <resource>". Checks only AWS makes
-(iam:PassRole, the KMS calls SQS makes for the caller) and the emulator's own way of naming
-some requests (tests/support_policy.py) stay out of the removal test.
+(iam:PassRole, the KMS calls SQS makes for the caller), the batch calls the emulator checks
+under their own names (tests/support_policy.py) and the few calls it cannot decide
+(NOT_ON_THE_EMULATOR) stay out of the removal test.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,18 +26,17 @@ from sqsidem.names import names_for
 from sqsidem.policy.grants import aws_only_actions
 from sqsidem.settings import Settings
 from tests.backend import REGION, Ministack, running_ministack, without_aws
-from tests.support_policy import BATCH_NAMES, EMULATOR_ALLOWANCE, allowance_statement
+from tests.support_policy import BATCH_NAMES, allowance_statement
 from tests.waiting import wait_until
 
 FAST = ("--timeout", "2", "--visibility-timeout", "4", "--max-receive-count", "2")
 EMAIL = ("--notify-email", "ops@example.com")
 USER = "operator"
-# Removing these proves nothing on the emulator: AWS-only checks, the emulator's allowance,
-# and the single calls whose batch form the emulator checks under the batch's own name.
+# Removing these proves nothing on the emulator: AWS-only checks, and the single calls whose
+# batch form the emulator checks under the batch's own name. (An action of the emulator's
+# allowance is taken away from the allowance too: the command must then fail.)
 NOT_REMOVABLE = (
-    {action for _, action in aws_only_actions()}
-    | set(EMULATOR_ALLOWANCE)
-    | set(BATCH_NAMES.values())
+    {action for _, action in aws_only_actions()} | set(BATCH_NAMES) | set(BATCH_NAMES.values())
 )
 
 
@@ -89,9 +90,9 @@ def printed_policy(backend: AuthBackend, stack: str, profile: str) -> dict[str, 
     return document
 
 
-def hold_only(backend: AuthBackend, document: dict[str, Any]) -> None:
-    """The user's one policy: the given document plus the emulator's allowance."""
-    statements = [*document["Statement"], allowance_statement()]
+def hold_only(backend: AuthBackend, document: dict[str, Any], *, but: Collection[str] = ()) -> None:
+    """The user's one policy: the given document plus the emulator's allowance (``but`` one)."""
+    statements = [*document["Statement"], allowance_statement(but=but)]
     full = {"Version": document["Version"], "Statement": statements}
     backend.root.iam.put_user_policy(
         UserName=USER, PolicyName="sqsidem", PolicyDocument=json.dumps(full)
@@ -177,7 +178,7 @@ def test_the_printed_policies_are_enough(operator: AuthBackend) -> None:
 def _denied(
     backend: AuthBackend, stack: str, full: dict[str, Any], action: str, args: Sequence[str]
 ) -> None:
-    hold_only(backend, without(full, action))
+    hold_only(backend, without(full, action), but={action})
     result = run(backend, stack, *args)
     assert result.exit_code == 1, f"without {action}, {args} passed"
     line = " ".join(result.stderr.split())
@@ -217,6 +218,10 @@ READ_AND_OPERATE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("kms:DescribeKey", ("status",)),
     ("kms:GetKeyPolicy", ("status",)),
     ("kms:ListResourceTags", ("status",)),
+    ("dynamodb:ListTagsOfResource", ("status",)),
+    ("sns:ListTagsForResource", ("status",)),
+    ("cloudwatch:DescribeAlarms", ("status",)),
+    ("cloudwatch:ListTagsForResource", ("status",)),
     ("sns:Publish", ("notify", "test")),
     ("sns:Subscribe", ("notify", "subscribe", "more@example.com")),
     ("sqs:PurgeQueue", ("dlq", "purge", "--yes")),
@@ -226,6 +231,7 @@ READ_AND_OPERATE: tuple[tuple[str, tuple[str, ...]], ...] = (
 # setup's creations in the order it makes them: each run builds up to the missing action.
 CREATIONS = (
     "kms:CreateKey",
+    "kms:CreateAlias",
     "sqs:CreateQueue",
     "dynamodb:CreateTable",
     "dynamodb:UpdateTimeToLive",
@@ -233,6 +239,8 @@ CREATIONS = (
     "logs:PutRetentionPolicy",
     "iam:CreateRole",
     "iam:PutRolePolicy",
+    "lambda:CreateFunction",
+    "lambda:CreateEventSourceMapping",
     "sns:CreateTopic",
     "sns:Subscribe",
     "cloudwatch:PutMetricAlarm",
@@ -260,7 +268,7 @@ def test_each_action_is_needed(operator: AuthBackend) -> None:
     drifted = _update_paths(operator, stack, full)
     listed = {a for s in full["Statement"] for a in s["Action"]}
     covered = set(CREATIONS) | {action for action, _ in READ_AND_OPERATE} | drifted
-    assert listed - covered - NOT_REMOVABLE == ONLY_PROVEN_SUFFICIENT
+    assert listed - covered - NOT_REMOVABLE == PROVEN_BY_UPDATES_AND_TEARDOWN
 
 
 def _update_paths(backend: AuthBackend, stack: str, full: dict[str, Any]) -> set[str]:
@@ -302,8 +310,12 @@ def _update_paths(backend: AuthBackend, stack: str, full: dict[str, Any]) -> set
 
 
 # Actions only setup's update paths (drift, --adopt, --no-trigger), teardown, or a real move
-# task use: the life cycle above proves they are enough, not yet that each is needed.
-ONLY_PROVEN_SUFFICIENT = {
+# task use: test_update_and_teardown_actions_are_needed takes each away.
+PROVEN_BY_UPDATES_AND_TEARDOWN = {
+    "cloudwatch:DeleteAlarms",
+    "kms:DeleteAlias",
+    "sns:Unsubscribe",
+    "sqs:StartMessageMoveTask",
     "cloudwatch:TagResource",
     "dynamodb:DeleteTable",
     "dynamodb:TagResource",
@@ -313,7 +325,6 @@ ONLY_PROVEN_SUFFICIENT = {
     "iam:DetachRolePolicy",
     "iam:TagRole",
     "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
     "kms:UpdateAlias",
     "lambda:DeleteEventSourceMapping",
     "lambda:DeleteFunction",
@@ -330,4 +341,155 @@ ONLY_PROVEN_SUFFICIENT = {
     "sqs:CancelMessageMoveTask",
     "sqs:DeleteQueue",
     "sqs:ListMessageMoveTasks",
+}
+
+
+@pytest.mark.slow
+def test_update_and_teardown_actions_are_needed(operator: AuthBackend, tmp_path: Path) -> None:
+    """setup's other update paths, then teardown one call at a time: each names its action."""
+    stack = "polupd"
+    full = printed_policy(operator, stack, "setup")
+    hold_only(operator, full)
+    setup = ("setup", *FAST, *EMAIL)
+    ok(operator, stack, *setup)
+    covered = _adopt_paths(operator, stack, full, setup)
+    covered |= _drift_paths(operator, stack, full, setup, tmp_path)
+    covered |= _teardown_calls(operator, stack, full)
+    assert covered >= PROVEN_BY_UPDATES_AND_TEARDOWN - set(NOT_ON_THE_EMULATOR)
+
+
+def _adopt_paths(
+    backend: AuthBackend, stack: str, full: dict[str, Any], setup: Sequence[str]
+) -> set[str]:
+    """A resource that lost the stack's tag: `setup --adopt` tags it, and needs the action."""
+    names, root = names_for(stack), backend.root
+    tag = ["sqsidem:stack"]
+    table_arn = root.dynamodb.describe_table(TableName=names.table)["Table"]["TableArn"]
+    function_arn = root.lambda_.get_function(FunctionName=names.function)["Configuration"][
+        "FunctionArn"
+    ]
+    group = root.logs.describe_log_groups(logGroupNamePrefix=names.log_group)["logGroups"][0]
+    topic_arn = root.sns.create_topic(Name=names.topic)["TopicArn"]  # idempotent: its ARN
+    alarms = root.cloudwatch.describe_alarms(AlarmNamePrefix=names.alarm)["MetricAlarms"]
+    untag = {
+        "dynamodb:TagResource": lambda: root.dynamodb.untag_resource(
+            ResourceArn=table_arn, TagKeys=tag
+        ),
+        "iam:TagRole": lambda: root.iam.untag_role(RoleName=names.role, TagKeys=tag),
+        "lambda:TagResource": lambda: root.lambda_.untag_resource(
+            Resource=function_arn, TagKeys=tag
+        ),
+        "logs:TagResource": lambda: root.logs.untag_resource(
+            resourceArn=group["arn"].removesuffix(":*"), tagKeys=tag
+        ),
+        "sns:TagResource": lambda: root.sns.untag_resource(ResourceArn=topic_arn, TagKeys=tag),
+        "cloudwatch:TagResource": lambda: root.cloudwatch.untag_resource(
+            ResourceARN=alarms[0]["AlarmArn"], TagKeys=tag
+        ),
+    }
+    for action, take_tag_away in untag.items():
+        take_tag_away()
+        _denied(backend, stack, full, action, (*setup, "--adopt"))
+        hold_only(backend, full)
+        ok(backend, stack, *setup, "--adopt")
+    return set(untag)
+
+
+def _drift_paths(
+    backend: AuthBackend,
+    stack: str,
+    full: dict[str, Any],
+    setup: Sequence[str],
+    tmp_path: Path,
+) -> set[str]:
+    """Each remaining update call of setup, reached by a drift (made as root) or an option."""
+    names, root = names_for(stack), backend.root
+    covered: set[str] = set()
+
+    def needs(action: str, args: Sequence[str], drift: Any = None) -> None:
+        if drift is not None:
+            drift()
+        _denied(backend, stack, full, action, args)
+        hold_only(backend, full)
+        ok(backend, stack, *args)
+        covered.add(action)
+
+    topic_arn = root.sns.create_topic(Name=names.topic)["TopicArn"]
+    needs(
+        "sns:SetTopicAttributes",
+        setup,
+        lambda: root.sns.set_topic_attributes(
+            TopicArn=topic_arn, AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns"
+        ),
+    )
+    needs(
+        "dynamodb:UpdateTable",
+        setup,
+        lambda: root.dynamodb.update_table(
+            TableName=names.table,
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        ),
+    )
+    processor = tmp_path / "other.py"
+    processor.write_text("def process(record):\n    return None\n")
+    needs("lambda:UpdateFunctionCode", (*setup, "--processor", f"{processor}:process"))
+    # --no-trigger records the choice on the function; a later setup with the trigger drops it.
+    ok(backend, stack, *setup, "--no-trigger")
+    needs("lambda:UntagResource", setup)
+    key_id = root.kms.describe_key(KeyId=names.key_alias)["KeyMetadata"]["KeyId"]
+    needs("kms:UpdateAlias", setup, lambda: root.kms.disable_key(KeyId=key_id))
+    return covered
+
+
+def _teardown_calls(backend: AuthBackend, stack: str, full: dict[str, Any]) -> set[str]:
+    """Teardown's calls in order. Round n takes away the n-th action and every later one, so
+    nothing past it is deleted yet; teardown's first failure must name the n-th action."""
+    from sqsidem.stack.teardown import plan_teardown
+
+    names, root = names_for(stack), backend.root
+    arn = root.iam.create_policy(
+        PolicyName=f"{stack}-attached", PolicyDocument=json.dumps(_NOTHING)
+    )["Policy"]["Arn"]
+    root.iam.attach_role_policy(RoleName=names.role, PolicyArn=arn)  # for DetachRolePolicy
+    order: list[str] = []
+    for item in plan_teardown(root, names).to_delete:
+        for call in item.calls:
+            action = f"{call.service.rstrip('_')}:{call.operation}"
+            if action not in order and action not in NOT_REMOVABLE | set(NOT_ON_THE_EMULATOR):
+                order.append(action)
+    for index, action in enumerate(order):
+        hold_only(backend, _without_all(full, order[index:]), but=order[index:])
+        result = run(backend, stack, "teardown", "--yes")
+        assert result.exit_code == 1, f"without {action}, teardown passed"
+        line = " ".join(result.stderr.split())
+        assert f"not authorized to perform: {action}" in line or (
+            f"access denied: {action}" in line
+        ), f"without {action}: {line}"
+    hold_only(backend, full)
+    ok(backend, stack, "teardown", "--yes")
+    assert not root.sqs.list_queues(QueueNamePrefix=stack).get("QueueUrls")
+    return set(order)
+
+
+_NOTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "sqs:PurgeQueue", "Resource": "*"}],
+}
+
+
+def _without_all(document: dict[str, Any], actions: Sequence[str]) -> dict[str, Any]:
+    for action in actions:
+        document = without(document, action)
+    return document
+
+
+# Where the emulator cannot tell: each is exercised by the life cycle and the live suite.
+NOT_ON_THE_EMULATOR = {
+    "sqs:StartMessageMoveTask": "the emulator has no move task (its redrive falls back to a copy)",
+    "sqs:ListMessageMoveTasks": "the emulator has no move task",
+    "sqs:CancelMessageMoveTask": "the emulator has no move task",
+    "lambda:UpdateEventSourceMapping": "the emulator checks no action on PUT of a mapping",
+    "lambda:DeleteEventSourceMapping": "the emulator checks no action on DELETE of a mapping",
+    "lambda:GetEventSourceMapping": "the emulator checks GET of a mapping as its List call",
 }

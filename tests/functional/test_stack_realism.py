@@ -95,6 +95,21 @@ def test_an_old_deletion_marker_on_a_live_queue_is_removed(moto_aws: Aws) -> Non
     assert DELETING_TAG not in aws.sqs.list_queue_tags(QueueUrl=url).get("Tags", {})
 
 
+def test_teardown_again_finishes_a_queue_whose_delete_failed_after_the_mark(
+    moto_aws: Aws,
+) -> None:
+    """A teardown marked the queues, then its DeleteQueue failed (denied, interrupted): the
+    next teardown must still see them and delete them, not take them for already gone."""
+    aws, _, time = layer(moto_aws, Behaviours())
+    setup(aws, time)
+    for name in (NAMES.queue, NAMES.dlq):
+        url = aws.sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        aws.sqs.tag_queue(QueueUrl=url, Tags={DELETING_TAG: str(int(wall.time()))})
+    teardown(aws, time)
+    assert not resolves(lambda: aws.sqs.get_queue_url(QueueName=NAMES.queue))
+    assert not resolves(lambda: aws.sqs.get_queue_url(QueueName=NAMES.dlq))
+
+
 def test_iam_propagation_is_waited_for_by_time(moto_aws: Aws) -> None:
     """Item 2: a role usable only after 90 s (past the old ~55 s of attempts) is waited for,
     with a progress line that says how long at most."""

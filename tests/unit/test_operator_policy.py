@@ -35,6 +35,7 @@ def test_aws_only_checks_are_the_reviewed_list() -> None:
         ("EncryptMessages", "kms:GenerateDataKey"),
         ("PassRoleToLambda", "iam:PassRole"),
         ("ReadFunctionTags", "lambda:ListTags"),
+        ("TagNewKey", "kms:TagResource"),
     ]
     (pass_role,) = [g for g in GRANTS if g.sid == "PassRoleToLambda"]
     assert pass_role.resources == ("role",)
