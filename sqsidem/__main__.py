@@ -1,3 +1,3 @@
-from sqsidem.cli.app import main
+from sqsidem.cli.entry import main
 
 main()

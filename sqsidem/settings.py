@@ -12,11 +12,6 @@ from typing import Any, Literal
 from sqsidem.errors import UsageError
 from sqsidem.names import DEFAULT_STACK, StackNames, names_for
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 OutputMode = Literal["human", "json"]
 DEFAULT_REGION = "ap-northeast-1"
 DEFAULT_LOCAL_PORT = 4566  # the local backend's port unless `local up --port` says otherwise
@@ -106,6 +101,10 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
 def load_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    if sys.version_info >= (3, 11):  # imported here: most runs have no sqsidem.toml
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -1,7 +1,5 @@
 """The root Typer app: global options, command registration, and the one error exit."""
 
-from __future__ import annotations
-
 import os
 import sys
 import threading
@@ -122,6 +120,13 @@ class SqsidemGroup(TyperGroup):
             sys.exit(code)
         return code
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The root help without Typer's rich_utils (render/help.py says why)."""
+        from sqsidem.render.help import print_group_help
+
+        del formatter
+        print_group_help(self, ctx)
+
     def invoke(self, ctx: Any) -> Any:
         # Typer turns KeyboardInterrupt into a silent exit 130: ours goes to the error table.
         from sqsidem.errors import Interrupted
@@ -132,7 +137,7 @@ class SqsidemGroup(TyperGroup):
             raise Interrupted() from exc
 
     @staticmethod
-    def _report(exc: BaseException, render: Renderer, debug: bool) -> int:
+    def _report(exc: BaseException, render: "Renderer", debug: bool) -> int:
         from sqsidem.errors import USAGE_EXIT, explain
         from sqsidem.render import one_line
 

@@ -1,7 +1,5 @@
 """`sqsidem build`: the zip `setup` would deploy, written to a file, with its manifest."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`sqsidem demo`: the whole pipeline on the laptop, with live output, in under a minute."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

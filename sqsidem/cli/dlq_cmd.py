@@ -1,7 +1,5 @@
 """`sqsidem dlq list|redrive|purge`: see, put back or drop the stack's dead letters."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

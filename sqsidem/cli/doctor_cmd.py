@@ -1,7 +1,5 @@
 """`sqsidem doctor`: who and where you are, and whether every service answers."""
 
-from __future__ import annotations
-
 import typer
 
 from sqsidem.cli.context import app_context

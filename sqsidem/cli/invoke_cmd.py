@@ -1,7 +1,5 @@
 """`sqsidem invoke`: run the processor locally on records shaped as the queue delivers them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`sqsidem local up|down|status|logs|reset`: the embedded backend."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`sqsidem locks list|show|clear`: look at and repair the idempotency state (issue 5)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

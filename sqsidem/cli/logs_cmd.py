@@ -1,7 +1,5 @@
 """`sqsidem logs`: the function's log events, filtered on the client, optionally followed."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`sqsidem notify test|subscribe|list`: the stack's DLQ alert topic."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`sqsidem policy`: print the least-privilege IAM policy for operating one stack."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

@@ -1,13 +1,10 @@
 """`sqsidem send`: push FIFO test messages in batches (issue 5)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from sqsidem.cli.context import app_context
-from sqsidem.render.send import SendView
 
 
 def send(
@@ -67,6 +64,7 @@ def send(
     from sqsidem.interrupt import stop_on_interrupt
     from sqsidem.messages import MessageSpec
     from sqsidem.messages.send import send as send_spec
+    from sqsidem.render.send import SendView
 
     app = app_context(ctx)
     spec = MessageSpec.with_files(

@@ -1,7 +1,5 @@
 """`sqsidem setup | status | teardown`: provision, inspect and remove the whole pipeline."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,7 +39,7 @@ def _options(
     requirements: Path | None = None,
     architecture: str = "x86_64",
     local: bool = False,
-) -> SetupOptions:
+) -> "SetupOptions":
     from sqsidem.build.sources import processor_option
     from sqsidem.stack.options import DEFAULT_LOCK_TTL_S, SetupOptions
     from sqsidem.timeparse import parse_duration

@@ -1,7 +1,5 @@
 """`sqsidem stacks`: every sqsidem stack in the account and region, one line each."""
 
-from __future__ import annotations
-
 import typer
 
 from sqsidem.cli.context import app_context

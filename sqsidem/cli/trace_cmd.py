@@ -1,7 +1,5 @@
 """`sqsidem trace ID`: what happened to one transaction."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

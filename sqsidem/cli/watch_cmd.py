@@ -1,7 +1,5 @@
 """`sqsidem watch`: one stack's live dashboard (see sqsidem.watch for the cost it keeps)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`sqsidem worker`: consume the queue without Lambda, with the event source mapping's semantics."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

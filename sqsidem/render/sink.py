@@ -6,15 +6,11 @@ streaming commands, DESIGN 6.6) and keeps stdout free of anything else.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -53,6 +49,8 @@ def text_of(value: object) -> str:
     ``__str__`` that returns bytes)."""
     binary = value if isinstance(value, bytes) else getattr(value, "value", None)
     if isinstance(binary, bytes):
+        import base64
+
         return "b64:" + base64.b64encode(binary).decode("ascii")
     try:
         return str(value)
@@ -66,6 +64,11 @@ def _keep_lines(text: str) -> str:
 
 
 def _json_default(value: object) -> object:
+    # Imported here: every command imports this module, few print JSON (start-up, issue 11).
+    import base64
+    from datetime import date, datetime
+    from decimal import Decimal
+
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
@@ -83,6 +86,8 @@ def _json_default(value: object) -> object:
 
 
 def to_json(obj: object) -> str:
+    import json
+
     text = json.dumps(obj, default=_json_default, ensure_ascii=False, separators=(",", ":"))
     return _JSON_RAW_CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

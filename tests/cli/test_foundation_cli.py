@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,43 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.strip() == f"sqsidem {__version__}"
+
+
+def test_the_console_script_answers_version_without_the_command_tree() -> None:
+    """The entry point prints what the full app prints, without importing the commands."""
+    code = (
+        "import sys\n"
+        "sys.argv = ['sqsidem', '--version']\n"
+        "from sqsidem.cli.entry import main\n"
+        "main()\n"
+        "assert 'sqsidem.cli.app' not in sys.modules, 'the command tree was built'\n"
+        "assert 'typer' not in sys.modules, 'typer imported'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert run.stdout == runner.invoke(app, ["--version"]).stdout == f"sqsidem {__version__}\n"
+
+
+def test_root_help_does_not_load_typers_rich_help() -> None:
+    """The root help is drawn by render/help.py: Typer's rich_utils (Markdown, syntax
+    highlighting) stays unloaded; every panel and command is still there."""
+    code = (
+        "import sys\n"
+        "from sqsidem.cli.app import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'typer.rich_utils' not in sys.modules, 'rich_utils imported'\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+    for title in ("Usage: sqsidem [OPTIONS] COMMAND [ARGS]...", "─ Options ", "─ Commands "):
+        assert title in run.stdout
+    assert "─ Global options (also accepted after the command) " in run.stdout
+    for name in ("setup", "teardown", "send", "locks", "dlq", "watch", "--endpoint-url"):
+        assert f"│ {name} " in run.stdout
 
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
