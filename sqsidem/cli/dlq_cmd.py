@@ -62,18 +62,19 @@ def redrive(
 ) -> None:
     """Move the DLQ's messages back to the source queue (move task, or copy + delete).
 
-    A copy is deleted from the DLQ only after the source accepted it, and carries a dedup
-    id derived from the dead letter: a re-run after an interrupt sends it again and a FIFO
-    queue drops it within SQS's 5-minute window. Past the window, or on a standard queue
-    (no deduplication), the second copy arrives and the lock makes it a duplicate
-    (acknowledged, not run again). Ctrl-C: the batch in hand is finished, the rest stays in
-    the DLQ (a move task is cancelled), exit 130.
+    A copy leaves the DLQ only once the source queue accepted it.
+
+    Its dedup id comes from the dead letter: a FIFO queue drops a re-run's copy for 5 minutes.
+
+    Later, or on a standard queue, the copy arrives and the lock makes it a duplicate.
+
+    Ctrl-C: the batch in hand is finished, the rest stays (a move task is cancelled), exit 130.
     """
     from sqsidem.dlq.redrive import cancel_redrive, check_options, run_redrive
     from sqsidem.render.dlq import RedriveView, show_cancelled
 
     app = app_context(ctx)
-    check_options(cancel=cancel, rate=rate, clear_locks=clear_locks)
+    check_options(cancel=cancel, rate=rate, clear_locks=clear_locks, hold=hold)
     if cancel:
         show_cancelled(app.render, cancel_redrive(app.aws(), app.names))
         return

@@ -135,9 +135,11 @@ class RedriveWatch(Protocol):
     def stopping(self) -> None: ...
 
 
-def check_options(*, cancel: bool, rate: int | None, clear_locks: bool) -> None:
-    if cancel and (rate is not None or clear_locks):
-        raise UsageError("--cancel takes no --rate or --clear-locks")
+def check_options(
+    *, cancel: bool, rate: int | None, clear_locks: bool, hold: int | None = None
+) -> None:
+    if cancel and (rate is not None or clear_locks or hold is not None):
+        raise UsageError("--cancel takes no --rate, --clear-locks or --hold")
 
 
 def run_redrive(

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from sqsidem import dlq
 from sqsidem.aws import Aws
+from sqsidem.dlq.peek import approximate_total
 from tests.backend import Ministack
 from tests.netdelay import DelayProxy
 from tests.support_dlq import Stack, build_stack, dead_letter, drain, visible
@@ -35,12 +36,8 @@ def _dead_letters(aws: Aws, stack: Stack) -> list[str]:
 
 
 def _held(aws: Aws, url: str) -> int:
-    """Visible + in flight: every message the queue holds."""
-    attributes = aws.sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    return sum(int(value) for value in attributes.values())
+    """Visible + in flight + delayed: every message the queue holds."""
+    return approximate_total(aws.sqs, url)
 
 
 def _bodies(messages: list[dict[str, Any]]) -> list[str]:
