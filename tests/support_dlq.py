@@ -44,17 +44,18 @@ def build_stack(aws: Aws, stack: str = "t1") -> Stack:
 
 def dead_letter(
     aws: Aws, stack: Stack, body: str, group: str, dedup: str, key: str | None = None
-) -> None:
+) -> str:
+    """Put one message straight into the DLQ; its message id."""
     attributes: dict[str, Any] = {}
     if key is not None:
         attributes["sqsidem-key"] = {"DataType": "String", "StringValue": key}
-    aws.sqs.send_message(
+    return aws.sqs.send_message(
         QueueUrl=stack.dlq_url,
         MessageBody=body,
         MessageGroupId=group,
         MessageDeduplicationId=dedup,
         MessageAttributes=attributes,
-    )
+    )["MessageId"]
 
 
 def drain(aws: Aws, url: str) -> list[dict[str, Any]]:
@@ -75,17 +76,25 @@ def drain(aws: Aws, url: str) -> list[dict[str, Any]]:
     return found
 
 
-def put_lock(aws: Aws, stack: Stack, key: str, status: str, owner: str = "o1") -> None:
-    aws.dynamodb.put_item(
-        TableName=stack.names.table,
-        Item={
-            "transaction_id": {"S": key},
-            "status": {"S": status},
-            "owner": {"S": owner},
-            "in_progress_expiration": {"N": str(4_102_444_800_000)},
-            "expiration": {"N": str(4_102_444_800)},
-        },
-    )
+def put_lock(
+    aws: Aws,
+    stack: Stack,
+    key: str,
+    status: str,
+    owner: str = "o1",
+    message_id: str | None = None,
+) -> None:
+    """A lock as the consumer writes it; ``message_id``: the message that took it."""
+    item = {
+        "transaction_id": {"S": key},
+        "status": {"S": status},
+        "owner": {"S": owner},
+        "in_progress_expiration": {"N": str(4_102_444_800_000)},
+        "expiration": {"N": str(4_102_444_800)},
+    }
+    if message_id is not None:
+        item["message_id"] = {"S": message_id}
+    aws.dynamodb.put_item(TableName=stack.names.table, Item=item)
 
 
 def visible(aws: Aws, url: str) -> int:

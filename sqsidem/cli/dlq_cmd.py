@@ -43,23 +43,45 @@ def redrive(
         bool,
         typer.Option(
             "--clear-locks",
-            help="Release the in-progress/completed locks of the messages' keys first.",
+            help="Release the in-progress/completed locks the dead letters took themselves "
+            "first; a lock another message took (an earlier redrive's copy) is kept.",
         ),
     ] = False,
+    hold: Annotated[
+        int | None,
+        typer.Option(
+            min=2,
+            max=43200,
+            help="Copying: seconds each received batch stays hidden in the DLQ. After an "
+            "abort (second Ctrl-C, a crash) the batch reappears once this has passed "
+            "(default 120).",
+        ),
+    ] = None,
 ) -> None:
-    """Move the DLQ's messages back to the source queue (move task, or copy + delete)."""
+    """Move the DLQ's messages back to the source queue (move task, or copy + delete).
+
+    A copy leaves the DLQ only once the source queue accepted it.
+
+    Its dedup id comes from the dead letter: a FIFO queue drops a re-run's copy for 5 minutes.
+
+    Later, or on a standard queue, the copy arrives and the lock makes it a duplicate.
+
+    Ctrl-C: the batch in hand is finished, the rest stays (a move task is cancelled), exit 130.
+    """
     from sqsidem.dlq.redrive import cancel_redrive, check_options, run_redrive
     from sqsidem.render.dlq import RedriveView, show_cancelled
 
     app = app_context(ctx)
-    check_options(cancel=cancel, rate=rate, clear_locks=clear_locks)
+    check_options(cancel=cancel, rate=rate, clear_locks=clear_locks, hold=hold)
     if cancel:
         show_cancelled(app.render, cancel_redrive(app.aws(), app.names))
         return
     action = f"move the messages of {app.names.dlq} back to {app.names.queue}"
     require_consent(app.render, yes=yes, action=action)
     view = RedriveView(app.render, app.names, yes=yes, clear_locks=clear_locks)
-    result = run_redrive(app.aws(), app.names, rate=rate, clear_locks=clear_locks, watch=view)
+    result = run_redrive(
+        app.aws(), app.names, rate=rate, clear_locks=clear_locks, watch=view, hold_s=hold
+    )
     view.finished(result)
     if result is not None:
         result.check()

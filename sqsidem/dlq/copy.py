@@ -1,13 +1,19 @@
 """The redrive where there is no move task: receive, copy to the source, then delete.
 
-Receive -> send to the source (same group id, the ``sqsidem-key`` attribute kept, a new
-dedup id) -> delete from the DLQ only after the copy was accepted, so an interruption or a
-failed send can duplicate but never lose a message.
+Receive -> send to the source (same group id, the ``sqsidem-key`` attribute kept) -> delete
+from the DLQ only after the copy was accepted, so a failed send never loses a message.
+
+Each copy's dedup id is derived from the dead letter (:func:`copy_dedup_id`): a copy re-sent
+after an interrupt or a crash between send and delete is dropped by a FIFO source queue for
+SQS's 5-minute deduplication window, so a re-run converges to one copy per dead letter.
+Past the window (and always on a standard queue, which has no deduplication) SQS accepts the
+second copy, and the consumer's lock makes it a duplicate: acknowledged, not run again.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.consumer.keys import KEY_ATTRIBUTE
@@ -20,9 +26,19 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
 REDRIVE_VISIBILITY_S = 120
+_DEDUP_PREFIX = "sqsidem-redrive-"
 
 
-def _copy_entry(message: QueueMessage) -> dict[str, Any]:
+def copy_dedup_id(dlq_arn: str, message_id: str) -> str:
+    """The same for every copy of one dead letter (80 characters of [a-z0-9-], SQS allows 128).
+
+    The ARN, not the URL: one queue has several URLs (endpoints, proxies, legacy hosts).
+    """
+    digest = hashlib.sha256(f"{dlq_arn}\n{message_id}".encode()).hexdigest()
+    return _DEDUP_PREFIX + digest
+
+
+def _copy_entry(message: QueueMessage, dlq_arn: str) -> dict[str, Any]:
     attributes = {
         name: {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
         for name, value in message.message_attributes.items()
@@ -35,7 +51,7 @@ def _copy_entry(message: QueueMessage) -> dict[str, Any]:
         entry["MessageAttributes"] = attributes
     if message.group_id is not None:
         entry["MessageGroupId"] = message.group_id
-        entry["MessageDeduplicationId"] = uuid.uuid4().hex
+        entry["MessageDeduplicationId"] = copy_dedup_id(dlq_arn, message.message_id)
     return entry
 
 
@@ -70,43 +86,71 @@ def copy_redrive(
     *,
     on_progress: ProgressFn | None = None,
     visibility_s: int = REDRIVE_VISIBILITY_S,
+    stop: threading.Event | None = None,
 ) -> RedriveResult:
     """Receive -> SendMessageBatch to the source -> delete what was accepted, until empty.
 
     A message whose send failed stays in the DLQ (made visible again at the end), and so do
     the later messages of its FIFO group: sending those would break the group's order.
+    Once ``stop`` is set (the first Ctrl-C) nothing new is received or sent; a send that was
+    in flight still gets its delete, and what was received but not sent is released.
     """
     sqs = aws.sqs
+    stop = stop or threading.Event()
     result = RedriveResult("copy")
     total = approximate_total(sqs, link.dlq_url)
-    blocked_groups: set[str] = set()
-    # Received but not deleted: made visible again at the end, also on Ctrl-C.
+    # Received but not deleted: made visible again at the end, also on the first Ctrl-C.
     pending: dict[str, str] = {}
+    aborted = False
     try:
-        while True:
-            raws = receive_batch(sqs, link.dlq_url, max_messages=10, visibility_s=visibility_s)
-            batch = [parse_message(raw, peeked=False) for raw in raws]
-            if not batch:
-                break  # an empty long poll: the DLQ has nothing more to give now
-            for message in batch:
-                pending[message.message_id] = message.receipt_handle
-            for chunk in _chunks([(m, _copy_entry(m)) for m in batch]):
-                sendable = []
-                for message, entry in chunk:
-                    if message.group_id is not None and message.group_id in blocked_groups:
-                        result.held_back += 1
-                    else:
-                        sendable.append((message, entry))
-                accepted = _send(aws, link, sendable, result, blocked_groups)
-                _delete(aws, link, accepted, result)
-                for message in accepted:
-                    pending.pop(message.message_id, None)
-                if on_progress is not None:
-                    on_progress(result.moved, total)
+        _copy_until_empty(aws, link, result, pending, stop, visibility_s, on_progress, total)
+    except KeyboardInterrupt:
+        # The second Ctrl-C leaves at once: what we hold reappears after ``visibility_s``,
+        # and a copy already sent is dropped by its dedup id when a re-run sends it again.
+        aborted = True
+        raise
     finally:
-        release(sqs, link.dlq_url, list(pending.values()))
+        if not aborted:
+            release(sqs, link.dlq_url, list(pending.values()))
+    result.interrupted = stop.is_set()
     result.left_in_dlq = approximate_total(sqs, link.dlq_url)
     return result
+
+
+def _copy_until_empty(
+    aws: Aws,
+    link: DlqLink,
+    result: RedriveResult,
+    pending: dict[str, str],
+    stop: threading.Event,
+    visibility_s: int,
+    on_progress: ProgressFn | None,
+    total: int,
+) -> None:
+    blocked_groups: set[str] = set()
+    while not stop.is_set():
+        raws = receive_batch(aws.sqs, link.dlq_url, max_messages=10, visibility_s=visibility_s)
+        batch = [parse_message(raw, peeked=False) for raw in raws]
+        for message in batch:
+            pending[message.message_id] = message.receipt_handle
+        if not batch or stop.is_set():
+            return  # an empty long poll (nothing more to give now), or Ctrl-C: release it
+        for chunk in _chunks([(m, _copy_entry(m, link.dlq_arn)) for m in batch]):
+            if stop.is_set():
+                return
+            sendable = []
+            for message, entry in chunk:
+                if message.group_id is not None and message.group_id in blocked_groups:
+                    result.held_back += 1
+                else:
+                    sendable.append((message, entry))
+            # No stop check between the two: a confirmed send is always followed by its delete.
+            accepted = _send(aws, link, sendable, result, blocked_groups)
+            _delete(aws, link, accepted, result)
+            for message in accepted:
+                pending.pop(message.message_id, None)
+            if on_progress is not None:
+                on_progress(result.moved, total)
 
 
 def _send(

@@ -6,11 +6,12 @@ there the redrive copies instead (:mod:`.copy`).
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.dlq.link import DlqLink
 from sqsidem.dlq.result import ProgressFn, RedriveResult
-from sqsidem.errors import SqsidemError, error_code, is_throttled
+from sqsidem.errors import Interrupted, SqsidemError, error_code, is_throttled
 from sqsidem.retry import Backoff, Pacing, poll_until, retry_call
 
 if TYPE_CHECKING:
@@ -103,8 +104,15 @@ def wait_for_move_task(
     pacing: Pacing,
     poll_s: float = MOVE_TASK_POLL_S,
     timeout_s: float = MOVE_TASK_TIMEOUT_S,
+    stop: threading.Event | None = None,
 ) -> RedriveResult:
-    """Poll the DLQ's move task until it ends, reporting progress; give up at the deadline."""
+    """Poll the DLQ's move task until it ends, reporting progress; give up at the deadline.
+
+    Once ``stop`` is set (the first Ctrl-C) the running task is cancelled: SQS keeps what it
+    moved, the rest stays in the DLQ, and the count reported is final (a task left running
+    would make it wrong the moment it is printed). A second Ctrl-C leaves the task running.
+    """
+    stop = stop or threading.Event()
 
     def ended() -> RedriveResult | None:
         tasks = sqs.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=1)
@@ -117,21 +125,56 @@ def wait_for_move_task(
         if on_progress is not None:
             on_progress(moved, int(total) if total is not None else None)
         status = str(task.get("Status", ""))
+        if status == "RUNNING" and stop.is_set():
+            return _cancel(sqs, str(task.get("TaskHandle", "")), moved)
         if status in ("RUNNING", "CANCELLING"):
             return None
         return RedriveResult(
-            "move-task", moved=moved, task_status=status, failure_reason=task.get("FailureReason")
+            "move-task",
+            moved=moved,
+            task_status=status,
+            failure_reason=task.get("FailureReason"),
+            interrupted=stop.is_set(),
         )
 
-    return poll_until(
-        ended,
-        timeout_s=timeout_s,
-        interval=poll_s,
-        pacing=pacing,
-        what="the message move task to finish",
-        hint="it goes on in AWS: follow it with `sqsidem dlq list`, "
-        "or stop it with `sqsidem dlq redrive --cancel`",
-    )
+    try:
+        return poll_until(
+            ended,
+            timeout_s=timeout_s,
+            interval=poll_s,
+            pacing=pacing,
+            what="the message move task to finish",
+            hint=_TASK_GOES_ON,
+        )
+    except KeyboardInterrupt as exc:
+        raise Interrupted(_TASK_GOES_ON) from exc
+
+
+_TASK_GOES_ON = (
+    "the move task goes on in AWS: follow it with `sqsidem dlq list`, "
+    "or stop it with `sqsidem dlq redrive --cancel`"
+)
+
+
+def interruptible(stop: threading.Event) -> Pacing:
+    """Real time, except that the first Ctrl-C ends a wait between two polls at once."""
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return Pacing(sleep=sleep)
+
+
+def _cancel(sqs: SQSClient, handle: str, moved: int) -> RedriveResult | None:
+    """Cancel the task the first Ctrl-C stopped; None (poll again) if it ended meanwhile."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = sqs.cancel_message_move_task(TaskHandle=handle)
+    except ClientError:
+        return None  # it completed or failed between the two calls: the next poll says which
+    moved = max(moved, int(response.get("ApproximateNumberOfMessagesMoved", moved)))
+    return RedriveResult("move-task", moved=moved, task_status="CANCELLING", interrupted=True)
 
 
 def cancel_move_task(sqs: SQSClient, dlq_arn: str) -> int | None:

@@ -2,7 +2,7 @@
 
 We receive with a short visibility timeout and hold everything we received until the look is
 over (releasing early would hand the same messages back on the next receive), then make each
-one visible again at once with ChangeMessageVisibility 0. A FIFO queue hides a group's later
+one visible again at once (ChangeMessageVisibilityBatch, 0 s). A FIFO queue hides a group's later
 messages while an earlier one is in flight, and other consumers may hold some: the queue's
 approximate counts say how many we could not show.
 
@@ -145,12 +145,17 @@ def receive_batch(
 
 
 def release(sqs: SQSClient, url: str, receipt_handles: list[str]) -> None:
-    """Make held messages visible again at once. A handle that expired is visible anyway."""
+    """Make held messages visible again at once, ten per call. A handle that expired is
+    visible anyway, so a failed entry (or call) is left alone."""
     from botocore.exceptions import ClientError
 
-    for handle in receipt_handles:
+    for start in range(0, len(receipt_handles), 10):
+        entries = [
+            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+            for index, handle in enumerate(receipt_handles[start : start + 10])
+        ]
         try:
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
         except ClientError:
             continue
 

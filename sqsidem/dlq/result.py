@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqsidem.errors import PartialFailure
+from sqsidem.errors import Interrupted, PartialFailure
 
 ProgressFn = Callable[[int, int | None], None]  # (messages moved so far, total if known)
 
 
 @dataclass
 class RedriveResult:
-    method: Literal["move-task", "copy"]
+    method: Literal["move-task", "copy"] | None  # None: stopped before either could start
     moved: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (message id, reason)
     held_back: int = 0  # later messages of a group whose earlier send failed (order kept)
@@ -21,11 +21,14 @@ class RedriveResult:
     left_in_dlq: int | None = None  # approximate, read after the run
     task_status: str | None = None
     failure_reason: str | None = None
+    interrupted: bool = False  # stopped by Ctrl-C: the rest stays in the DLQ
+    total: int | None = None  # what the plan counted in the DLQ before the run
 
     @property
     def ok(self) -> bool:
         return (
-            not self.failed
+            not self.interrupted
+            and not self.failed
             and not self.held_back
             and not self.not_deleted
             and (self.task_status in (None, "COMPLETED"))
@@ -38,6 +41,9 @@ class RedriveResult:
         """Exit 1 (after the report was shown) when the redrive left work undone."""
         if self.ok:
             return
+        if self.interrupted:
+            of = "" if self.total is None else f" of {self.total:,}"
+            raise Interrupted(f"redriven {self.moved:,}{of}")
         if self.task_status not in (None, "COMPLETED"):
             raise PartialFailure(
                 f"move task ended {self.task_status} after {self.moved} message(s)",

@@ -84,16 +84,29 @@ class RedriveView:
                     else "its redriven message would wait until that attempt ends"
                 )
             )
-        if plan.blocking and not self.clear_locks:
+        for lock in plan.kept:
+            render.note(
+                f"--clear-locks keeps the lock of {lock.transaction_id}: message "
+                f"{lock.item.get('message_id')} took it, not the dead letter (an earlier "
+                "redrive's copy, or another message with this key)"
+            )
+        if plan.clearable and not self.clear_locks:
             render.note("pass --clear-locks to release those locks before redriving")
         names = self.names
         question = f"move {plan.count} message(s) from {names.dlq} back to {names.queue}"
-        if self.clear_locks and plan.blocking:
-            question += f" and release {len(plan.blocking)} lock(s)"
+        if self.clear_locks and plan.clearable:
+            question += f" and release {len(plan.clearable)} lock(s)"
         seen = (
             f"{plan.count} message(s) in {names.dlq}, {len(plan.blocking)} with a lock in the way"
         )
         confirm(render, question + "?", yes=self.yes, plan=[seen])
+
+    def stopping(self) -> None:
+        """The first Ctrl-C: what happens to the work in hand."""
+        self.render.note(
+            "stopping: the batch being copied is finished, the rest stays in the DLQ "
+            "(a running move task is cancelled); Ctrl-C again to abort at once"
+        )
 
     def released(self, released: int, changed: int) -> None:
         self.render.info(f"released {released} lock(s)")
@@ -129,8 +142,12 @@ class RedriveView:
                     "left_in_dlq": result.left_in_dlq,
                     "task_status": result.task_status,
                     "failure_reason": result.failure_reason,
+                    "interrupted": result.interrupted,
+                    "total": result.total,
                 }
             )
+        if result.interrupted:
+            render.note("the rest stays in the DLQ: run `sqsidem dlq redrive` again to go on")
         if result.ok:
             how = "by a message move task" if result.method == "move-task" else "by copying"
             render.success(f"{result.moved} message(s) moved back to the source queue {how}")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from typer.testing import CliRunner
 
 from sqsidem.aws import Aws
@@ -80,6 +83,8 @@ def test_redrive_warns_and_clears_locks(moto_aws: Aws) -> None:
         "left_in_dlq": 0,
         "task_status": None,
         "failure_reason": None,
+        "interrupted": False,
+        "total": 1,
     }
     assert [m["Body"] for m in drain(moto_aws, stack.queue_url)] == ["a"]
 
@@ -207,3 +212,71 @@ def test_interactive_redrive_warns_then_asks(
         "move 1 message(s) from t1-queue-dlq.fifo back to t1-queue.fifo? [y/n] (n): ",
     ]
     assert len(drain(moto_aws, stack.queue_url)) == moved
+
+
+def _answer(parsed: dict[str, object]) -> tuple[AWSResponse, dict[str, object]]:
+    """A before-call handler's answer: botocore takes it instead of calling the backend."""
+    return AWSResponse("https://sqs.invalid", 200, {}, None), parsed
+
+
+def _move_task_spy(presses: int, cancelled: list[str]) -> ClientSpy:
+    """A backend with move tasks; Ctrl-C is pressed ``presses`` times at the first poll.
+
+    (The spy's own counter does not see these calls: an answering handler ends the event.)
+    """
+
+    def start(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+        return _answer({"TaskHandle": "h1"})
+
+    def poll(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+        for _press in range(presses):
+            os.kill(os.getpid(), signal.SIGINT)
+        task = {"TaskHandle": "h1", "Status": "RUNNING", "SourceArn": "arn"}
+        task |= {"ApproximateNumberOfMessagesMoved": 3, "ApproximateNumberOfMessagesToMove": 5}
+        return _answer({"Results": [task]})
+
+    def cancel(params: dict[str, object], **_: object) -> tuple[AWSResponse, dict[str, object]]:
+        cancelled.append(str(params.get("body")))
+        return _answer({"ApproximateNumberOfMessagesMoved": 4})
+
+    return ClientSpy(
+        handlers=[
+            ("before-call.sqs.StartMessageMoveTask", start),
+            ("before-call.sqs.ListMessageMoveTasks", poll),
+            ("before-call.sqs.CancelMessageMoveTask", cancel),
+        ]
+    )
+
+
+def test_ctrl_c_cancels_the_move_task_and_says_how_far_it_got(moto_aws: Aws) -> None:
+    """A real SIGINT while a move task runs: it is cancelled; exit 130 with the final count."""
+    stack = build_stack(moto_aws)
+    for n in range(5):
+        dead_letter(moto_aws, stack, f"b{n}", "g1", f"d{n}")
+    cancelled: list[str] = []
+    spy = _move_task_spy(presses=1, cancelled=cancelled)
+
+    result = spy.invoke(["--stack", "t1", "dlq", "redrive", "--yes", "-o", "json"])
+
+    assert result.exit_code == 130, result.stderr
+    assert len(cancelled) == 1 and "h1" in cancelled[0]
+    report = json.loads(result.stdout)
+    assert (report["method"], report["moved"], report["total"]) == ("move-task", 4, 5)
+    assert report["interrupted"] is True and report["task_status"] == "CANCELLING"
+    assert "error: interrupted: redriven 4 of 5" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_second_ctrl_c_leaves_the_move_task_running_and_says_so(moto_aws: Aws) -> None:
+    """Two SIGINTs: no cancel call, no traceback, and the hint names `--cancel`."""
+    stack = build_stack(moto_aws)
+    dead_letter(moto_aws, stack, "b", "g1", "d1")
+    cancelled: list[str] = []
+    spy = _move_task_spy(presses=2, cancelled=cancelled)
+
+    result = spy.invoke(["--stack", "t1", "dlq", "redrive", "--yes"])
+
+    assert result.exit_code == 130, result.stderr
+    assert not cancelled
+    assert "Traceback" not in result.stderr
+    assert "the move task goes on in AWS" in result.stderr and "--cancel" in result.stderr
