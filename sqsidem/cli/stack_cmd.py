@@ -181,6 +181,8 @@ def setup(
         app.aws, app.names, options, dry_run=dry_run, progress=view, keep_processor=keep
     )
     view.show(planned, result)
+    if result is not None:
+        result.check()  # exit 130 after a Ctrl-C, once what was done is shown
 
 
 def status(ctx: typer.Context) -> None:
@@ -229,7 +231,9 @@ def teardown(
     action = f"delete the resources of stack {app.names.stack!r}?"
     require_consent(app.render, yes=yes, action=action)  # exit 2 before any AWS call
     view = TeardownView(app.render, yes=yes)
-    view.show(*teardown_stack(app.aws, app.names, how, view))
+    plan, result = teardown_stack(app.aws, app.names, how, view)
+    view.show(plan, result)
+    result.check()  # exit 130 after a Ctrl-C, once what was deleted is shown
 
 
 def register(app: typer.Typer) -> None:

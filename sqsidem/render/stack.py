@@ -96,7 +96,7 @@ class SetupView:
         if result is None:
             show_dry_run(self.render, planned.plan)
         else:
-            report_setup(self.render, planned.plan, applied=tuple(result.applied))
+            report_setup(self.render, planned.plan, result)
 
 
 def show_dry_run(render: Renderer, plan: Plan) -> None:
@@ -116,16 +116,27 @@ def show_dry_run(render: Renderer, plan: Plan) -> None:
         render.warn(blocked_error(plan).one_line())
 
 
-def report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
+def report_setup(render: Renderer, plan: Plan, result: ApplyResult) -> None:
+    """The outcome; an interrupted run lists what it applied and leaves the rest to the
+    "interrupted" line (the caller's ``result.check()``)."""
     from sqsidem.stack.mapping import KEPT_TRIGGER_NOTE, MAPPING
 
+    applied = result.applied
     kept = plan.step(MAPPING.key)
     if kept is not None and kept.note == KEPT_TRIGGER_NOTE and (render.json or not applied):
         render.warn(f"trigger {kept.name} {kept.note}")  # else the plan table shows it
     if render.json:
         render.emit(
-            {**plan.as_dict(), "changed": bool(applied), "applied": [s.as_dict() for s in applied]}
+            {
+                **plan.as_dict(),
+                "changed": bool(applied),
+                "applied": [s.as_dict() for s in applied],
+                "interrupted": result.interrupted,
+                "not_done": [s.as_dict() for s in result.not_done],
+            }
         )
+        return
+    if result.interrupted:
         return
     if not applied:
         render.success(f"stack {plan.stack} is up to date: no changes made")
@@ -243,7 +254,16 @@ class TeardownView:
         render = self.render
         if render.json:
             deleted: list[Any] = [i.as_dict() for i in result.deleted]
-            render.emit({**plan.as_dict(), "deleted": deleted})
+            not_done: list[Any] = [i.as_dict() for i in result.not_done]
+            interrupted = bool(not_done)
+            render.emit(
+                {
+                    **plan.as_dict(),
+                    "deleted": deleted,
+                    "interrupted": interrupted,
+                    "not_done": not_done,
+                }
+            )
         elif result.deleted:
             render.success(f"stack {plan.stack}: {len(result.deleted)} resource(s) deleted")
         else:

@@ -28,10 +28,21 @@ Answers = dict[str, Any]
 @dataclass
 class ApplyResult:
     applied: list[Step] = field(default_factory=list)
+    not_done: list[Step] = field(default_factory=list)  # stopped by Ctrl-C before these
 
     @property
     def changed(self) -> bool:
         return bool(self.applied)
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.not_done)
+
+    def check(self) -> None:
+        """Exit 130 when stopped, once what was done has been shown."""
+        if self.not_done:
+            done, rest = len(self.applied), [f"{s.kind} {s.name}" for s in self.not_done]
+            raise interrupted(done, rest, done + len(rest))
 
 
 def run_call(aws: Aws, call: Call, answers: Answers, pacing: Pacing) -> Any:
@@ -77,7 +88,8 @@ def apply(
     """Run the mutating steps' calls in order; refuses a plan with blocked steps.
 
     Once ``stop`` is set (the first Ctrl-C) the step in flight finishes and no other starts:
-    :class:`Interrupted` says how many were done and which were not (a re-run converges).
+    the result lists the steps not done, and its :meth:`ApplyResult.check` raises
+    :class:`Interrupted` (a re-run converges).
     """
     if plan.blocked:
         raise blocked_error(plan)
@@ -87,7 +99,8 @@ def apply(
     todo = plan.mutating
     for done, step in enumerate(todo):
         if stop.is_set():
-            raise interrupted(done, [f"{s.kind} {s.name}" for s in todo[done:]], len(todo))
+            result.not_done = list(todo[done:])
+            break
         on_step(step, "start")
         _run_step(aws, step, pacing, answers, plan.stack)
         result.applied.append(step)

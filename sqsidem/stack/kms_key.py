@@ -49,6 +49,8 @@ class ObservedKey:
     policy: Any
     tags: dict[str, str]
     alias: str  # "": a pending key of an interrupted run, adopted but not aliased yet
+    # The alias, when it names another key that cannot serve (the pending key replaces it).
+    stale_alias: str = ""
 
 
 def needs_replace(observed: ObservedKey) -> bool:
@@ -72,19 +74,22 @@ class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
         )
 
     def observe(self, aws: Aws, where: Where) -> ObservedKey | None:
-        alias = where.names.key_alias
+        alias, stale = where.names.key_alias, ""
         meta = unless_gone(lambda: aws.kms.describe_key(KeyId=alias)["KeyMetadata"])
-        if meta is None:
+        if meta is None or meta.get("KeyState", "Enabled") not in USABLE_STATES:
+            # No usable key behind the alias: an interrupted run may have made its successor.
             pending = pending_key(aws, where.names.stack)
-            if pending is None:
-                return None
-            meta, alias = {"KeyId": pending.key_id, "Arn": pending.arn}, ""
+            if pending is not None:
+                stale = alias if meta is not None else ""
+                meta, alias = {"KeyId": pending.key_id, "Arn": pending.arn}, ""
+        if meta is None:
+            return None
         key_id = meta["KeyId"]
         policy = aws.kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
         tags = aws.kms.list_resource_tags(KeyId=key_id).get("Tags", [])
         state = meta.get("KeyState", "Enabled")
         found = tag_dict(tags, "TagKey", "TagValue")
-        return ObservedKey(key_id, meta["Arn"], state, policy, found, alias)
+        return ObservedKey(key_id, meta["Arn"], state, policy, found, alias, stale)
 
     def diff(self, desired: DesiredKey, observed: ObservedKey) -> tuple[Change, ...]:
         changes = []
@@ -111,7 +116,8 @@ class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
     def update(self, desired: DesiredKey, observed: ObservedKey) -> Calls:
         calls: list[Call] = []
         if not observed.alias:
-            calls.append(_alias("CreateAlias", desired, observed.key_id))
+            operation = "UpdateAlias" if observed.stale_alias else "CreateAlias"
+            calls.append(_alias(operation, desired, observed.key_id))
         if normalize(observed.policy) != normalize(desired.policy):
             policy = Json(desired.policy)
             params = {"KeyId": observed.key_id, "PolicyName": "default", "Policy": policy}
@@ -127,8 +133,9 @@ class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
     def delete(self, observed: ObservedKey, how: TeardownOptions) -> Calls:
         """Remove the alias, then schedule the key's deletion (KMS never deletes at once)."""
         calls = []
-        if observed.alias:
-            calls.append(Call("kms", "DeleteAlias", {"AliasName": observed.alias}, tolerate=GONE))
+        alias = observed.alias or observed.stale_alias
+        if alias:
+            calls.append(Call("kms", "DeleteAlias", {"AliasName": alias}, tolerate=GONE))
         if observed.state not in PENDING_STATES:
             calls.append(schedule_deletion(observed.key_id, how.key_pending_days))
         return tuple(calls)

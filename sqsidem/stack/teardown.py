@@ -64,6 +64,14 @@ class TeardownPlan:
 class TeardownResult:
     deleted: list[TeardownItem] = field(default_factory=list)
     failed: list[tuple[TeardownItem, str]] = field(default_factory=list)
+    not_done: list[TeardownItem] = field(default_factory=list)  # stopped by Ctrl-C before these
+
+    def check(self) -> None:
+        """Exit 130 when stopped, once what was deleted has been shown."""
+        if self.not_done:
+            done = len(self.deleted) + len(self.failed)
+            rest = [f"{i.kind} {i.name}" for i in self.not_done]
+            raise interrupted(done, rest, done + len(rest))
 
 
 class TeardownProgress(Protocol):
@@ -143,7 +151,8 @@ def run_teardown(
     """Delete the plan's "delete" items in order; a failure stops dependants, not the report.
 
     Refuses (before any call) when messages or in-progress locks would go too, unless
-    ``force``; once ``stop`` is set, no further item starts (Interrupted, exit 130).
+    ``force``; once ``stop`` is set, no further item starts (the result lists the rest and
+    :meth:`TeardownResult.check` raises Interrupted, exit 130).
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -157,7 +166,8 @@ def run_teardown(
     todo = plan.to_delete
     for done, item in enumerate(todo):
         if stop.is_set():
-            raise interrupted(done, [f"{i.kind} {i.name}" for i in todo[done:]], len(todo))
+            result.not_done = list(todo[done:])
+            break
         on_item(item, "start")
         try:
             run_calls(aws, item.calls, pacing, {})

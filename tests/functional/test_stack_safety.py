@@ -60,6 +60,29 @@ def test_a_key_left_pending_by_an_interrupted_run_is_adopted_not_doubled(moto_aw
     assert planned(moto_aws).plan.converged
 
 
+def test_a_replacement_key_left_pending_takes_over_the_alias(moto_aws: Aws) -> None:
+    """The aliased key was disabled; the run replacing it died after CreateKey: the next run
+    points the alias at that key (no third key), and teardown schedules both."""
+    setup(moto_aws)
+    old = moto_aws.kms.describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["KeyId"]
+    moto_aws.kms.disable_key(KeyId=old)
+    replacing = planned(moto_aws).plan.step("key")
+    assert replacing is not None and replacing.action == "replace"
+    made = run_call(moto_aws, replacing.calls[0], {}, instant())["KeyMetadata"]["KeyId"]
+
+    step = planned(moto_aws).plan.step("key")
+    assert step is not None and step.action == "update", step
+    assert [
+        (c.operation, c.params["KeyId" if c.operation == "UntagResource" else "TargetKeyId"])
+        for c in step.calls
+    ] == [("UpdateAlias", made), ("UntagResource", made)]
+    setup(moto_aws)
+    assert moto_aws.kms.describe_key(KeyId=NAMES.key_alias)["KeyMetadata"]["KeyId"] == made
+    assert {k.key_id for k in live_stack_keys(moto_aws, STACK)} == {old, made}
+    run_teardown(moto_aws, NAMES, plan_teardown(moto_aws, NAMES), pacing=instant())
+    assert set(leftovers(moto_aws, STACK).values()) == {0}
+
+
 def test_the_run_that_loses_the_alias_race_schedules_its_key_and_stops(moto_aws: Aws) -> None:
     """Two runs planned from nothing; the second to alias deletes its own key, says so."""
     first, second = planned(moto_aws), planned(moto_aws)
@@ -184,8 +207,10 @@ def test_a_stop_between_steps_ends_setup_and_teardown_with_what_was_done(moto_aw
 
     fresh = planned(moto_aws)
     total = len(fresh.plan.mutating)
+    result = run_setup(moto_aws, fresh, pacing=instant(), on_step=stop_after_first, stop=stop)
+    assert len(result.applied) == 1 and len(result.not_done) == total - 1
     with pytest.raises(Interrupted) as caught:
-        run_setup(moto_aws, fresh, pacing=instant(), on_step=stop_after_first, stop=stop)
+        result.check()
     assert caught.value.one_line().startswith(f"interrupted: 1 of {total} steps done; not done: ")
     assert "dlq k9-queue-dlq.fifo" in caught.value.one_line()
     setup(moto_aws)
@@ -199,8 +224,9 @@ def test_a_stop_between_steps_ends_setup_and_teardown_with_what_was_done(moto_aw
         if phase == "done":
             stop.set()
 
+    stopped = run_teardown(moto_aws, NAMES, plan, pacing=instant(), on_item=stop_now, stop=stop)
     with pytest.raises(Interrupted) as caught:
-        run_teardown(moto_aws, NAMES, plan, pacing=instant(), on_item=stop_now, stop=stop)
+        stopped.check()
     said = caught.value.one_line()
     assert said.startswith(f"interrupted: 1 of {items} steps done; not done: topic "), said
     run_teardown(moto_aws, NAMES, plan_teardown(moto_aws, NAMES), pacing=instant())
