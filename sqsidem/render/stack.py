@@ -231,15 +231,14 @@ class TeardownView:
             render.warn(f"{item.kind} {item.name}: {item.note}")
         contents = plan.contents
         if contents is not None and contents.at_risk and not refused:
-            held = ", ".join(contents.parts())
-            render.warn(f"--force: teardown destroys {held}")
+            render.warn(f"--force: teardown destroys {contents.held()}")
 
     def confirm(self, plan: TeardownPlan) -> None:
         """Ask (``--yes`` answers); raises when refused."""
         if not plan.to_delete:
             return
         contents = plan.contents
-        held = f" with {', '.join(contents.parts())}" if contents and contents.parts() else ""
+        held = f", destroying {contents.held()}" if contents and contents.at_risk else ""
         question = f"Delete {len(plan.to_delete)} resource(s) of stack {plan.stack}{held}?"
         confirm(self.render, question, yes=self.yes)
 

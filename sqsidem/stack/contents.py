@@ -63,10 +63,13 @@ class Contents:
             parts.append(self.locks_text())
         return parts
 
+    def held(self) -> str:
+        """Only what is there, e.g. "3 message(s) in q.fifo, 1 in-progress lock(s)"."""
+        return ", ".join(p for p in self.parts() if not p.startswith(("0 ", "at least 0 ")))
+
     def refusal(self, stack: str) -> SqsidemError:
-        held = [p for p in self.parts() if not p.startswith(("0 ", "at least 0 "))]
         return SqsidemError(
-            f"stack {stack!r} still holds {', '.join(held)}: teardown would destroy them",
+            f"stack {stack!r} still holds {self.held()}: teardown would destroy them",
             "pass --force to delete them anyway (or let the work finish, or drain the queues)",
         )
 

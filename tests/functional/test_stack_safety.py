@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 
@@ -11,15 +12,18 @@ from typer.testing import CliRunner, Result
 
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
-from sqsidem.errors import Interrupted, SqsidemError
+from sqsidem.errors import Aborted, Interrupted, SqsidemError
 from sqsidem.names import names_for
+from sqsidem.render.sink import Renderer
+from sqsidem.render.stack import TeardownView
 from sqsidem.retry import Pacing, instant
 from sqsidem.stack.contents import count_live_locks
 from sqsidem.stack.executor import apply, run_call
+from sqsidem.stack.kind import TeardownOptions
 from sqsidem.stack.model import Plan, Step
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.setup import Planned, plan_setup, prepare, run_setup
-from sqsidem.stack.teardown import plan_teardown, run_teardown
+from sqsidem.stack.teardown import plan_teardown, run_teardown, teardown_stack
 from tests.support_locks import completed, in_progress, now_ms, put_all
 from tests.support_stack import leftovers, live_stack_keys
 
@@ -231,3 +235,22 @@ def test_a_stop_between_steps_ends_setup_and_teardown_with_what_was_done(moto_aw
     assert said.startswith(f"interrupted: 1 of {items} steps done; not done: topic "), said
     run_teardown(moto_aws, NAMES, plan_teardown(moto_aws, NAMES), pacing=instant())
     assert set(leftovers(moto_aws, STACK).values()) == {0}
+
+
+def test_the_question_says_what_would_be_destroyed(
+    moto_aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person at the terminal, with --force: the counts are in the question; "n" keeps all."""
+    setup(moto_aws)
+    _fill(moto_aws)
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    out, err = io.StringIO(), io.StringIO()
+    view = TeardownView(Renderer(stdout=out, stderr=err, interactive=True), yes=False)
+    how = TeardownOptions(force=True)
+    with pytest.raises(Aborted, match="not confirmed"):
+        teardown_stack(lambda: moto_aws, NAMES, how, view)
+    asked = err.getvalue()
+    assert "Delete 10 resource(s) of stack k9, destroying 3 message(s) in k9-queue.fifo, " in asked
+    assert "1 message(s) in k9-queue-dlq.fifo, 1 in-progress lock(s)? [y/n]" in asked
+    assert "locks      1 in-progress lock(s)" in out.getvalue()
+    assert leftovers(moto_aws, STACK)["queues"] == 2
