@@ -116,13 +116,16 @@ def count_live_locks(
     return live, False
 
 
-def contents_of(aws: Aws, names: StackNames, seen: ObservedStack, now_ms: int) -> Contents:
-    """Count only in what is this stack's (teardown leaves the rest alone)."""
+def contents_of(
+    aws: Aws, names: StackNames, seen: ObservedStack, now_ms: int, *, keep_table: bool = False
+) -> Contents:
+    """Count only in what is this stack's and goes (teardown leaves the rest alone; a kept
+    table keeps its locks, and the messages they stand for are counted in the queue)."""
     stack = names.stack
     queue, dlq, table = QUEUE.seen_in(seen), DLQ.seen_in(seen), TABLE.seen_in(seen)
     main = _depth(queue.attributes) if queue and owner_of(queue.tags) == stack else None
     dead = _depth(dlq.attributes) if dlq and owner_of(dlq.tags) == stack else None
     live, capped = None, False
-    if table is not None and owner_of(table.tags) == stack:
+    if table is not None and owner_of(table.tags) == stack and not keep_table:
         live, capped = count_live_locks(aws, names.table, now_ms)
     return Contents(names.queue, names.dlq, main, dead, live, capped)

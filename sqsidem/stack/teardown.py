@@ -114,7 +114,8 @@ def plan_teardown(
     seen = observe_stack(aws, names)
     items = [item for kind in reversed(KINDS) for item in kind.teardown(names, seen, how)]
     items += unaliased_keys(aws, names, seen, how)
-    contents = contents_of(aws, names, seen, now_ms if now_ms is not None else wall_clock_ms())
+    now = now_ms if now_ms is not None else wall_clock_ms()
+    contents = contents_of(aws, names, seen, now, keep_table=keep_table)
     return TeardownPlan(names.stack, tuple(items), seen, contents)
 
 

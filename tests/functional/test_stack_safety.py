@@ -194,6 +194,16 @@ def test_an_empty_stack_needs_no_force(moto_aws: Aws) -> None:
     assert (contents["queue_messages"], contents["in_progress_locks"]) == (0, 0)
 
 
+def test_a_kept_table_keeps_its_locks_so_they_do_not_refuse(moto_aws: Aws) -> None:
+    """--keep-table: the locks stay, so they are neither counted nor a reason to refuse."""
+    setup(moto_aws)
+    put_all(moto_aws, [in_progress("live", 600)], NAMES.table)
+    assert run("teardown", "--yes").exit_code == 1
+    kept = run("-o", "json", "teardown", "--yes", "--keep-table")
+    assert kept.exit_code == 0, kept.stderr
+    assert json.loads(kept.stdout)["contents"]["in_progress_locks"] is None
+
+
 def test_a_capped_lock_count_is_a_floor(moto_aws: Aws) -> None:
     setup(moto_aws)
     put_all(moto_aws, [in_progress(f"l{n}", 600) for n in range(5)], NAMES.table)
