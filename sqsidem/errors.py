@@ -108,6 +108,18 @@ GONE = frozenset(
         "QueueDoesNotExist",
     }
 )
+# "Someone made it first": each service's spelling of a create that found its name taken.
+EXISTS = frozenset(
+    {
+        "AlreadyExistsException",
+        "EntityAlreadyExists",
+        "ResourceAlreadyExistsException",
+        "ResourceConflictException",
+        "ResourceInUseException",
+        "QueueAlreadyExists",
+        "QueueNameExists",
+    }
+)
 _BAD_CREDENTIALS = {
     "InvalidClientTokenId",
     "UnrecognizedClientException",

@@ -162,7 +162,11 @@ def setup(
     requirements: RequirementsOption = None,
     architecture: ArchitectureOption = "x86_64",
 ) -> None:
-    """Build the pipeline, or bring it in line; a converged stack gets no change."""
+    """Build the pipeline, or bring it in line; a converged stack gets no change.
+
+    The first Ctrl-C lets the step in flight finish and stops before the next (exit 130);
+    running setup again finishes the job and makes nothing twice.
+    """
     app = app_context(ctx)
     chosen = {k: v for k, v in locals().items() if k not in _NOT_OPTIONS}
     options = _options(local=app.settings.local, **chosen)
@@ -175,6 +179,8 @@ def setup(
         app.aws, app.names, options, dry_run=dry_run, progress=view, keep_processor=keep
     )
     view.show(planned, result)
+    if result is not None:
+        result.check()  # exit 130 after a Ctrl-C, once what was done is shown
 
 
 def status(ctx: typer.Context) -> None:
@@ -199,18 +205,33 @@ def teardown(
     key_pending_days: Annotated[
         int, typer.Option(help="Days before KMS deletes the key (7..30).")
     ] = 7,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Delete even when the queues hold messages or locks are in progress "
+            "(--yes only answers the question).",
+        ),
+    ] = False,
 ) -> None:
-    """Delete the stack's resources (only those tagged for this stack), in reverse order."""
+    """Delete the stack's resources (only those tagged for this stack), in reverse order.
+
+    Shows the queue, DLQ and in-progress lock counts first; refuses (exit 1) without
+    --force when anything would be lost. The first Ctrl-C stops after the deletion in flight.
+    """
     from sqsidem.render.stack import TeardownView
     from sqsidem.stack.kind import TeardownOptions
     from sqsidem.stack.teardown import teardown_stack, validate_pending_days
 
     app = app_context(ctx)
-    how = TeardownOptions(keep_logs, keep_table, validate_pending_days(key_pending_days))
+    days = validate_pending_days(key_pending_days)
+    how = TeardownOptions(keep_logs, keep_table, days, force)
     action = f"delete the resources of stack {app.names.stack!r}?"
     require_consent(app.render, yes=yes, action=action)  # exit 2 before any AWS call
     view = TeardownView(app.render, yes=yes)
-    view.show(*teardown_stack(app.aws, app.names, how, view))
+    plan, result = teardown_stack(app.aws, app.names, how, view)
+    view.show(plan, result)
+    result.check()  # exit 130 after a Ctrl-C, once what was deleted is shown
 
 
 def register(app: typer.Typer) -> None:

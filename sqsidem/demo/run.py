@@ -129,6 +129,8 @@ def run_tour(request: TourRequest, make_aws: MakeAws, view: TourView) -> Settled
     view.explain(aws, settled)
     if request.teardown:
         view.teardown_started(names)
-        done = run_teardown(aws, names, plan_teardown(aws, names), pacing=view.pacing())
+        # On purpose: the tour's dead-lettered messages and its locks go with the stack.
+        plan = plan_teardown(aws, names)
+        done = run_teardown(aws, names, plan, pacing=view.pacing(), force=True)
         view.teardown_done(len(done.deleted))
     return settled

@@ -143,6 +143,14 @@ GRANTS: tuple[Grant, ...] = (
         why="status checks the stack's key (found by its tag: its id is random)",
     ),
     Grant(
+        "FindKeys",
+        "read-only",
+        ("kms:ListKeys",),
+        ("*",),
+        star_reason="ListKeys has no resource: AWS lists the account's key ids",
+        why="setup and teardown find the stack's keys that no alias names (by their tag)",
+    ),
+    Grant(
         "ReadKeyByAlias",
         "read-only",
         ("kms:DescribeKey",),
@@ -337,6 +345,7 @@ GRANTS: tuple[Grant, ...] = (
         "setup",
         (
             "kms:PutKeyPolicy",
+            "kms:UntagResource",
             "kms:CreateAlias",
             "kms:UpdateAlias",
             "kms:DeleteAlias",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,13 @@ def pacing_for(render: Renderer) -> Pacing:
     from sqsidem.retry import Pacing
 
     return Pacing(notify=render.note)
+
+
+def interruptible(render: Renderer) -> AbstractContextManager[threading.Event]:
+    """The Ctrl-C scope of a change: the first press says so and stops after the step."""
+    from sqsidem.interrupt import stop_on_interrupt
+
+    return stop_on_interrupt(render.stopping)
 
 
 def show_plan(render: Renderer, plan: Plan, title: str) -> None:
@@ -75,6 +83,9 @@ class SetupView:
         if phase == "start":
             self.render.info(f"{_VERBS.get(step.action, step.action)} {step.kind} {step.name}")
 
+    def changing(self) -> AbstractContextManager[threading.Event]:
+        return interruptible(self.render)
+
     def show(self, planned: Planned, result: ApplyResult | None) -> None:
         from sqsidem.render.build import show_code_notes
 
@@ -85,7 +96,7 @@ class SetupView:
         if result is None:
             show_dry_run(self.render, planned.plan)
         else:
-            report_setup(self.render, planned.plan, applied=tuple(result.applied))
+            report_setup(self.render, planned.plan, result)
 
 
 def show_dry_run(render: Renderer, plan: Plan) -> None:
@@ -105,16 +116,27 @@ def show_dry_run(render: Renderer, plan: Plan) -> None:
         render.warn(blocked_error(plan).one_line())
 
 
-def report_setup(render: Renderer, plan: Plan, applied: tuple[Step, ...]) -> None:
+def report_setup(render: Renderer, plan: Plan, result: ApplyResult) -> None:
+    """The outcome; an interrupted run lists what it applied and leaves the rest to the
+    "interrupted" line (the caller's ``result.check()``)."""
     from sqsidem.stack.mapping import KEPT_TRIGGER_NOTE, MAPPING
 
+    applied = result.applied
     kept = plan.step(MAPPING.key)
     if kept is not None and kept.note == KEPT_TRIGGER_NOTE and (render.json or not applied):
         render.warn(f"trigger {kept.name} {kept.note}")  # else the plan table shows it
     if render.json:
         render.emit(
-            {**plan.as_dict(), "changed": bool(applied), "applied": [s.as_dict() for s in applied]}
+            {
+                **plan.as_dict(),
+                "changed": bool(applied),
+                "applied": [s.as_dict() for s in applied],
+                "interrupted": result.interrupted,
+                "not_done": [s.as_dict() for s in result.not_done],
+            }
         )
+        return
+    if result.interrupted:
         return
     if not applied:
         render.success(f"stack {plan.stack} is up to date: no changes made")
@@ -169,6 +191,18 @@ def _status_lines(report: StackStatus) -> Iterator[str]:
         yield f"alarm      {report.alarm_state}"
 
 
+def _contents_lines(plan: TeardownPlan) -> Iterator[str]:
+    contents = plan.contents
+    if contents is None:
+        return
+    if contents.queue_messages is not None:
+        yield f"queue      {contents.queue_messages:,} message(s) (visible, in flight, delayed)"
+    if contents.dlq_messages is not None:
+        yield f"dlq        {contents.dlq_messages:,} message(s)"
+    if contents.live_locks is not None:
+        yield f"locks      {contents.locks_text()}"
+
+
 class TeardownView:
     """What `teardown` shows: the plan, what is left alone, the question, each deletion."""
 
@@ -180,20 +214,36 @@ class TeardownView:
     def reading(self, stack: str) -> AbstractContextManager[object]:
         return self.render.spinner(f"reading stack {stack}")
 
-    def review(self, plan: TeardownPlan) -> None:
-        """Show the observed plan and ask (``--yes`` answers); raises when refused."""
+    def review(self, plan: TeardownPlan, refused: bool) -> None:
+        """Show the observed plan and what would go with it (a refused plan too, in JSON)."""
         render = self.render
+        if render.json and refused:
+            render.emit({**plan.as_dict(), "deleted": [], "refused": True})
         if not render.json:
             render.table(
                 ["resource", "name", "action", "note"],
                 [(i.kind, i.name, i.action, i.note) for i in plan.items],
                 title=f"teardown of stack {plan.stack}",
             )
+            for line in _contents_lines(plan):
+                render.line(line)
         for item in plan.not_ours:
             render.warn(f"{item.kind} {item.name}: {item.note}")
-        if plan.to_delete:
-            question = f"Delete {len(plan.to_delete)} resource(s) of stack {plan.stack}?"
-            confirm(render, question, yes=self.yes)
+        contents = plan.contents
+        if contents is not None and contents.at_risk and not refused:
+            render.warn(f"--force: teardown destroys {contents.held()}")
+
+    def confirm(self, plan: TeardownPlan) -> None:
+        """Ask (``--yes`` answers); raises when refused."""
+        if not plan.to_delete:
+            return
+        contents = plan.contents
+        held = f", destroying {contents.held()}" if contents and contents.at_risk else ""
+        question = f"Delete {len(plan.to_delete)} resource(s) of stack {plan.stack}{held}?"
+        confirm(self.render, question, yes=self.yes)
+
+    def changing(self) -> AbstractContextManager[threading.Event]:
+        return interruptible(self.render)
 
     def on_item(self, item: TeardownItem, phase: str) -> None:
         if phase == "start":
@@ -203,7 +253,16 @@ class TeardownView:
         render = self.render
         if render.json:
             deleted: list[Any] = [i.as_dict() for i in result.deleted]
-            render.emit({**plan.as_dict(), "deleted": deleted})
+            not_done: list[Any] = [i.as_dict() for i in result.not_done]
+            interrupted = bool(not_done)
+            render.emit(
+                {
+                    **plan.as_dict(),
+                    "deleted": deleted,
+                    "interrupted": interrupted,
+                    "not_done": not_done,
+                }
+            )
         elif result.deleted:
             render.success(f"stack {plan.stack}: {len(result.deleted)} resource(s) deleted")
         else:

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
 Hook = Callable[["Aws", Pacing], None]
+# Decides a failed call (given the sent parameters): returns an answer when the failure
+# means "done after all", raises (a clear error) otherwise. Used for races with another run.
+Settle = Callable[["Aws", BaseException, Mapping[str, Any]], Any]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Call:
     retry: Retry | None = field(default=None, compare=False)
     before: Hook | None = field(default=None, compare=False)
     after: Hook | None = field(default=None, compare=False)
+    settle: Settle | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -62,8 +62,12 @@ def is_queue_deleted_recently(exc: BaseException) -> bool:
 
 def is_resource_in_use(exc: BaseException) -> bool:
     """The trigger is still Creating/Updating/Deleting (or a table is still being deleted):
-    AWS refuses a change until it settles."""
-    return error_code(exc) == "ResourceInUseException"
+    AWS refuses a change until it settles. "Table already exists" (the same code) is not
+    worth waiting for: another run made it, and the caller says so at once."""
+    if error_code(exc) != "ResourceInUseException":
+        return False
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", ""))
+    return "already exists" not in message.lower()
 
 
 def _minutes(seconds: float) -> str:

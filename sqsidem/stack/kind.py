@@ -81,6 +81,7 @@ class TeardownOptions:
     keep_logs: bool = False
     keep_table: bool = False
     key_pending_days: int = 7
+    force: bool = False  # delete even when messages or in-progress locks would go with it
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,11 @@ class SetupProgress(Protocol):
 
     def on_step(self, step: Step, phase: str) -> None: ...
 
+    def changing(self) -> AbstractContextManager[threading.Event]:
+        """The scope of the changes: the first Ctrl-C in it sets the event (stop after the
+        step in flight) instead of raising."""
+        ...
+
 
 def prepare(
     names: StackNames,
@@ -98,7 +104,12 @@ def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
 
 
 def run_setup(
-    aws: Aws, planned: Planned, *, pacing: Pacing | None = None, on_step: OnStep | None = None
+    aws: Aws,
+    planned: Planned,
+    *,
+    pacing: Pacing | None = None,
+    on_step: OnStep | None = None,
+    stop: threading.Event | None = None,
 ) -> ApplyResult:
     """Make the plan's calls (a converged stack gets no mutating call at all)."""
     return apply(
@@ -106,6 +117,7 @@ def run_setup(
         planned.plan,
         pacing=pacing or Pacing(),
         on_step=on_step or (lambda _step, _phase: None),
+        stop=stop,
     )
 
 
@@ -117,12 +129,14 @@ def converge(
     reading: AbstractContextManager[object] | None = None,
     pacing: Pacing | None = None,
     on_step: OnStep | None = None,
+    changing: AbstractContextManager[threading.Event] | None = None,
 ) -> tuple[Planned, ApplyResult | None]:
     """Plan, refuse what is not ours, apply: the one setup sequence every command runs.
 
     `reading` wraps the read-only part (a CLI spinner); a dry run returns the plan and no
     result, without raising for blocked steps (the caller shows them). A converged stack
-    gets an empty result and no mutating call.
+    gets an empty result and no mutating call. `changing` wraps the changes (the CLI's
+    Ctrl-C scope: its event stops setup after the step in flight).
     """
     with reading if reading is not None else nullcontext():
         planned = plan_setup(aws, prepared)
@@ -130,7 +144,8 @@ def converge(
         return planned, None
     if planned.plan.blocked:
         raise blocked_error(planned.plan)
-    return planned, run_setup(aws, planned, pacing=pacing, on_step=on_step)
+    with changing if changing is not None else nullcontext(None) as stop:
+        return planned, run_setup(aws, planned, pacing=pacing, on_step=on_step, stop=stop)
 
 
 def setup_stack(
@@ -153,4 +168,5 @@ def setup_stack(
         reading=progress.reading(names.stack),
         pacing=progress.pacing,
         on_step=progress.on_step,
+        changing=progress.changing(),
     )

@@ -72,4 +72,4 @@ def test_processor_folder_with_a_dependency_completes(
     assert real.exit_code == 0 and "warning: --real-key: a COMPLETED lock" in real.stderr
     real_key = real.stdout.split("key=", 1)[1].split()[0]
     assert lock_status(local_aws, names.table, real_key) == "COMPLETED"
-    assert cli(stack_name, "teardown", "--yes").exit_code == 0
+    assert cli(stack_name, "teardown", "--yes", "--force").exit_code == 0

@@ -94,7 +94,7 @@ def test_lifecycle_twice_ends_healthy_with_nothing_lost(backend: Backend, stack_
     said = ""
     for _ in range(2):
         said += one_round(backend, stack_name)
-        down = ok(backend.cli(stack_name, "teardown", "--yes"))
+        down = ok(backend.cli(stack_name, "teardown", "--yes", "--force"))
         assert_nothing_left(backend.aws, stack_name)
     if backend.realism is not None:
         missing = [b for b in EXPECTED if not backend.realism.fired(b)]

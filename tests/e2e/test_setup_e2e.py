@@ -75,10 +75,10 @@ def test_full_life_cycle(local_aws: Aws, stack_name: str) -> None:
     assert tags.get("sqsidem:trigger") == "off"
     assert cli(stack_name, "status").exit_code == 0
 
-    down = cli(stack_name, "teardown", "--yes")
+    down = cli(stack_name, "teardown", "--yes", "--force")
     assert down.exit_code == 0, down.stderr
     assert_nothing_left(local_aws, stack_name)
 
     up_again = cli(stack_name, "setup", *FAST)
     assert up_again.exit_code == 0, up_again.stderr
-    assert cli(stack_name, "teardown", "--yes").exit_code == 0
+    assert cli(stack_name, "teardown", "--yes", "--force").exit_code == 0

@@ -100,7 +100,7 @@ def test_life_cycle(target: Target, capsys: pytest.CaptureFixture[str]) -> None:
     try:
         _life_cycle(target, names)
     finally:
-        teardown = target.run(stack, "teardown", "--yes", "--key-pending-days", "7")
+        teardown = target.run(stack, "teardown", "--yes", "--force", "--key-pending-days", "7")
         # AWS's tag index lags behind deletions: give it a bounded while to catch up.
         poll(lambda: not _leftovers(target, names), 180 if target.on_aws else 5, interval_s=5)
         left = _leftovers(target, names)

@@ -270,7 +270,7 @@ def test_nothing_printed_in_process_contains_the_secret(
         ["--stack", "ghost", "--debug", "locks", "list"],
         ["--stack", "ghost", "--debug", "send", "hi"],
         ["--stack", stack, "--debug", "trace", "tx-1", "--no-peek-queue"],
-        ["--stack", stack, "--debug", "teardown", "--yes"],
+        ["--stack", stack, "--debug", "teardown", "--yes", "--force"],
     ]
     outputs = []
     for args in runs:

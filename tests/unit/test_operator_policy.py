@@ -47,6 +47,7 @@ def test_every_star_has_a_reason_and_is_in_the_guide() -> None:
     reasons = star_reasons()
     assert sorted(reasons) == [
         "kms:CreateKey",
+        "kms:ListKeys",
         "kms:TagResource",
         "lambda:CreateEventSourceMapping",
         "lambda:ListEventSourceMappings",

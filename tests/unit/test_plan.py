@@ -206,6 +206,7 @@ def test_key_pending_deletion_is_replaced() -> None:
     assert [(c.operation, c.id) for c in step.calls] == [
         ("CreateKey", "kms.CreateKey#1"),
         ("UpdateAlias", "kms.UpdateAlias#1"),
+        ("UntagResource", "kms.UntagResource#1"),
     ]
 
 
@@ -286,7 +287,10 @@ def test_plan_as_dict_is_json_ready() -> None:
                     "Policy": key_policy,
                     "Description": "sqsidem stack s1: queues, topic",
                     "KeyUsage": "ENCRYPT_DECRYPT",
-                    "Tags": [{"TagKey": "sqsidem:stack", "TagValue": "s1"}],
+                    "Tags": [
+                        {"TagKey": "sqsidem:pending", "TagValue": "1"},
+                        {"TagKey": "sqsidem:stack", "TagValue": "s1"},
+                    ],
                 },
             },
             {
@@ -296,6 +300,15 @@ def test_plan_as_dict_is_json_ready() -> None:
                 "params": {
                     "AliasName": "alias/sqsidem-s1",
                     "TargetKeyId": {"ref": "kms.CreateKey#1", "path": "KeyMetadata.KeyId"},
+                },
+            },
+            {
+                "id": "kms.UntagResource#1",
+                "service": "kms",
+                "operation": "UntagResource",
+                "params": {
+                    "KeyId": {"ref": "kms.CreateKey#1", "path": "KeyMetadata.KeyId"},
+                    "TagKeys": ["sqsidem:pending"],
                 },
             },
         ],
