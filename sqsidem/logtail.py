@@ -314,9 +314,11 @@ def open_logs(
     log_group: str | None = None,
     on_waiting: Callable[[str], None] | None = None,
     stacks: Sequence[StackNames] = (),
+    stop: threading.Event | None = None,
 ) -> LogRead:
     """The events `logs` asked for. The filter and ``since`` are checked before ``aws()``
-    makes the clients (exit 2 first); reading starts when the events are iterated.
+    makes the clients (exit 2 first); reading starts when the events are iterated. A
+    follow ends when ``stop`` is set (the first Ctrl-C), between polls.
 
     With ``stacks`` (``--stacks A,B``) the function logs of each are merged in timestamp
     order, each event tagged with its stack."""
@@ -330,7 +332,12 @@ def open_logs(
         label = ", ".join(groups.values())
         if follow:
             events = follow_groups(
-                client.logs, groups, start_ms=start_ms, where=where, on_waiting=on_waiting
+                client.logs,
+                groups,
+                start_ms=start_ms,
+                where=where,
+                on_waiting=on_waiting,
+                stop=stop,
             )
             return LogRead(label, True, events)
         merged = _merged(client.logs, groups, start_ms, where, on_waiting)
@@ -341,7 +348,7 @@ def open_logs(
             group, False, read_events(client.logs, group, start_ms=start_ms, where=where)
         )
     events = follow_events(
-        client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting
+        client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting, stop=stop
     )
     return LogRead(group, True, events)
 

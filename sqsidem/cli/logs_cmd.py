@@ -46,6 +46,7 @@ def logs(
     ] = None,
 ) -> None:
     """Show the function's log events; decisions coloured, platform lines dimmed."""
+    from sqsidem.interrupt import until_stopped
     from sqsidem.logfields import parse_where
     from sqsidem.logtail import EventFilter, open_logs, stack_names_of
     from sqsidem.render.logs import show_log_events
@@ -53,17 +54,19 @@ def logs(
     app = app_context(ctx)
     fields = parse_where(where or [])
     selected = EventFilter(filter_, transaction, platform=not no_platform, fields=fields)
-    read = open_logs(
-        app.aws,
-        app.names,
-        where=selected,
-        since=since,
-        follow=follow,
-        log_group=log_group,
-        on_waiting=app.render.note,
-        stacks=stack_names_of(stacks, log_group),
-    )
-    show_log_events(app.render, read)
+    with until_stopped(active=follow) as stop:  # a follow's normal end is Ctrl-C (exit 0)
+        read = open_logs(
+            app.aws,
+            app.names,
+            where=selected,
+            since=since,
+            follow=follow,
+            log_group=log_group,
+            on_waiting=app.render.note,
+            stacks=stack_names_of(stacks, log_group),
+            stop=stop,
+        )
+        show_log_events(app.render, read)
 
 
 def register(app: typer.Typer) -> None:

@@ -34,15 +34,22 @@ def watch(
     ] = None,
 ) -> None:
     """Live view of one stack (the help text is WATCH_HELP)."""
+    from sqsidem.interrupt import until_stopped
     from sqsidem.render.watch import run_watch
     from sqsidem.watch.sampler import Watcher, watch_budget
 
     app = app_context(ctx)
     budget = watch_budget(interval)
     watcher = Watcher(app.aws(), app.names, budget)
-    code = run_watch(
-        app.render, watcher.sample, interval_s=budget.interval_s, once=once, count=count
-    )
+    with until_stopped() as stop:  # Ctrl-C is watch's normal end (exit 0)
+        code = run_watch(
+            app.render,
+            watcher.sample,
+            interval_s=budget.interval_s,
+            once=once,
+            count=count,
+            stop=stop,
+        )
     raise typer.Exit(code)
 
 

@@ -111,6 +111,11 @@ class WorkerStats:
     delete_calls: int = 0
     elapsed_s: float = 0.0
     stop_reason: str | None = None
+    # Received by a receive answered after Ctrl-C: handed back at once, not worked on.
+    released: int = 0
+    # Long polls still waiting when a stopped run ended: what they get reappears after the
+    # visibility timeout.
+    polls_left: int = 0
 
     @property
     def msgs_per_s(self) -> float:

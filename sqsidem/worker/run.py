@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqsidem.aws import Aws
+from sqsidem.interrupt import until_stopped
 from sqsidem.names import StackNames
 from sqsidem.resolve import main_queue_url, queue_url
 from sqsidem.worker.config import consumer_config, load_processor_spec, resolve_processor
 from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats, pool_connections
 from sqsidem.worker.poller import Emit, run_worker
-from sqsidem.worker.signals import stop_on_signals
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,15 @@ class RunWatcher(Protocol):
 
     def decision(self, line: str) -> None: ...
 
+    def stopping(self) -> None: ...
+
 
 def run_until_interrupted(
     aws: Aws, names: StackNames, request: WorkerRequest, watcher: RunWatcher
 ) -> WorkerStats:
     """``sqsidem worker``: the first SIGINT/SIGTERM ends the run after the batches in
-    flight, a second aborts (KeyboardInterrupt). Main thread only."""
-    stop = threading.Event()
-    with stop_on_signals(stop):
+    flight (the watcher is told at once), a second aborts (KeyboardInterrupt)."""
+    with until_stopped(watcher.stopping) as stop:
         return run_for_stack(
             aws, names, request, stop=stop, emit=watcher.decision, on_start=watcher.started
         )

@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
+from sqsidem.interrupt import until_stopped
 from sqsidem.worker.event import WorkerContext, lambda_event, lambda_record
-from sqsidem.worker.signals import stop_on_signals
 
 ARN = "arn:aws:sqs:us-east-2:123456789012:orders"
 
@@ -70,9 +70,8 @@ def test_context_remaining_time_follows_its_deadline() -> None:
 def test_first_signal_stops_gracefully_second_aborts() -> None:
     """SIGTERM once sets the stop event; a second one raises KeyboardInterrupt."""
     assert threading.current_thread() is threading.main_thread()
-    stop = threading.Event()
     before = signal.getsignal(signal.SIGTERM)
-    with stop_on_signals(stop):
+    with until_stopped() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.is_set()
         with pytest.raises(KeyboardInterrupt):
