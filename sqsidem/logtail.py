@@ -289,10 +289,14 @@ def follow_groups(
 
 
 def start_ms_for(since: str, now_s: float | None = None) -> int:
-    """``--since 10m`` or an ISO time as epoch ms."""
+    """``--since 10m`` or an ISO time as epoch ms, between 1970 and now (else exit 2)."""
     from sqsidem.timeparse import parse_since
+    from sqsidem.validate import in_the_past
 
-    return int(parse_since(since, time.time() if now_s is None else now_s) * 1000)
+    now_s = time.time() if now_s is None else now_s
+    moment_s = parse_since(since, now_s)
+    in_the_past(moment_s, now_s, "--since", since)
+    return int(moment_s * 1000)
 
 
 @dataclass(frozen=True)

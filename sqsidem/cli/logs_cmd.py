@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.interrupt import until_stopped
+from sqsidem.validate import non_empty
 
 
 def logs(
@@ -46,19 +48,20 @@ def logs(
     ] = None,
 ) -> None:
     """Show the function's log events; decisions coloured, platform lines dimmed."""
-    from sqsidem.interrupt import until_stopped
     from sqsidem.logfields import parse_where
     from sqsidem.logtail import EventFilter, open_logs, stack_names_of
     from sqsidem.render.logs import show_log_events
 
     app = app_context(ctx)
-    fields = parse_where(where or [])
-    selected = EventFilter(filter_, transaction, platform=not no_platform, fields=fields)
+    non_empty({"--filter": filter_, "--transaction": transaction, "--log-group": log_group})
+    only = EventFilter(
+        filter_, transaction, platform=not no_platform, fields=parse_where(where or [])
+    )
     with until_stopped(active=follow) as stop:  # a follow's normal end is Ctrl-C (exit 0)
         read = open_logs(
             app.aws,
             app.names,
-            where=selected,
+            where=only,
             since=since,
             follow=follow,
             log_group=log_group,

@@ -24,7 +24,7 @@ WATCH_HELP = (
 def watch(
     ctx: typer.Context,
     interval: Annotated[
-        str, typer.Option(help="Time between refreshes (at least 1s): 2s, 5s, 1m.")
+        str, typer.Option(help="Time between refreshes, 1s..1h: 2s, 5s, 1m.")
     ] = "2s",
     once: Annotated[
         bool, typer.Option("--once", help="Print one snapshot and exit (scripts, cron).")

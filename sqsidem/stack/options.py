@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqsidem.build.sources import ProcessorRef
 from sqsidem.errors import UsageError
 from sqsidem.stack.runtimes import check_runtime, today_utc
+from sqsidem.validate import MAX_LOCK_TTL_S, finite
 
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
@@ -113,8 +114,7 @@ def validate(options: SetupOptions, today: dt.date | None = None) -> list[str]:
             f"--log-retention-days {options.log_retention_days} is not a CloudWatch Logs value",
             "use one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
         )
-    if options.lock_ttl_s <= 0:
-        raise UsageError("--lock-ttl must be positive")
+    finite(options.lock_ttl_s, "--lock-ttl", low=1, high=MAX_LOCK_TTL_S, unit="s")
     validate_key_source(options.key_source)
     for table in options.effect_tables:
         if not _TABLE_RE.fullmatch(table):
