@@ -326,6 +326,10 @@ def open_logs(
 
     With ``stacks`` (``--stacks A,B``) the function logs of each are merged in timestamp
     order, each event tagged with its stack."""
+    from sqsidem.validate import non_empty
+
+    given = {"--filter": where.pattern, "--transaction": where.transaction}
+    non_empty({**given, "--log-group": log_group})
     where.terms()
     start_ms = start_ms_for(since)
     client = aws()

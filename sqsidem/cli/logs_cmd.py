@@ -8,7 +8,6 @@ import typer
 
 from sqsidem.cli.context import app_context
 from sqsidem.interrupt import until_stopped
-from sqsidem.validate import non_empty
 
 
 def logs(
@@ -53,15 +52,13 @@ def logs(
     from sqsidem.render.logs import show_log_events
 
     app = app_context(ctx)
-    non_empty({"--filter": filter_, "--transaction": transaction, "--log-group": log_group})
-    only = EventFilter(
-        filter_, transaction, platform=not no_platform, fields=parse_where(where or [])
-    )
+    fields = parse_where(where or [])
+    selected = EventFilter(filter_, transaction, platform=not no_platform, fields=fields)
     with until_stopped(active=follow) as stop:  # a follow's normal end is Ctrl-C (exit 0)
         read = open_logs(
             app.aws,
             app.names,
-            where=only,
+            where=selected,
             since=since,
             follow=follow,
             log_group=log_group,
