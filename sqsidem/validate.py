@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqsidem.errors import UsageError
@@ -69,6 +70,12 @@ def key_source(text: str | None, option: str = "--key") -> None:
         raise UsageError(
             f"{option} {text!r} is not a key source", "use dedup, message-id or body:<field>"
         ) from None
+
+
+def output_file(path: Path, option: str) -> None:
+    """A file to write: not an existing directory (``--out ""`` is the current one)."""
+    if path.is_dir():
+        raise UsageError(f"{option} {str(path)!r} is a directory", "give a file name")
 
 
 def in_the_past(moment_s: float, now_s: float, option: str, text: str) -> None:

@@ -4,6 +4,8 @@ stderr and exit 2, and not even a client is made (the endpoint, port 9, is never
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.support_seam import ClientSpy
@@ -37,18 +39,28 @@ NEVER_CALLED = ["--endpoint-url", "http://127.0.0.1:9"]
         (["watch", "--interval", "2h"], "use at most 1h"),
         # setup: a lock lifetime no table should keep
         (["setup", "--dry-run", "--lock-ttl", "99999999999d"], "invalid --lock-ttl"),
+        # build: the runtime the wheels are for, and where the zip goes
+        (["build", "--runtime", ""], "--runtime '' is not a Lambda Python runtime"),
+        (["build", "--runtime", "python9"], "--runtime 'python9' is not a Lambda Python runtime"),
+        (["build", "--out", ""], "--out '.' is a directory"),
     ],
 )
 def test_bad_values_exit_2_before_any_call(
-    fake_credentials: None, args: list[str], says: str
+    fake_credentials: None,
+    args: list[str],
+    says: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """One line, exit 2, no client."""
+    """One line, exit 2, no client (and no file written)."""
+    monkeypatch.chdir(tmp_path)
     spy = ClientSpy()
     result = spy.invoke([*NEVER_CALLED, *args])
     assert result.exit_code == 2, result.output
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert spy.clients == []
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("timeout", ["nan", "inf", "0", "-5", "86400"])
