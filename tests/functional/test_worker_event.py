@@ -1,4 +1,4 @@
-"""The Lambda-shaped event and context the worker builds, and its signal handling."""
+"""The Lambda-shaped event and context the worker builds."""
 
 from __future__ import annotations
 
