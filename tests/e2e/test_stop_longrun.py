@@ -1,5 +1,5 @@
-"""Commands that run until stopped (`worker`, `logs --follow`; `watch` is in
-test_watch_tmux.py): the first real SIGINT is their normal end (summary, exit 0), a second
+"""Commands that run until stopped (`worker`, `logs --follow`, piped `watch`; full-screen
+`watch` is in test_watch_tmux.py): the first real SIGINT is their normal end (summary, exit 0), a second
 aborts at once (exit 130, no traceback). The queue, the table and the JSON lines are
 compared with what the child printed."""
 
@@ -151,3 +151,19 @@ def test_logs_follow_stops_on_ctrl_c_with_a_count_and_whole_json_lines(
     assert [event["message"] for event in events] == [f"line {n}" for n in range(5)]
     assert f"stopped following {group}: 5 event(s) shown" in stderr, stderr
     assert "Traceback" not in stderr and "error" not in stderr, stderr
+
+
+def test_piped_watch_stops_on_ctrl_c_with_one_whole_line_per_refresh(
+    ministack: Ministack, stack_name: str
+) -> None:
+    """`watch -o json` into a pipe: one SIGINT ends it, exit 0, and the refreshes it counts
+    on stderr are the whole JSON lines on stdout."""
+    child = Child.start(ministack.endpoint, stack_name, "-o", "json", "watch", "--interval", "1s")
+    child.wait_for_lines(2, timeout_s=30)
+    code, stderr, took = child.interrupt_and_finish(timeout_s=15)
+    assert code == 0, stderr
+    assert took < 5, f"Ctrl-C took {took:.1f} s to stop watch"
+    snapshots = [json.loads(line) for line in child.stdout]
+    assert {snap["stack"] for snap in snapshots} == {stack_name}
+    assert f"watch stopped after {len(snapshots)} refresh(es)" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
