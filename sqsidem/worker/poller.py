@@ -46,8 +46,8 @@ EMPTY_RECEIVE_PAUSE_S = 0.05
 # An empty receive ahead retries when a batch ends, or after this long at the latest.
 AHEAD_RETRY_S = 1.0
 
-# After Ctrl-C, once the batches in flight are done, a long poll still waiting (up to
-# --wait-time, 20 s) is given this long to answer; then the run ends without it.
+# After Ctrl-C, a long poll still waiting (up to --wait-time, 20 s) is given this long to
+# answer; then the run ends without it (the batches in flight still finish either way).
 STOP_GRACE_S = 2.0
 
 Emit = Callable[[str], None]
