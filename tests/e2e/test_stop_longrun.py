@@ -1,7 +1,7 @@
 """Commands that run until stopped (`worker`, `logs --follow`, piped `watch`; full-screen
-`watch` is in test_watch_tmux.py): the first real SIGINT is their normal end (summary, exit 0), a second
-aborts at once (exit 130, no traceback). The queue, the table and the JSON lines are
-compared with what the child printed."""
+`watch` is in test_watch_tmux.py): the first real SIGINT is their normal end (summary,
+exit 0), a second aborts at once (exit 130, no traceback). The queue, the table and the
+JSON lines are compared with what the child printed."""
 
 from __future__ import annotations
 
