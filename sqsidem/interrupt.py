@@ -1,13 +1,14 @@
-"""The interrupt contract for commands that do bulk work (README "Interrupting a command").
+"""The interrupt contract (README "Interrupting a command", DESIGN 6.12): one handler for all.
 
-- The first Ctrl-C sets a :class:`threading.Event` the work checks between calls: no new
-  call starts, the calls in flight finish (each is bounded by the client's timeouts), and
-  the command ends with what it did, as :class:`~sqsidem.errors.Interrupted` (exit 130).
-- A second Ctrl-C raises KeyboardInterrupt at once; the root group turns it into the error
-  table's "interrupted" line and does not wait for the calls still in flight.
-
-Commands that run until stopped (`worker`, `logs --follow`, `watch`) have their own
-handler: for them the first Ctrl-C is the normal end (exit 0).
+- Commands that do bulk work (:func:`stop_on_interrupt`): the first Ctrl-C sets a
+  :class:`threading.Event` the work checks between calls: no new call starts, the calls in
+  flight finish (each is bounded by the client's timeouts), and the command ends with what it
+  did, as :class:`~sqsidem.errors.Interrupted` (exit 130).
+- Commands that run until stopped (`worker`, `logs --follow`, `watch`:
+  :func:`until_stopped`): the first Ctrl-C (or SIGTERM, as a container stop sends) is their
+  normal end: they finish what is in flight, show their summary and exit 0.
+- For both, a second signal raises KeyboardInterrupt at once; the root group turns it into
+  the error table's "interrupted" line (exit 130) and does not wait for calls in flight.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
@@ -25,10 +26,14 @@ def _quiet() -> None:
 
 
 @contextlib.contextmanager
-def stop_on_interrupt(on_first: Callable[[], None] = _quiet) -> Iterator[threading.Event]:
-    """Install the two-step SIGINT handler for the block; yield the event it sets.
+def stop_on_interrupt(
+    on_first: Callable[[], None] = _quiet,
+    *,
+    signals: Sequence[signal.Signals] = (signal.SIGINT,),
+) -> Iterator[threading.Event]:
+    """Install the two-step handler for ``signals`` for the block; yield the event it sets.
 
-    ``on_first`` runs once, in the main thread, when the first Ctrl-C arrives (a note on
+    ``on_first`` runs once, in the main thread, when the first signal arrives (a note on
     stderr from the render layer). Outside the main thread no handler can be installed:
     the event is never set and Python's default applies.
     """
@@ -43,11 +48,26 @@ def stop_on_interrupt(on_first: Callable[[], None] = _quiet) -> Iterator[threadi
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
-    previous: Any = signal.signal(signal.SIGINT, handler)
+    previous: dict[signal.Signals, Any] = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield stop
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def until_stopped(
+    on_first: Callable[[], None] = _quiet, *, active: bool = True
+) -> Iterator[threading.Event]:
+    """For a command that runs until stopped: SIGINT or SIGTERM ends it (exit 0), a second
+    aborts. With ``active`` False (``logs`` without ``--follow``) nothing is installed and
+    Ctrl-C interrupts as for any other command."""
+    if not active:
+        yield never()
+        return
+    with stop_on_interrupt(on_first, signals=(signal.SIGINT, signal.SIGTERM)) as stop:
+        yield stop
 
 
 def never() -> threading.Event:

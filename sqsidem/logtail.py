@@ -289,10 +289,14 @@ def follow_groups(
 
 
 def start_ms_for(since: str, now_s: float | None = None) -> int:
-    """``--since 10m`` or an ISO time as epoch ms."""
+    """``--since 10m`` or an ISO time as epoch ms, between 1970 and now (else exit 2)."""
     from sqsidem.timeparse import parse_since
+    from sqsidem.validate import in_the_past
 
-    return int(parse_since(since, time.time() if now_s is None else now_s) * 1000)
+    now_s = time.time() if now_s is None else now_s
+    moment_s = parse_since(since, now_s)
+    in_the_past(moment_s, now_s, "--since", since)
+    return int(moment_s * 1000)
 
 
 @dataclass(frozen=True)
@@ -314,12 +318,18 @@ def open_logs(
     log_group: str | None = None,
     on_waiting: Callable[[str], None] | None = None,
     stacks: Sequence[StackNames] = (),
+    stop: threading.Event | None = None,
 ) -> LogRead:
     """The events `logs` asked for. The filter and ``since`` are checked before ``aws()``
-    makes the clients (exit 2 first); reading starts when the events are iterated.
+    makes the clients (exit 2 first); reading starts when the events are iterated. A
+    follow ends when ``stop`` is set (the first Ctrl-C), between polls.
 
     With ``stacks`` (``--stacks A,B``) the function logs of each are merged in timestamp
     order, each event tagged with its stack."""
+    from sqsidem.validate import non_empty
+
+    given = {"--filter": where.pattern, "--transaction": where.transaction}
+    non_empty({**given, "--log-group": log_group})
     where.terms()
     start_ms = start_ms_for(since)
     client = aws()
@@ -330,7 +340,12 @@ def open_logs(
         label = ", ".join(groups.values())
         if follow:
             events = follow_groups(
-                client.logs, groups, start_ms=start_ms, where=where, on_waiting=on_waiting
+                client.logs,
+                groups,
+                start_ms=start_ms,
+                where=where,
+                on_waiting=on_waiting,
+                stop=stop,
             )
             return LogRead(label, True, events)
         merged = _merged(client.logs, groups, start_ms, where, on_waiting)
@@ -341,7 +356,7 @@ def open_logs(
             group, False, read_events(client.logs, group, start_ms=start_ms, where=where)
         )
     events = follow_events(
-        client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting
+        client.logs, group, start_ms=start_ms, where=where, on_waiting=on_waiting, stop=stop
     )
     return LogRead(group, True, events)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqsidem.errors import UsageError
@@ -29,12 +30,61 @@ def non_empty(options: Mapping[str, str | None]) -> None:
             )
 
 
-def finite(value: float | None, option: str, *, low: float, high: float) -> None:
-    """A number within ``low..high`` (never NaN or infinite)."""
+# SQS's longest visibility timeout (12 hours).
+MAX_VISIBILITY_S = 43_200
+# A lock record that should outlive this belongs to a forgotten table, not a retry window.
+MAX_LOCK_TTL_S = 3650 * 86_400
+
+
+def finite(
+    value: float | None, option: str, *, low: float, high: float | None = None, unit: str = ""
+) -> None:
+    """A number within ``low..high`` (never NaN or infinite; no ``high``: at least ``low``)."""
     if value is None:
         return
-    if not math.isfinite(value) or not low <= value <= high:
-        raise UsageError(f"invalid {option} {value}", f"use a number between {low:g} and {high:g}")
+    if math.isfinite(value) and low <= value and (high is None or value <= high):
+        return
+    given = f"{value:.0f}" if math.isfinite(value) and float(value).is_integer() else f"{value:g}"
+    what = f"invalid {option} {given}{' ' + unit if unit else ''}"
+    if high is None:
+        raise UsageError(what, f"use a number of at least {_number(low)}")
+    raise UsageError(what, f"use a number between {_number(low)} and {_number(high)}")
+
+
+def _number(value: float) -> str:
+    """A limit as people read it: 1, 0.5, 3600, 43,200 (no exponent)."""
+    if float(value).is_integer():
+        return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.0f}"
+    return f"{value:g}"
+
+
+def key_source(text: str | None, option: str = "--key") -> None:
+    """``dedup``, ``message-id`` or ``body:<field>``: the consumer's own parser decides."""
+    from sqsidem.consumer.keys import parse_key_spec
+
+    if text is None:
+        return
+    try:
+        parse_key_spec(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r} is not a key source", "use dedup, message-id or body:<field>"
+        ) from None
+
+
+def output_file(path: Path, option: str) -> None:
+    """A file to write: not an existing directory (``--out ""`` is the current one)."""
+    if path.is_dir():
+        raise UsageError(f"{option} {str(path)!r} is a directory", "give a file name")
+
+
+def in_the_past(moment_s: float, now_s: float, option: str, text: str) -> None:
+    """A start time (``--since``) between 1970 and now."""
+    if not 0 <= moment_s <= now_s:
+        raise UsageError(
+            f"invalid {option} {text!r}: it must lie between 1970 and now",
+            "use 10m, 1h, 2d or a past ISO time",
+        )
 
 
 def region_name(region: str | None) -> None:

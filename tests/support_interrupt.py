@@ -61,6 +61,13 @@ class Child:
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)
 
+    def interrupt_and_finish(self, timeout_s: float) -> tuple[int, str, float]:
+        """One SIGINT, then the exit code, stderr and the seconds the child took to end."""
+        pressed = time.monotonic()
+        self.interrupt()
+        code, stderr = self.finish(timeout_s)
+        return code, stderr, time.monotonic() - pressed
+
     def finish(self, timeout_s: float) -> tuple[int, str]:
         """Exit code and stderr; the rest of stdout lands in ``stdout``."""
         try:

@@ -23,8 +23,12 @@ def build(
     from sqsidem.build.package import write_build
     from sqsidem.build.sources import processor_option
     from sqsidem.render.build import show_manifest
+    from sqsidem.stack.runtimes import check_runtime, today_utc
+    from sqsidem.validate import output_file
 
     app = app_context(ctx)
+    check_runtime(runtime, creating=False, today=today_utc())  # unknown or empty: exit 2
+    output_file(out, "--out")
     ref = processor_option(processor, requirements, architecture, host=app.settings.local)
     built = write_build(ref, runtime=runtime, out=out)
     if built.manifest is not None:

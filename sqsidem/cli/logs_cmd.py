@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.interrupt import until_stopped
 
 
 def logs(
@@ -51,17 +52,19 @@ def logs(
     app = app_context(ctx)
     fields = parse_where(where or [])
     selected = EventFilter(filter_, transaction, platform=not no_platform, fields=fields)
-    read = open_logs(
-        app.aws,
-        app.names,
-        where=selected,
-        since=since,
-        follow=follow,
-        log_group=log_group,
-        on_waiting=app.render.note,
-        stacks=stack_names_of(stacks, log_group),
-    )
-    show_log_events(app.render, read)
+    with until_stopped(active=follow) as stop:  # a follow's normal end is Ctrl-C (exit 0)
+        read = open_logs(
+            app.aws,
+            app.names,
+            where=selected,
+            since=since,
+            follow=follow,
+            log_group=log_group,
+            on_waiting=app.render.note,
+            stacks=stack_names_of(stacks, log_group),
+            stop=stop,
+        )
+        show_log_events(app.render, read)
 
 
 def register(app: typer.Typer) -> None:

@@ -22,7 +22,7 @@ WATCH_HELP = (
 def watch(
     ctx: typer.Context,
     interval: Annotated[
-        str, typer.Option(help="Time between refreshes (at least 1s): 2s, 5s, 1m.")
+        str, typer.Option(help="Time between refreshes, 1s..1h: 2s, 5s, 1m.")
     ] = "2s",
     once: Annotated[
         bool, typer.Option("--once", help="Print one snapshot and exit (scripts, cron).")
@@ -32,15 +32,22 @@ def watch(
     ] = None,
 ) -> None:
     """Live view of one stack (the help text is WATCH_HELP)."""
+    from sqsidem.interrupt import until_stopped
     from sqsidem.render.watch import run_watch
     from sqsidem.watch.sampler import Watcher, watch_budget
 
     app = app_context(ctx)
     budget = watch_budget(interval)
     watcher = Watcher(app.aws(), app.names, budget)
-    code = run_watch(
-        app.render, watcher.sample, interval_s=budget.interval_s, once=once, count=count
-    )
+    with until_stopped() as stop:  # Ctrl-C is watch's normal end (exit 0)
+        code = run_watch(
+            app.render,
+            watcher.sample,
+            interval_s=budget.interval_s,
+            once=once,
+            count=count,
+            stop=stop,
+        )
     raise typer.Exit(code)
 
 

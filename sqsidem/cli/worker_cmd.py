@@ -52,13 +52,13 @@ def worker(
     ] = False,
 ) -> None:
     """Poll the stack's queue and run the consumer here (the VPC-endpoint case of the tutorial)."""
-    from sqsidem.build.local import local_processor
     from sqsidem.worker.run import WorkerRequest, run_until_interrupted
 
     app = app_context(ctx)
     request = WorkerRequest(
         queue=queue,
-        processor=local_processor(processor, requirements),
+        processor=processor,
+        requirements=requirements,
         key=key,
         lock_ttl_s=lock_ttl,
         batch_size=batch_size,

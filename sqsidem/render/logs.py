@@ -52,15 +52,16 @@ def show_event(render: Renderer, event: LogEvent) -> None:
 
 
 def show_log_events(render: Renderer, read: LogRead) -> None:
-    """Every event (JSON Lines with --output json); a follow ends quietly on Ctrl-C."""
+    """Every event (JSON Lines with --output json); a follow, stopped by Ctrl-C, ends with
+    the number of events it showed (stderr)."""
     if read.follow:
         render.note(f"following {read.group} (Ctrl-C to stop)")
-    try:
-        for event in read.events:
-            if render.json:
-                render.emit_line(event.as_dict())
-            else:
-                show_event(render, event)
-    except KeyboardInterrupt:
-        if not read.follow:
-            raise
+    shown = 0
+    for event in read.events:
+        if render.json:
+            render.emit_line(event.as_dict())
+        else:
+            show_event(render, event)
+        shown += 1
+    if read.follow:
+        render.note(f"stopped following {read.group}: {shown:,} event(s) shown")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import contextlib
 import select
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from sqsidem.render.logs import DECISION_STYLE
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
 SPARKS = "▁▂▃▄▅▆▇█"
 FLOW_TITLE = "flow (decisions/s, last minute)"
 FULL_WIDTH = 80  # two panels side by side from here on; one column below it
-INTERRUPTED_EXIT = 130
+KEY_SLICE_S = 0.1  # how soon a wait for the next refresh sees Ctrl-C
 
 
 def safe(text: object) -> str:
@@ -266,12 +269,13 @@ def plain_text(snap: Snapshot, width: int = 100) -> str:
 
 
 @contextlib.contextmanager
-def _keys(stream: IO[str]) -> Iterator[Callable[[float], str | None]]:
-    """Single keys from a terminal (cbreak: Ctrl-C still interrupts), restored on exit."""
+def _keys(stream: IO[str], stop: threading.Event) -> Iterator[Callable[[float], str | None]]:
+    """Single keys from a terminal (cbreak: Ctrl-C still signals), restored on exit; each read
+    waits at most its timeout and returns early (None) once ``stop`` is set."""
     if not stream.isatty():
 
         def wait_only(timeout: float) -> str | None:
-            select.select([], [], [], timeout)
+            stop.wait(timeout)
             return None
 
         yield wait_only
@@ -284,7 +288,11 @@ def _keys(stream: IO[str]) -> Iterator[Callable[[float], str | None]]:
     tty.setcbreak(fd)
 
     def read(timeout: float) -> str | None:
-        ready, _, _ = select.select([fd], [], [], timeout)
+        # A signal does not cut select short (PEP 475): look at ``stop`` between slices.
+        ready: list[int] = []
+        deadline = time.monotonic() + timeout
+        while not ready and not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([fd], [], [], min(left, KEY_SLICE_S))
         return stream.read(1) if ready else None
 
     try:
@@ -293,16 +301,16 @@ def _keys(stream: IO[str]) -> Iterator[Callable[[float], str | None]]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _wait_for_quit(read: Callable[[float], str | None], seconds: float) -> bool:
-    """Wait up to ``seconds`` for the next refresh; True if q was pressed."""
-    import time
-
+def _wait_for_quit(
+    read: Callable[[float], str | None], seconds: float, stop: threading.Event
+) -> bool:
+    """Wait up to ``seconds`` for the next refresh; True if q was pressed or Ctrl-C came."""
     deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
         key = read(left)
         if key is not None and key.lower() == "q":
             return True
-    return False
+    return stop.is_set()
 
 
 def run_watch(
@@ -312,27 +320,40 @@ def run_watch(
     interval_s: float,
     once: bool,
     count: int | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Show snapshots until q / Ctrl-C (or ``count`` of them); the exit code."""
+    """Show snapshots until q / Ctrl-C (``stop``) or ``count`` of them; the exit code.
+
+    Ctrl-C is the normal end (exit 0): the snapshot being read is finished, the terminal
+    given back, and the number of refreshes noted on stderr.
+    """
     if once:
         count = 1
+    run = _Run(render, sample, interval_s, count, stop or threading.Event())
     live = not render.json and render.stdout.isatty() and not once
-    try:
-        if live:
-            return _live(render, sample, interval_s, count)
-        return _stream(render, sample, interval_s, count)
-    except KeyboardInterrupt:
-        render.note("interrupted: watch stopped")
-        return INTERRUPTED_EXIT
+    code, shown = _live(run) if live else _stream(run)
+    if run.stop.is_set():
+        render.note(f"watch stopped after {shown} refresh(es)")
+    return code
 
 
-def _stream(
-    render: Renderer, sample: Callable[[], Snapshot], interval_s: float, count: int | None
-) -> int:
-    shown = 0
-    with _keys(sys.stdin) as read:
+@dataclass(frozen=True)
+class _Run:
+    """What both loops are given."""
+
+    render: Renderer
+    sample: Callable[[], Snapshot]
+    interval_s: float
+    count: int | None
+    stop: threading.Event
+
+
+def _stream(run: _Run) -> tuple[int, int]:
+    """Plain snapshots or JSON Lines; (exit code, snapshots shown)."""
+    render, count, shown = run.render, run.count, 0
+    with _keys(sys.stdin, run.stop) as read:
         while True:
-            snap = sample()
+            snap = run.sample()
             if render.json:
                 render.emit_line(snap.as_dict())
             else:
@@ -340,9 +361,9 @@ def _stream(
                 render.stdout.flush()
             shown += 1
             if count is not None and shown >= count:
-                return _once_code(render, snap) if count == 1 else 0
-            if _wait_for_quit(read, interval_s):
-                return 0
+                return (_once_code(render, snap) if count == 1 else 0), shown
+            if _wait_for_quit(read, run.interval_s, run.stop):
+                return 0, shown
 
 
 def _once_code(render: Renderer, snap: Snapshot) -> int:
@@ -354,24 +375,25 @@ def _once_code(render: Renderer, snap: Snapshot) -> int:
     return 1
 
 
-def _live(
-    render: Renderer, sample: Callable[[], Snapshot], interval_s: float, count: int | None
-) -> int:
+def _live(run: _Run) -> tuple[int, int]:
+    """The full-screen view, given back on the way out; (exit code, snapshots shown)."""
     from rich.console import Console
     from rich.live import Live
 
-    console: Console = Console(file=render.stdout, highlight=False)
+    console: Console = Console(file=run.render.stdout, highlight=False)
     shown = 0
     with (
-        _keys(sys.stdin) as read,
+        _keys(sys.stdin, run.stop) as read,
         Live(console=console, screen=True, auto_refresh=False, transient=True) as live,
     ):
         while True:
-            snap = sample()
+            snap = run.sample()
+            if run.stop.is_set():  # Ctrl-C came while reading: the screen is left as it was
+                return 0, shown
             width, height = console.size
             live.update(build_view(snap, width, height), refresh=True)
             shown += 1
-            if count is not None and shown >= count:
-                return 0
-            if _wait_for_quit(read, interval_s):
-                return 0
+            if run.count is not None and shown >= run.count:
+                return 0, shown
+            if _wait_for_quit(read, run.interval_s, run.stop):
+                return 0, shown

@@ -33,6 +33,14 @@ class WorkerView:
             stream.write(line + "\n")
             stream.flush()
 
+    def stopping(self) -> None:
+        """The first Ctrl-C (in the main thread, which never holds the mutex: the decision
+        lines come from the processing threads, and the note must not split one)."""
+        with self._mutex:
+            self.render.note(
+                "stopping: no new receive; the batches in flight finish (Ctrl-C again aborts)"
+            )
+
     def stopped(self, stats: WorkerStats) -> None:
         """The stats as one JSON object on stdout (``--output json``), the summary on stderr."""
         if self.render.json:
@@ -42,3 +50,10 @@ class WorkerView:
             f"{stats.processed}, duplicates {stats.duplicates}, failed {stats.failed}, "
             f"{stats.msgs_per_s:.1f} msgs/s"
         )
+        if stats.released:
+            self.render.note(f"{stats.released} received after Ctrl-C: made visible again")
+        if stats.polls_left:
+            self.render.note(
+                f"{stats.polls_left} long poll(s) still waiting were left: a message they "
+                "receive now reappears after the queue's visibility timeout"
+            )

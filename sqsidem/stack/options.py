@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqsidem.build.sources import ProcessorRef
 from sqsidem.errors import UsageError
 from sqsidem.stack.runtimes import check_runtime, today_utc
+from sqsidem.validate import MAX_LOCK_TTL_S, finite, key_source
 
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
@@ -113,8 +114,7 @@ def validate(options: SetupOptions, today: dt.date | None = None) -> list[str]:
             f"--log-retention-days {options.log_retention_days} is not a CloudWatch Logs value",
             "use one of " + ", ".join(str(d) for d in LOG_RETENTION_DAYS),
         )
-    if options.lock_ttl_s <= 0:
-        raise UsageError("--lock-ttl must be positive")
+    finite(options.lock_ttl_s, "--lock-ttl", low=1, high=MAX_LOCK_TTL_S, unit="s")
     validate_key_source(options.key_source)
     for table in options.effect_tables:
         if not _TABLE_RE.fullmatch(table):
@@ -147,8 +147,6 @@ def check_new_function(options: SetupOptions, today: dt.date | None = None) -> N
 
 
 def validate_key_source(text: str) -> str:
-    if text in ("dedup", "message-id"):
-        return text
-    if text.startswith("body:") and text[len("body:") :].strip():
-        return text
-    raise UsageError(f"--key {text!r} is not a key source", "use dedup, message-id or body:<field>")
+    """The consumer's own parser decides (:func:`sqsidem.validate.key_source`)."""
+    key_source(text)
+    return text

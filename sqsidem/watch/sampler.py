@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MIN_INTERVAL_S = 1.0
+MAX_INTERVAL_S = 3600.0  # a slower picture is a cron job: `watch --once`
 _COUNTS: tuple[QueueAttributeNameType, ...] = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
@@ -74,6 +75,8 @@ def watch_budget(interval: str) -> WatchBudget:
     from sqsidem.timeparse import parse_duration
 
     seconds = parse_duration(interval, option="--interval")
+    if seconds > MAX_INTERVAL_S:
+        raise UsageError(f"--interval {interval} is too long", "use at most 1h")
     if seconds < MIN_INTERVAL_S:
         raise UsageError(
             f"--interval {interval} is too short",

@@ -13,6 +13,6 @@ injected ``emit`` and counters come back in a :class:`~sqsidem.worker.model.Work
 - ``batch``: one received batch while its units (message groups) run;
 - ``deleter``: the thread that deletes what the batches acknowledged;
 - ``heartbeat``: keeps a slow batch invisible and its locks owned;
-- ``signals``: the first SIGINT/SIGTERM stops gracefully, a second aborts;
-- ``run``: a run for a stack, as ``sqsidem worker`` asks for it.
+- ``run``: a run for a stack, as ``sqsidem worker`` asks for it; the first SIGINT/SIGTERM
+  stops it gracefully, a second aborts (:func:`sqsidem.interrupt.until_stopped`).
 """

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from sqsidem.errors import UsageError
+from sqsidem.validate import MAX_VISIBILITY_S, finite
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 # ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch all stop at 10.
 MAX_BATCH = 10
+# ReceiveMessage's longest long poll.
+MAX_WAIT_S = 20
+# Processing threads (each with its poller and up to 10 lock writes in flight).
+MAX_CONCURRENCY = 100
 # Batches received ahead while the ``concurrency`` batches in flight run (bounded prefetch).
 PREFETCH_BATCHES = 1
 
@@ -76,16 +80,13 @@ class WorkerOptions:
     force: bool = False
 
     def __post_init__(self) -> None:
-        if not 1 <= self.batch_size <= MAX_BATCH:
-            raise UsageError(f"batch size must be 1..{MAX_BATCH}, not {self.batch_size}")
-        if not 0 <= self.wait_time_s <= 20:
-            raise UsageError("wait time must be 0..20 seconds")
-        if self.concurrency < 1:
-            raise UsageError("concurrency must be at least 1")
-        if self.max_messages is not None and self.max_messages < 1:
-            raise UsageError("max messages must be at least 1")
-        if self.idle_exit_s is not None and self.idle_exit_s < 0:
-            raise UsageError("idle exit must be 0 or more seconds")
+        """Every number checked before any AWS call (UsageError, exit 2)."""
+        finite(self.batch_size, "--batch-size", low=1, high=MAX_BATCH)
+        finite(self.wait_time_s, "--wait-time", low=0, high=MAX_WAIT_S)
+        finite(self.visibility_timeout_s, "--visibility-timeout", low=0, high=MAX_VISIBILITY_S)
+        finite(self.concurrency, "--concurrency", low=1, high=MAX_CONCURRENCY)
+        finite(self.max_messages, "--max-messages", low=1)
+        finite(self.idle_exit_s, "--idle-exit", low=0)
 
     @property
     def receive_wait_s(self) -> int:
@@ -111,6 +112,11 @@ class WorkerStats:
     delete_calls: int = 0
     elapsed_s: float = 0.0
     stop_reason: str | None = None
+    # Received by a receive answered after Ctrl-C: handed back at once, not worked on.
+    released: int = 0
+    # Long polls still waiting when a stopped run ended: what they get reappears after the
+    # visibility timeout.
+    polls_left: int = 0
 
     @property
     def msgs_per_s(self) -> float:

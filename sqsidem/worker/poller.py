@@ -26,7 +26,7 @@ from sqsidem.consumer.pipeline import Pipeline
 from sqsidem.consumer.processor import BoundProcessor, Processor, bind_processor, load_processor
 from sqsidem.retry import Pacing
 from sqsidem.worker.batch import InFlightBatch, receipt_handles
-from sqsidem.worker.deleter import Deleter
+from sqsidem.worker.deleter import Deleter, release_now
 from sqsidem.worker.event import WorkerContext, lambda_event
 from sqsidem.worker.heartbeat import Heartbeat
 from sqsidem.worker.model import (
@@ -45,6 +45,10 @@ EMPTY_RECEIVE_PAUSE_S = 0.05
 
 # An empty receive ahead retries when a batch ends, or after this long at the latest.
 AHEAD_RETRY_S = 1.0
+
+# After Ctrl-C, a long poll still waiting (up to --wait-time, 20 s) is given this long to
+# answer; then the run ends without it (the batches in flight still finish either way).
+STOP_GRACE_S = 2.0
 
 Emit = Callable[[str], None]
 _Unit = tuple[InFlightBatch, list[int]]
@@ -125,6 +129,8 @@ class Poller:
     work: queue.SimpleQueue[_Unit | None] = field(init=False)
     deleter: Deleter = field(init=False)
     pipeline: Pipeline = field(init=False)
+    receiving: int = field(init=False, default=0)  # pollers inside a receive call
+    _receiving_mutex: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def run(self) -> WorkerStats:
         now = self.pacing.clock()
@@ -142,7 +148,7 @@ class Poller:
         self.deleter.start()
         pollers = _threads(self._poller_main, "poller", count)
         processors = _threads(self._processor_main, "processor", count)
-        _join(pollers)
+        self._join_pollers(pollers)
         # No batch comes any more; the ones in flight run to their end (graceful stop).
         for _ in processors:
             self.work.put(None)
@@ -155,6 +161,23 @@ class Poller:
 
     def snapshot(self) -> WorkerStats:
         return self.state.snapshot(self.pacing.clock(), self.stop.is_set())
+
+    def _join_pollers(self, pollers: list[threading.Thread]) -> None:
+        """Until every poller ended; after Ctrl-C, not longer than ``STOP_GRACE_S`` for
+        pollers that only wait in a long poll (what it brings back then is handed back)."""
+        stopped_at: float | None = None
+        while any(thread.is_alive() for thread in pollers):
+            _join([next(t for t in pollers if t.is_alive())], once=True)
+            if not self.stop.is_set():
+                continue
+            now = self.pacing.clock()
+            stopped_at = now if stopped_at is None else stopped_at
+            with self._receiving_mutex:
+                alive = sum(thread.is_alive() for thread in pollers)
+                only_waiting = alive == self.receiving
+            if only_waiting and now - stopped_at >= STOP_GRACE_S:
+                self.state.add("polls_left", alive)
+                return
 
     def _stopping(self) -> bool:
         return self.stop.is_set() or self.halt.is_set()
@@ -203,6 +226,8 @@ class Poller:
             # poll: a backend may answer it late once the running groups are deleted, and
             # the batch it waits for would start late. Empty, it retries when a batch ends.
             wait = 0
+        with self._receiving_mutex:
+            self.receiving += 1
         try:
             response = self.clients.sqs.receive_message(
                 QueueUrl=self.options.queue_url,
@@ -216,8 +241,23 @@ class Poller:
             self.state.settle(wanted, 0, limit, self.pacing.clock())
             self.slots.release()
             raise
+        finally:
+            with self._receiving_mutex:
+                self.receiving -= 1
+                # Decided under the mutex the main thread reads: a receive it stopped
+                # waiting for is always answered after Ctrl-C, so it is never dispatched.
+                late = self.stop.is_set()
         received_ms = self.now_ms()
         messages: list[Any] = list(response.get("Messages", []))
+        if late and messages:
+            # Answered after Ctrl-C: not new work. Visible again at once, not in 30 s.
+            self.state.settle(wanted, 0, limit, self.pacing.clock())
+            self.slots.release()
+            self.state.add(
+                "released",
+                len(messages) - release_now(self.clients.sqs, self.options.queue_url, messages),
+            )
+            return False
         if self.state.settle(wanted, len(messages), limit, self.pacing.clock()):
             self._finish("max-messages")
         if not messages:
@@ -305,8 +345,10 @@ def _threads(target: Callable[[], None], role: str, count: int) -> list[threadin
     return threads
 
 
-def _join(threads: list[threading.Thread]) -> None:
+def _join(threads: list[threading.Thread], *, once: bool = False) -> None:
     # A timeout keeps the main thread responsive to signals (a second Ctrl-C aborts).
     for thread in threads:
         while thread.is_alive():
             thread.join(RECHECK_S)
+            if once:
+                return

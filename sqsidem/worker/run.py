@@ -7,15 +7,18 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from sqsidem import validate
 from sqsidem.aws import Aws
+from sqsidem.build.local import local_processor
+from sqsidem.interrupt import until_stopped
 from sqsidem.names import StackNames
 from sqsidem.resolve import main_queue_url, queue_url
 from sqsidem.worker.config import consumer_config, load_processor_spec, resolve_processor
 from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats, pool_connections
 from sqsidem.worker.poller import Emit, run_worker
-from sqsidem.worker.signals import stop_on_signals
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class WorkerRequest:
 
     queue: str | None = None
     processor: str | None = None
+    requirements: Path | None = None  # vendored beside --processor (a build of its own)
     key: str | None = None
     lock_ttl_s: int | None = None
     batch_size: int = 10
@@ -33,6 +37,14 @@ class WorkerRequest:
     max_messages: int | None = None
     idle_exit_s: float | None = None
     force: bool = False
+
+    def check(self) -> None:
+        """Every value checked before any AWS call (UsageError, exit 2): an empty one never
+        means "the default"."""
+        validate.non_empty({"--queue": self.queue, "--processor": self.processor})
+        validate.key_source(self.key)
+        validate.finite(self.lock_ttl_s, "--lock-ttl", low=1, high=validate.MAX_LOCK_TTL_S)
+        self.options("pending")
 
     def options(self, url: str) -> WorkerOptions:
         """The run's options for the queue at ``url`` (validated: UsageError)."""
@@ -68,9 +80,10 @@ def run_for_stack(
     env: Mapping[str, str] | None = None,
 ) -> WorkerStats:
     """Run until ``stop`` (or the request's limits); ``emit`` gets the decision lines."""
-    request.options("pending")  # validates the numbers before any AWS call
-    if request.processor is not None:
-        load_processor_spec(request.processor)
+    request.check()
+    spec = local_processor(request.processor, request.requirements)  # built if it must be
+    if spec is not None:
+        load_processor_spec(spec)
     config = consumer_config(
         aws,
         names,
@@ -78,7 +91,7 @@ def run_for_stack(
         key=request.key,
         lock_ttl_s=request.lock_ttl_s,
     )
-    processor = resolve_processor(config, request.processor)
+    processor = resolve_processor(config, spec)
     options = request.options(_resolve_queue_url(aws, names, request.queue))
     # More threads than connections would queue on the pool.
     aws = aws.with_options(max_pool_connections=pool_connections(request.concurrency))
@@ -101,14 +114,15 @@ class RunWatcher(Protocol):
 
     def decision(self, line: str) -> None: ...
 
+    def stopping(self) -> None: ...
+
 
 def run_until_interrupted(
     aws: Aws, names: StackNames, request: WorkerRequest, watcher: RunWatcher
 ) -> WorkerStats:
     """``sqsidem worker``: the first SIGINT/SIGTERM ends the run after the batches in
-    flight, a second aborts (KeyboardInterrupt). Main thread only."""
-    stop = threading.Event()
-    with stop_on_signals(stop):
+    flight (the watcher is told at once), a second aborts (KeyboardInterrupt)."""
+    with until_stopped(watcher.stopping) as stop:
         return run_for_stack(
             aws, names, request, stop=stop, emit=watcher.decision, on_start=watcher.started
         )

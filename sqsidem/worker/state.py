@@ -120,6 +120,8 @@ class RunState:
             delete_calls=c.get("delete_calls", 0),
             elapsed_s=max(0.0, now - self.started),
             stop_reason=reason,
+            released=c.get("released", 0),
+            polls_left=c.get("polls_left", 0),
         )
 
     def batch_ended(self, now: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.names import names_for
+from tests.waiting import wait_until
 
 runner = CliRunner()
 STACK = "clilogs"
@@ -81,8 +83,10 @@ def test_json_lines(logged: int) -> None:
 
 
 def test_since_excludes_older(logged: int) -> None:
-    """--since as an ISO time after the events shows nothing."""
-    result = _run("--since", "2999-01-01T00:00:00")
+    """--since as an ISO time after the events (and not in the future) shows nothing."""
+    wait_until(lambda: time.time_ns() // 1_000_000 > logged + 1, 5, "2 ms past the events")
+    after = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    result = _run("--since", after)
     assert result.exit_code == 0 and result.stdout == ""
 
 

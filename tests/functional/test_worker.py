@@ -262,7 +262,7 @@ def test_processor_spec_from_a_file(tmp_path: Any) -> None:
 
 def test_worker_options_are_validated() -> None:
     """AWS limits are refused before any call."""
-    with pytest.raises(UsageError, match="batch size"):
+    with pytest.raises(UsageError, match="--batch-size 11"):
         WorkerOptions(queue_url="q", batch_size=11)
     with pytest.raises(UsageError, match="concurrency"):
         WorkerOptions(queue_url="q", concurrency=0)
@@ -327,4 +327,6 @@ def test_worker_command_in_human_mode_prints_nothing_on_stdout(moto_aws: Aws, qu
     ]
     refused = invoke(moto_aws, [*args, "--batch-size", "11"])
     assert refused.exit_code == 2
-    assert refused.stderr.splitlines() == ["error: batch size must be 1..10, not 11"]
+    assert refused.stderr.splitlines() == [
+        "error: invalid --batch-size 11: use a number between 1 and 10"
+    ]

@@ -1,15 +1,8 @@
-"""The Lambda-shaped event and context the worker builds, and its signal handling."""
+"""The Lambda-shaped event and context the worker builds."""
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-
-import pytest
-
 from sqsidem.worker.event import WorkerContext, lambda_event, lambda_record
-from sqsidem.worker.signals import stop_on_signals
 
 ARN = "arn:aws:sqs:us-east-2:123456789012:orders"
 
@@ -65,16 +58,3 @@ def test_context_remaining_time_follows_its_deadline() -> None:
     assert context.get_remaining_time_in_millis() == 0
     context.deadline_ms = 20_000
     assert context.get_remaining_time_in_millis() == 11_000
-
-
-def test_first_signal_stops_gracefully_second_aborts() -> None:
-    """SIGTERM once sets the stop event; a second one raises KeyboardInterrupt."""
-    assert threading.current_thread() is threading.main_thread()
-    stop = threading.Event()
-    before = signal.getsignal(signal.SIGTERM)
-    with stop_on_signals(stop):
-        os.kill(os.getpid(), signal.SIGTERM)
-        assert stop.is_set()
-        with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGTERM)
-    assert signal.getsignal(signal.SIGTERM) is before
