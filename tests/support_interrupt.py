@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from tests.backend import child_env, sqsidem_command
+from tests.waiting import wait_until
 
 
 @dataclass
@@ -57,6 +58,10 @@ class Child:
             line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
             assert line is not None, f"the child ended early: {self.finish(5)[1]}"
             self.stdout.append(line)
+
+    def wait_for_stderr(self, text: str, timeout_s: float) -> None:
+        """Until ``text`` appeared on stderr (a note the child prints, e.g. on Ctrl-C)."""
+        wait_until(lambda: text in "".join(self.stderr), timeout_s, f"{text!r} on stderr")
 
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)

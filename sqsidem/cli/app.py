@@ -86,6 +86,23 @@ def _debug_requested(args: Sequence[str]) -> bool:
     return "--debug" in args or os.environ.get("SQSIDEM_DEBUG", "").lower() in {"1", "true", "yes"}
 
 
+def _leave(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _late_interrupt_leaves(code: int) -> None:
+    """From here on the command is done: a Ctrl-C while the interpreter shuts down (joining
+    threads, flushing) ends it at once with the interrupt's exit code, never a traceback."""
+    import signal
+
+    from sqsidem.errors import INTERRUPTED_EXIT
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda _signum, _frame: _leave(code or INTERRUPTED_EXIT))
+
+
 class SqsidemGroup(TyperGroup):
     """Root group: hoists global options and turns every failure into one stderr line."""
 
@@ -113,10 +130,10 @@ class SqsidemGroup(TyperGroup):
             code = self._report(exc, Renderer(), _debug_requested(argv))
         if args is None and _interrupted_with_calls_in_flight(code):
             # A second Ctrl-C: leave now, not once the worker threads' calls return.
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+            _leave(code)
         if standalone_mode:
+            if args is None:
+                _late_interrupt_leaves(code)
             sys.exit(code)
         return code
 

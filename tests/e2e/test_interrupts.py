@@ -76,7 +76,8 @@ def test_second_ctrl_c_aborts_at_once_without_a_traceback(
         )
         child.wait_for_lines(1, timeout_s=60)
         child.interrupt()
-        time.sleep(0.1)  # two presses of Ctrl-C, a tenth of a second apart
+        # The second press once the first was taken (its calls in flight for 1.5 s).
+        child.wait_for_stderr("stopping:", timeout_s=10)
         pressed = time.monotonic()
         child.interrupt()
         code, stderr = child.finish(timeout_s=30)
