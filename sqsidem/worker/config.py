@@ -104,4 +104,15 @@ def resolve_processor(config: ConsumerConfig, spec: str | None) -> Processor:
             "the deployed function runs a processor file that only exists in its zip",
             "pass the same file with --processor path/to/file.py:function",
         )
-    return load_processor_spec(config.processor)
+    module, _, function = config.processor.partition(":")
+    try:
+        return load_processor_spec(config.processor)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or module.split(".")[0] != exc.name.split(".")[0]:
+            raise  # the module was found; something it imports was not
+        raise UsageError(
+            f"the deployed function runs {config.processor}, from a folder that only exists "
+            "in its zip",
+            f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
+            f"(or <folder>/{module.replace('.', '/')}.py:{function}), with its --requirements",
+        ) from exc
