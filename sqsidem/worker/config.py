@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +95,25 @@ def load_processor_spec(spec: str) -> Processor:
     return processor
 
 
-def resolve_processor(config: ConsumerConfig, spec: str | None) -> Processor:
+def recorded_processor(aws: Aws, function: str) -> str | None:
+    """The processor source `setup` recorded on the function (its tag), if any."""
+    from botocore.exceptions import ClientError
+
+    from sqsidem.stack.recorded import PROCESSOR_TAG, from_tag_value
+
+    try:
+        tags = aws.lambda_.get_function(FunctionName=function).get("Tags") or {}
+    except ClientError:
+        return None
+    value = tags.get(PROCESSOR_TAG)
+    return from_tag_value(value) if value and value != "default" else None
+
+
+def resolve_processor(
+    config: ConsumerConfig,
+    spec: str | None,
+    recorded: Callable[[], str | None] | None = None,
+) -> Processor:
     """``--processor`` if given, else what the deployed function runs (when we can load it)."""
     if spec is not None:
         return load_processor_spec(spec)
@@ -110,9 +128,13 @@ def resolve_processor(config: ConsumerConfig, spec: str | None) -> Processor:
     except ModuleNotFoundError as exc:
         if exc.name is None or module.split(".")[0] != exc.name.split(".")[0]:
             raise  # the module was found; something it imports was not
-        raise UsageError(
-            f"the deployed function runs {config.processor}, from a folder that only exists "
-            "in its zip",
-            f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
-            f"(or <folder>/{module.replace('.', '/')}.py:{function}), with its --requirements",
-        ) from exc
+        source = recorded() if recorded is not None else None
+        hint = (
+            f"pass what setup was given: --processor {source} (from this folder), with its "
+            "--requirements"
+            if source
+            else f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
+            f"(or <folder>/{module.replace('.', '/')}.py:{function}), with its --requirements"
+        )
+        message = f"the deployed function runs {config.processor}, from code only in its zip"
+        raise UsageError(message, hint) from exc

@@ -19,3 +19,12 @@ def test_a_deployed_folder_processor_says_what_to_pass() -> None:
     assert raised.value.hint is not None
     assert "--processor <folder>:shipped_app.orders.handle" in raised.value.hint
     assert "<folder>/shipped_app/orders.py:handle" in raised.value.hint
+
+
+def test_the_recorded_source_is_what_to_pass() -> None:
+    """setup recorded the source it was given: the hint names it exactly."""
+    config = ConsumerConfig(table="Idempotent-t", processor="shipped_app:handle")
+    with pytest.raises(UsageError) as raised:
+        resolve_processor(config, None, lambda: "src:shipped_app.handle")
+    assert raised.value.hint is not None
+    assert "--processor src:shipped_app.handle (from this folder)" in raised.value.hint
