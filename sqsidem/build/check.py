@@ -91,8 +91,9 @@ def _runtime_dir(folder: Path) -> Path:
 
 
 def _import_path(ref: ProcessorRef, scratch: Path) -> list[str]:
-    if ref.target.host:
-        return [entry for entry in sys.path if entry and Path(entry).is_dir()]
+    if ref.target.host:  # as ministack runs it: this interpreter's packages, not our cwd
+        here = Path.cwd().resolve()
+        return [e for e in sys.path if e and Path(e).is_dir() and Path(e).resolve() != here]
     return [str(_runtime_dir(scratch / "runtime"))]
 
 

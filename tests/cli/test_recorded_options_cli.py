@@ -79,3 +79,23 @@ def test_only_an_explicit_flag_changes_a_recorded_value(
     assert tags["sqsidem:setup:timeout"] == "6" and tags["sqsidem:setup:batch-size"] == "5"
     _, _, again = _setup()
     assert again == {}
+
+
+def test_a_stack_set_up_before_recording_keeps_what_aws_holds(
+    moto_aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No record yet: a bare setup keeps the deployed settings and records them."""
+    monkeypatch.chdir(tmp_path)
+    code, err, _ = _setup("--timeout", "5", "--batch-size", "5")
+    assert code == 0, err
+    names = names_for(STACK)
+    arn = moto_aws.lambda_.get_function_configuration(FunctionName=names.function)["FunctionArn"]
+    tags = moto_aws.lambda_.list_tags(Resource=arn)["Tags"]
+    moto_aws.lambda_.untag_resource(Resource=arn, TagKeys=[k for k in tags if ":setup:" in k])
+    code, err, mutating = _setup()
+    assert code == 0, err
+    assert "kept from the last setup: --timeout 5, --batch-size 5" in err
+    assert mutating == {"TagResource": 1}, err
+    config = moto_aws.lambda_.get_function_configuration(FunctionName=names.function)
+    assert config["Timeout"] == 5
+    assert moto_aws.lambda_.list_tags(Resource=arn)["Tags"]["sqsidem:setup:timeout"] == "5"
