@@ -34,9 +34,9 @@ def _optional(text: str) -> int | None:
     return None if text in ("auto", "none") else int(text)
 
 
-def _shown(value: object) -> str:
-    if value is None:
-        return "auto"
+def _shown(value: object, empty: str = "auto") -> str:
+    if value is None or value == ():
+        return empty
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, tuple):
@@ -44,11 +44,19 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _tables(text: str) -> tuple[str, ...]:
+    return () if text == "-" else tuple(text.split())
+
+
 @dataclass(frozen=True)
 class Option:
     flag: str  # the setup parameter (`--batch-size` is batch_size)
     field: str  # the SetupOptions field
     read: Callable[[str], Any]
+    empty: str = "auto"  # how a value left unset (None, no tables) is recorded
+
+    def shown(self, value: object) -> str:
+        return _shown(value, self.empty)
 
     @property
     def tag(self) -> str:
@@ -68,10 +76,11 @@ OPTIONS = (
     Option("batch_size", "batch_size", int),
     Option("max_receive_count", "max_receive_count", int),
     Option("visibility_timeout", "visibility_timeout_s", _optional),
-    Option("max_concurrency", "max_concurrency", _optional),
+    Option("max_concurrency", "max_concurrency", _optional, "none"),
     Option("log_retention_days", "log_retention_days", int),
     Option("content_dedup", "content_dedup", lambda text: text == "on"),
-    Option("effects_table", "effect_tables", lambda text: tuple(text.split())),
+    # "-": no table (a table may be called "none"; none is 1 character long).
+    Option("effects_table", "effect_tables", _tables, "-"),
 )
 
 
@@ -107,7 +116,7 @@ def _processor_records(options: SetupOptions) -> dict[str, str]:
 
 def recorded_tags(options: SetupOptions) -> dict[str, str]:
     """The function tags that record ``options``."""
-    records = {o.tag: _shown(getattr(options, o.field)) for o in OPTIONS}
+    records = {o.tag: o.shown(getattr(options, o.field)) for o in OPTIONS}
     records.update(_processor_records(options))
     tags = {key: tag_value(value) for key, value in records.items()}
     return {key: value for key, value in tags.items() if value is not None}
@@ -169,7 +178,7 @@ def keep_recorded(
         value = values[option.field]
         if value != getattr(options, option.field):
             changed[option.field] = value
-            kept.append(f"{option.shown_flag} {_shown(value)}")
+            kept.append(f"{option.shown_flag} {option.shown(value)}")
     if "no_trigger" not in options.given and options.trigger and not trigger_wanted(tags):
         changed["trigger"] = False
         kept.append("--no-trigger")
