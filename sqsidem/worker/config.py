@@ -117,24 +117,23 @@ def resolve_processor(
     """``--processor`` if given, else what the deployed function runs (when we can load it)."""
     if spec is not None:
         return load_processor_spec(spec)
-    if config.processor.startswith(DEPLOYED_PROCESSOR_PREFIX):
-        raise UsageError(
-            "the deployed function runs a processor file that only exists in its zip",
-            "pass the same file with --processor path/to/file.py:function",
-        )
     module, _, function = config.processor.partition(":")
+    lone = config.processor.startswith(DEPLOYED_PROCESSOR_PREFIX)  # a file shipped alone
     try:
-        return load_processor_spec(config.processor)
+        if not lone:
+            return load_processor_spec(config.processor)
     except ModuleNotFoundError as exc:
         if exc.name is None or module.split(".")[0] != exc.name.split(".")[0]:
             raise  # the module was found; something it imports was not
-        source = recorded() if recorded is not None else None
+    source = recorded() if recorded is not None else None
+    if source:
+        hint = f"pass what setup was given: --processor {source} (from where setup ran)"
+    elif lone:
+        hint = "pass the same file with --processor path/to/file.py:function"
+    else:
         hint = (
-            f"pass what setup was given: --processor {source} (from this folder), with its "
-            "--requirements"
-            if source
-            else f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
+            f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
             f"(or <folder>/{module.replace('.', '/')}.py:{function}), with its --requirements"
         )
-        message = f"the deployed function runs {config.processor}, from code only in its zip"
-        raise UsageError(message, hint) from exc
+    message = f"the deployed function runs {config.processor}, code that only exists in its zip"
+    raise UsageError(message, hint)

@@ -27,4 +27,4 @@ def test_the_recorded_source_is_what_to_pass() -> None:
     with pytest.raises(UsageError) as raised:
         resolve_processor(config, None, lambda: "src:shipped_app.handle")
     assert raised.value.hint is not None
-    assert "--processor src:shipped_app.handle (from this folder)" in raised.value.hint
+    assert "--processor src:shipped_app.handle (from where setup ran)" in raised.value.hint
