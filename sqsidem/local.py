@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from sqsidem.errors import LocalBackendError, SqsidemError, UsageError
+from sqsidem.local_env import emulator_env
 from sqsidem.local_state import (
     LocalRecord,
     LostState,
@@ -290,29 +291,10 @@ class LocalBackend:
         return self.status(), True
 
     def _child_env(self, port: int, region: str) -> dict[str, str]:
-        # The emulator runs function code with its own environment: keep ours out of it.
-        env = {
-            key: value
-            for key, value in self._env.items()
-            if not key.startswith(("AWS_", "SQSIDEM_", "BIND_HOST", "GATEWAY_PORT"))
-        }
-        env.update(
-            {
-                "BIND_HOST": HOST,
-                "GATEWAY_PORT": str(port),
-                "MINISTACK_HOST": HOST,
-                "MINISTACK_REGION": region,
-                "PERSIST_STATE": "1",
-                "STATE_DIR": str(self.data_dir),
-                # ministack keeps a pid file in TMPDIR: keep it in our own directory.
-                "TMPDIR": str(self.root),
-                "IOT_MTLS_ENABLED": "0",
-                "SFTP_ENABLED": "0",
-                "LOG_LEVEL": self._env.get("SQSIDEM_LOCAL_LOG_LEVEL", "INFO"),
-                "PYTHONUNBUFFERED": "1",
-            }
+        # The emulator hands its environment to every function process: none of ours.
+        return emulator_env(
+            self._env, host=HOST, port=port, region=region, root=self.root, data=self.data_dir
         )
-        return env
 
     def down(self, timeout_s: float = 10.0) -> bool:
         """Stop the backend and every process of its group; returns whether one was running.

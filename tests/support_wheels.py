@@ -14,9 +14,17 @@ def _record_line(name: str, data: bytes) -> str:
 
 
 def write_wheel(
-    folder: Path, name: str, version: str, module_source: str, *, requires: tuple[str, ...] = ()
+    folder: Path,
+    name: str,
+    version: str,
+    module_source: str,
+    *,
+    requires: tuple[str, ...] = (),
+    tag: str = "py3-none-any",
+    extra: dict[str, bytes] | None = None,
 ) -> Path:
-    """``folder/name-version-py3-none-any.whl`` holding the package ``name``."""
+    """``folder/name-version-<tag>.whl`` holding the package ``name`` (and ``extra`` files,
+    a stand-in compiled module, say)."""
     folder.mkdir(parents=True, exist_ok=True)
     info = f"{name}-{version}.dist-info"
     files = {
@@ -27,12 +35,13 @@ def write_wheel(
         ).encode(),
         f"{info}/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: sqsidem-tests\nRoot-Is-Purelib: true\n"
-            b"Tag: py3-none-any\n"
+            + f"Tag: {tag}\n".encode()
         ),
+        **(extra or {}),
     }
     record = [_record_line(n, d) for n, d in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = folder / f"{name}-{version}-py3-none-any.whl"
+    path = folder / f"{name}-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for entry, data in files.items():
             archive.writestr(entry, data)

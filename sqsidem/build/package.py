@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqsidem.build.check import check_processor
 from sqsidem.build.ignore import walk
 from sqsidem.build.manifest import Manifest
 from sqsidem.build.sources import ProcessorRef
@@ -127,6 +128,7 @@ def build_function_zip(
     excluded: list[str] = []
     notes: list[str] = []
     packages: tuple[tuple[str, str], ...] = ()
+    sources: dict[str, Source] = {}
     if processor is not None:
         vendored, notes = _vendor(processor, runtime)
         if vendored is not None:
@@ -139,6 +141,10 @@ def build_function_zip(
     check_unzipped(sizes, limits)
     data = write_zip(entries)
     check_zipped(data, sizes, limits)
+    if processor is not None:
+        files = {name: path for name, path in sources.items() if isinstance(path, Path)}
+        note = check_processor(processor, data, files, runtime=runtime)
+        notes = [*notes, note] if note else notes
     built = FunctionZip(data, tuple(sorted(entries)))
     manifest = Manifest(
         processor.spec if processor else "",

@@ -1,5 +1,7 @@
 """`sqsidem setup | status | teardown`: provision, inspect and remove the whole pipeline."""
 
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -65,6 +67,16 @@ def _options(
         adopt=adopt,
         effect_tables=tuple(sorted(set(effects_table or ()))),
     )
+
+
+def _given(ctx: typer.Context, names: Iterable[str]) -> frozenset[str]:
+    """The parameters given on the command line (or by environment), not left at defaults."""
+    given = set()
+    for name in names:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            given.add(name)
+    return frozenset(given)
 
 
 def setup(
@@ -138,16 +150,16 @@ def setup(
     no_trigger: Annotated[
         bool,
         typer.Option(
-            "--no-trigger",
+            "--no-trigger/--trigger",
             help="No event source mapping (for `sqsidem worker`); recorded as function tag "
-            "sqsidem:trigger=off so status knows it is on purpose.",
+            "sqsidem:trigger=off so status knows it is on purpose; kept until --trigger.",
             rich_help_panel=QUEUE_PANEL,
         ),
     ] = False,
     content_dedup: Annotated[
         bool,
         typer.Option(
-            "--content-dedup",
+            "--content-dedup/--no-content-dedup",
             help="Content-based deduplication on the queue.",
             rich_help_panel=QUEUE_PANEL,
         ),
@@ -169,7 +181,8 @@ def setup(
     """
     app = app_context(ctx)
     chosen = {k: v for k, v in locals().items() if k not in _NOT_OPTIONS}
-    options = _options(local=app.settings.local, **chosen)
+    # Only flags given here change the stack; the rest keep what it was set up with.
+    options = replace(_options(local=app.settings.local, **chosen), given=_given(ctx, chosen))
     from sqsidem.render.stack import SetupView
     from sqsidem.stack.setup import setup_stack
 

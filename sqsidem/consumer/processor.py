@@ -47,6 +47,10 @@ def takes_effects(function: Callable[..., object]) -> bool:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
         return False
+    return signature_takes_effects(signature)
+
+
+def signature_takes_effects(signature: inspect.Signature) -> bool:
     positional = [
         p
         for p in signature.parameters.values()
@@ -56,6 +60,39 @@ def takes_effects(function: Callable[..., object]) -> bool:
         return False
     second = positional[1]
     return second.default is inspect.Parameter.empty or second.name == "effects"
+
+
+def signature_problem(signature: inspect.Signature) -> str | None:
+    """Why a function of this signature cannot be called as the consumer calls it, if so:
+    ``process(record)``, or ``process(record, effects)`` when it takes effects."""
+    required_keywords = [
+        p.name
+        for p in signature.parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+    ]
+    if required_keywords:
+        return f"it has a required keyword-only parameter {required_keywords[0]!r}"
+    arguments = ("record", "effects") if signature_takes_effects(signature) else ("record",)
+    try:
+        signature.bind(*arguments)
+    except TypeError as exc:
+        return f"it cannot be called as process({', '.join(arguments)}): {exc}"
+    return None
+
+
+def call_problem(function: object) -> str | None:
+    """Why the consumer could never call ``function`` (None: it can)."""
+    if not callable(function):
+        return f"it is not callable (an object of type {type(function).__name__})"
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        return "it is async: the consumer calls it and never awaits it"
+    if inspect.isgeneratorfunction(function):
+        return "it is a generator function: calling it runs none of its body"
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None  # no readable signature (a builtin): called as (record), as before
+    return signature_problem(signature)
 
 
 @dataclass(frozen=True)

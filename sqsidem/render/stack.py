@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.render.consent import confirm
-from sqsidem.render.sink import Renderer
+from sqsidem.render.sink import Renderer, escape
 
 if TYPE_CHECKING:
     from sqsidem.retry import Pacing
@@ -189,6 +189,10 @@ def _status_lines(report: StackStatus) -> Iterator[str]:
         yield f"locks      {counts or 'none'}{more}"
     if report.alarm_state is not None:
         yield f"alarm      {report.alarm_state}"
+    if report.recorded:
+        # Tag values come from AWS: anyone may have written them.
+        shown = ", ".join(f"{flag} {escape(value)}" for flag, value in report.recorded.items())
+        yield f"set up with {shown}"
 
 
 def _contents_lines(plan: TeardownPlan) -> Iterator[str]:

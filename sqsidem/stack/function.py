@@ -23,6 +23,7 @@ from sqsidem.stack.model import (
     trigger_wanted,
 )
 from sqsidem.stack.options import SetupOptions
+from sqsidem.stack.recorded import recorded_only, recorded_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda.type_defs import WaiterConfigTypeDef
@@ -90,12 +91,37 @@ def code_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[
     return ()
 
 
+def record_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
+    """The recorded setup options (tags sqsidem:setup:*) that differ."""
+    want, have = recorded_only(desired.tags), recorded_only(observed.tags)
+    return tuple(
+        Change(f"tag {key}", have.get(key), want.get(key))
+        for key in sorted(want.keys() | have.keys())
+        if have.get(key) != want.get(key)
+    )
+
+
 def tag_changes(desired: DesiredFunction, observed: ObservedFunction) -> tuple[Change, ...]:
-    """Only the trigger marker: the stack tag itself is the planner's business (adopt/blocked)."""
+    """The trigger marker and the recorded options: the stack tag itself is the planner's
+    business (adopt/blocked)."""
+    records = record_changes(desired, observed)
     if trigger_wanted(desired.tags) == trigger_wanted(observed.tags):
-        return ()
+        return records
     have, want = observed.tags.get(TRIGGER_TAG), desired.tags.get(TRIGGER_TAG)
-    return (Change(f"tag {TRIGGER_TAG}", have, want),)
+    return (Change(f"tag {TRIGGER_TAG}", have, want), *records)
+
+
+def _record_calls(desired: DesiredFunction, observed: ObservedFunction) -> Calls:
+    changes = record_changes(desired, observed)
+    written = {c.attribute[4:]: str(c.want) for c in changes if c.want is not None}
+    dropped = [c.attribute[4:] for c in changes if c.want is None]
+    calls = []
+    if written:
+        calls.append(Call("lambda", "TagResource", {"Resource": observed.arn, "Tags": written}))
+    if dropped:
+        params = {"Resource": observed.arn, "TagKeys": dropped}
+        calls.append(Call("lambda", "UntagResource", params))
+    return tuple(calls)
 
 
 def consumer_environment(names: StackNames, options: SetupOptions) -> dict[str, str]:
@@ -194,7 +220,7 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             memory_mb=options.memory_mb,
             environment=consumer_environment(names, options),
             log_group=names.log_group,
-            tags=function_tags(names.tags, trigger=options.trigger),
+            tags={**function_tags(names.tags, trigger=options.trigger), **recorded_tags(options)},
             zip_bytes=inputs.code.data,
             code_sha256=inputs.code.code_sha256,
             compare_code=not (options.processor and options.processor.kept),
@@ -243,8 +269,9 @@ class FunctionKind(TaggedKind[DesiredFunction, ObservedFunction]):
             calls.append(
                 Call("lambda", "UpdateFunctionConfiguration", params, retry=retry, after=updated)
             )
-        if tag_changes(desired, observed):
+        if trigger_wanted(desired.tags) != trigger_wanted(observed.tags):
             calls.append(trigger_tag(observed.arn, trigger=trigger_wanted(desired.tags)))
+        calls.extend(_record_calls(desired, observed))
         busy = observed.state != "Active" or observed.last_update_status == "InProgress"
         if busy and calls:
             calls[0] = replace(calls[0], before=_settled(desired.name))

@@ -76,6 +76,11 @@ class SetupOptions:
     adopt: bool = False
     # Tables the processor writes with transactional effects; the role may write them.
     effect_tables: tuple[str, ...] = ()
+    # The setup flags given on this command line (None: all of them, as for an API caller);
+    # the others keep what the stack was set up with (stack/recorded.py).
+    given: frozenset[str] | None = None
+    # A kept processor's records (its source, its requirements' hash), carried over as tags.
+    kept_records: tuple[tuple[str, str], ...] = ()
 
     @property
     def visibility(self) -> int:

@@ -22,6 +22,7 @@ from sqsidem.stack.model import Plan, Step
 from sqsidem.stack.observe import observe_stack, refs_of
 from sqsidem.stack.options import SetupOptions, check_new_function, validate
 from sqsidem.stack.planner import plan
+from sqsidem.stack.recorded import keep_recorded
 from sqsidem.stack.runtimes import today_utc
 
 if TYPE_CHECKING:
@@ -95,6 +96,10 @@ def plan_setup(aws: Aws, prepared: Prepared) -> Planned:
     """Read-only: observe the stack and compare it with what is wanted."""
     observed = observe_stack(aws, prepared.names)
     prepared = keep_deployed_processor(prepared, observed)
+    options, kept = keep_recorded(prepared.options, observed, prepared.names)
+    if kept:  # values taken from the record are checked as given ones are
+        validate(options, prepared.today)
+    prepared = replace(prepared, options=options, notes=(*prepared.notes, *kept))
     if FUNCTION.seen_in(observed) is None:
         check_new_function(prepared.options, prepared.today)
     refs = refs_of(observed, aws)

@@ -27,6 +27,7 @@ from sqsidem.stack.observe import observe_stack, refs_of
 from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
 from sqsidem.stack.queues import DLQ, QUEUE
+from sqsidem.stack.recorded import recorded_in, recorded_only
 from sqsidem.stack.role import ROLE
 from sqsidem.stack.table import TABLE
 
@@ -71,6 +72,7 @@ class StackStatus:
     alarm_state: str | None = None
     notes: tuple[str, ...] = field(default=())
     trigger_wanted: bool = True
+    recorded: dict[str, str] = field(default_factory=dict)  # the options setup recorded
 
     @property
     def ok(self) -> bool:
@@ -96,6 +98,7 @@ class StackStatus:
             else {"by_state": self.locks.by_state, "truncated": self.locks.truncated},
             "alarm_state": self.alarm_state,
             "notes": list(self.notes),
+            "recorded_options": self.recorded,
         }
 
 
@@ -177,6 +180,10 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
         wanted = replace(wanted, compare_code=not processor)
         if environment is not None:
             wanted = replace(wanted, environment=environment)
+        # The record is what setup was given, not judged against what AWS holds now.
+        records = recorded_only(function.tags) if function else {}
+        unrecorded = {k: v for k, v in wanted.tags.items() if k not in recorded_only(wanted.tags)}
+        wanted = replace(wanted, tags={**unrecorded, **records})
         desired = desired.with_(FUNCTION.key, wanted)
     the_plan = plan(desired, seen)
     resources = _with_trigger_row(
@@ -214,6 +221,7 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
         alarm_state=alarm.state if alarm else None,
         notes=tuple(notes),
         trigger_wanted=options.trigger,
+        recorded=recorded_in(function.tags) if function else {},
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,13 +95,45 @@ def load_processor_spec(spec: str) -> Processor:
     return processor
 
 
-def resolve_processor(config: ConsumerConfig, spec: str | None) -> Processor:
+def recorded_processor(aws: Aws, function: str) -> str | None:
+    """The processor source `setup` recorded on the function (its tag), if any."""
+    from botocore.exceptions import ClientError
+
+    from sqsidem.stack.recorded import PROCESSOR_TAG, from_tag_value
+
+    try:
+        tags = aws.lambda_.get_function(FunctionName=function).get("Tags") or {}
+    except ClientError:
+        return None
+    value = tags.get(PROCESSOR_TAG)
+    return from_tag_value(value) if value and value != "default" else None
+
+
+def resolve_processor(
+    config: ConsumerConfig,
+    spec: str | None,
+    recorded: Callable[[], str | None] | None = None,
+) -> Processor:
     """``--processor`` if given, else what the deployed function runs (when we can load it)."""
     if spec is not None:
         return load_processor_spec(spec)
-    if config.processor.startswith(DEPLOYED_PROCESSOR_PREFIX):
-        raise UsageError(
-            "the deployed function runs a processor file that only exists in its zip",
-            "pass the same file with --processor path/to/file.py:function",
+    module, _, function = config.processor.partition(":")
+    lone = config.processor.startswith(DEPLOYED_PROCESSOR_PREFIX)  # a file shipped alone
+    try:
+        if not lone:
+            return load_processor_spec(config.processor)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or module.split(".")[0] != exc.name.split(".")[0]:
+            raise  # the module was found; something it imports was not
+    source = recorded() if recorded is not None else None
+    if source:
+        hint = f"pass what setup was given: --processor {source} (from where setup ran)"
+    elif lone:
+        hint = "pass the same file with --processor path/to/file.py:function"
+    else:
+        hint = (
+            f"pass the folder setup shipped: --processor <folder>:{module}.{function} "
+            f"(or <folder>/{module.replace('.', '/')}.py:{function}), with its --requirements"
         )
-    return load_processor_spec(config.processor)
+    message = f"the deployed function runs {config.processor}, code that only exists in its zip"
+    raise UsageError(message, hint)

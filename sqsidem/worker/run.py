@@ -3,6 +3,7 @@ settings overridden by flags, the stack's queue (or the one named), interrupts h
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -16,7 +17,12 @@ from sqsidem.build.local import local_processor
 from sqsidem.interrupt import until_stopped
 from sqsidem.names import StackNames
 from sqsidem.resolve import main_queue_url, queue_url
-from sqsidem.worker.config import consumer_config, load_processor_spec, resolve_processor
+from sqsidem.worker.config import (
+    consumer_config,
+    load_processor_spec,
+    recorded_processor,
+    resolve_processor,
+)
 from sqsidem.worker.model import WorkerClients, WorkerOptions, WorkerStats, pool_connections
 from sqsidem.worker.poller import Emit, run_worker
 
@@ -91,7 +97,8 @@ def run_for_stack(
         key=request.key,
         lock_ttl_s=request.lock_ttl_s,
     )
-    processor = resolve_processor(config, spec)
+    recorded = functools.partial(recorded_processor, aws, names.function)
+    processor = resolve_processor(config, spec, recorded)
     options = request.options(_resolve_queue_url(aws, names, request.queue))
     # More threads than connections would queue on the pool.
     aws = aws.with_options(max_pool_connections=pool_connections(request.concurrency))

@@ -146,7 +146,9 @@ def test_no_trigger_stack_status_and_toggling(moto_aws: Aws) -> None:
     rows = {r["resource"]: r["state"] for r in report["resources"]}
     assert rows["mapping"] == "not-wanted"
 
-    on = run("setup")
+    kept = run("setup")  # a bare setup keeps what the stack was set up with
+    assert kept.exit_code == 0 and "kept from the last setup: --no-trigger" in kept.stderr
+    on = run("setup", "--trigger")
     assert on.exit_code == 0, on.stderr
     assert "updating function c1-sqs-receive" in on.stderr
     assert "creating mapping c1-queue.fifo -> c1-sqs-receive" in on.stderr

@@ -199,7 +199,9 @@ def function_arn(aws: Aws, stack: str = STACK) -> str:
 
 
 def function_tags(aws: Aws, stack: str = STACK) -> dict[str, str]:
-    return aws.lambda_.list_tags(Resource=function_arn(aws, stack))["Tags"]
+    """The function's tags but the recorded setup options (tested in test_recorded_options)."""
+    tags = aws.lambda_.list_tags(Resource=function_arn(aws, stack))["Tags"]
+    return {k: v for k, v in tags.items() if not k.startswith("sqsidem:setup:")}
 
 
 def test_no_trigger_stack_is_healthy_in_status(moto_aws: Aws) -> None:

@@ -24,7 +24,10 @@ def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SQSIDEM_CACHE_DIR", str(tmp_path / "cache"))
     wheels = tmp_path / "wheels"
     write_wheel(wheels, "zipdep", "1.0", "def where():\n    return __file__\n")
-    write_wheel(wheels, "boto3", "9.9", "")
+    # A pinned boto3 replaces the runtime's: the consumer needs its dynamodb types.
+    types = b"class TypeSerializer: ...\n\nclass TypeDeserializer: ...\n"
+    dynamodb = {"boto3/dynamodb/__init__.py": b"", "boto3/dynamodb/types.py": types}
+    write_wheel(wheels, "boto3", "9.9", "", extra=dynamodb)
     write_wheel(wheels, "usesboto", "2.0", "", requires=("boto3",))
     folder = tmp_path / "code"
     folder.mkdir()
@@ -71,13 +74,15 @@ def test_cache_key_follows_target_and_runtime(code: Path) -> None:
 
 def test_boto3_is_left_to_the_runtime_unless_pinned(code: Path, tmp_path: Path) -> None:
     """A dependency that pulls boto3 in: boto3 is dropped and the plan says so."""
-    (code / "requirements.txt").write_text(requirements_for(tmp_path / "wheels", "usesboto"))
+    wheels = tmp_path / "wheels"
+    # The processor imports zipdep: it stays named (a build checks that the import works).
+    (code / "requirements.txt").write_text(requirements_for(wheels, "usesboto", "zipdep"))
     built = build_function_zip(parse_processor(f"{code}:app.handle"))
     names = names_in(built.data)
     assert "usesboto/__init__.py" in names and not any(n.startswith("boto3") for n in names)
     assert built.manifest is not None
     assert any("not vendored (the runtime provides them): boto3" in n for n in built.manifest.notes)
-    (code / "requirements.txt").write_text(requirements_for(tmp_path / "wheels", "boto3==9.9"))
+    (code / "requirements.txt").write_text(requirements_for(wheels, "boto3==9.9", "zipdep"))
     pinned = build_function_zip(parse_processor(f"{code}:app.handle"))
     assert "boto3/__init__.py" in names_in(pinned.data)
 
@@ -120,7 +125,9 @@ def test_size_limits_name_the_largest(code: Path) -> None:
 def test_pure_python_sdist_is_built_into_a_wheel(code: Path, tmp_path: Path) -> None:
     """Only an sdist published: built here into a py3-none-any wheel, then vendored."""
     write_sdist(tmp_path / "wheels", "sdistonly", "0.3", "VALUE = 3\n")
-    (code / "requirements.txt").write_text(requirements_for(tmp_path / "wheels", "sdistonly==0.3"))
+    (code / "requirements.txt").write_text(
+        requirements_for(tmp_path / "wheels", "sdistonly==0.3", "zipdep")
+    )
     built = build_function_zip(parse_processor(f"{code}:app.handle"))
     assert "sdistonly/__init__.py" in names_in(built.data)
     assert built.manifest is not None and ("sdistonly", "0.3") in built.manifest.packages
