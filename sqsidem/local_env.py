@@ -75,3 +75,22 @@ def emulator_env(
         "LOG_LEVEL": operator.get("SQSIDEM_LOCAL_LOG_LEVEL", "INFO"),
         "PYTHONUNBUFFERED": "1",
     }
+
+
+# What `invoke`'s child keeps of the operator's environment: the AWS settings (a processor
+# that calls AWS uses the operator's identity where Lambda would use the role) and HOME
+# (where the operator's AWS profiles live). Nothing else: a token exported in the shell must
+# not make a processor pass locally that fails in Lambda.
+INVOKE_PASSTHROUGH_PREFIXES = ("AWS_",)
+INVOKE_PASSTHROUGH = ("HOME",)
+
+
+def invoke_env(operator: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment of `invoke`'s child: Lambda's base, the operator's AWS settings, and
+    ``extra`` (the lock table's settings with --lock)."""
+    kept = {
+        name: value
+        for name, value in operator.items()
+        if name in INVOKE_PASSTHROUGH or name.startswith(INVOKE_PASSTHROUGH_PREFIXES)
+    }
+    return {**LAMBDA_BASE, **_user_base(), **kept, **extra}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqsidem.build.package import build_function_zip
 from sqsidem.build.sources import ProcessorRef, Target
 from sqsidem.errors import SqsidemError
+from sqsidem.local_env import invoke_env
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
@@ -111,7 +112,7 @@ def invoke(request: InvokeRequest) -> InvokeResult:
         child = Path(__file__).with_name("child.py")
         command = [sys.executable, "-I", str(child), str(root / "code")]
         command += [str(root / "request.json"), str(root / "result.json")]
-        env = {**os.environ, **request.env}
+        env = invoke_env(os.environ, request.env)
         # Our own interpreter on our own child script: no untrusted input in the command.
         done = subprocess.run(  # noqa: S603
             command, capture_output=True, text=True, check=False, env=env

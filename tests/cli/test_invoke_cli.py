@@ -57,6 +57,24 @@ def test_one_body_runs_through_the_consumer(spec: str) -> None:
     assert "key prefix" not in result.stderr  # no lock by default
 
 
+def test_the_processor_sees_lambdas_environment_not_the_operators(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token exported in the operator's shell does not reach the processor (it would not
+    in Lambda); the AWS settings do (the processor's own AWS calls use them)."""
+    monkeypatch.setenv("SECRET_TOKEN", "s3cr3t")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "7")
+    (tmp_path / "envproc.py").write_text(
+        "import json, os\n\nNAMES = ('SECRET_TOKEN', 'AWS_MAX_ATTEMPTS', 'TZ')\n\n\n"
+        "def handle(record):\n"
+        "    print(json.dumps({k: os.environ.get(k) for k in NAMES}))\n"
+    )
+    result = run("invoke", "{}", "--processor", f"{tmp_path / 'envproc.py'}:handle")
+    assert result.exit_code == 0, result.stderr
+    (seen,) = printed(result)
+    assert seen == {"SECRET_TOKEN": None, "AWS_MAX_ATTEMPTS": "7", "TZ": ":UTC"}
+
+
 def test_jsonl_file_one_json_object_per_record(spec: str, tmp_path: Path) -> None:
     """--file in send's format, -o json: one object per record; a failure exits 1."""
     lines = tmp_path / "m.jsonl"
