@@ -436,9 +436,9 @@ def _drift_paths(
     processor = tmp_path / "other.py"
     processor.write_text("def process(record):\n    return None\n")
     needs("lambda:UpdateFunctionCode", (*setup, "--processor", f"{processor}:process"))
-    # --no-trigger records the choice on the function; a later setup with the trigger drops it.
+    # --no-trigger records the choice on the function; --trigger drops that record.
     ok(backend, stack, *setup, "--no-trigger")
-    needs("lambda:UntagResource", setup)
+    needs("lambda:UntagResource", (*setup, "--trigger"))
     key_id = root.kms.describe_key(KeyId=names.key_alias)["KeyMetadata"]["KeyId"]
     needs("kms:UpdateAlias", setup, lambda: root.kms.disable_key(KeyId=key_id))
     return covered
