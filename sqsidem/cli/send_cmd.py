@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from sqsidem.cli.context import app_context
+from sqsidem.render.send import SendView
 
 
 def send(
@@ -64,7 +65,6 @@ def send(
     from sqsidem.interrupt import stop_on_interrupt
     from sqsidem.messages import MessageSpec
     from sqsidem.messages.send import send as send_spec
-    from sqsidem.render.send import SendView
 
     app = app_context(ctx)
     spec = MessageSpec.with_files(
