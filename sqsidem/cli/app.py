@@ -94,13 +94,11 @@ def _leave(code: int) -> None:
 
 def _late_interrupt_leaves(code: int) -> None:
     """From here on the command is done: a Ctrl-C while the interpreter shuts down (joining
-    threads, flushing) ends it at once with the interrupt's exit code, never a traceback."""
+    threads, flushing) ends it at once with the command's exit code, never a traceback."""
     import signal
 
-    from sqsidem.errors import INTERRUPTED_EXIT
-
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda _signum, _frame: _leave(code or INTERRUPTED_EXIT))
+        signal.signal(signal.SIGINT, lambda _signum, _frame: _leave(code))
 
 
 class SqsidemGroup(TyperGroup):

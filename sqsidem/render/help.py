@@ -46,8 +46,7 @@ def print_group_help(group: Any, ctx: Any) -> None:
     titles = sorted(panels, key=lambda title: title != OPTIONS_PANEL)
     for title in titles:
         _panel(console, title, _options_table(panels[title], ctx))
-    names = [name for name in group.list_commands(ctx)]
-    commands = [(n, group.get_command(ctx, n)) for n in names]
+    commands = [(name, group.get_command(ctx, name)) for name in group.list_commands(ctx)]
     _panel(console, COMMANDS_PANEL, _commands_table([(n, c) for n, c in commands if c]))
 
 
