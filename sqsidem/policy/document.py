@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqsidem.errors import UsageError
 from sqsidem.policy.grants import Grant, Profile, grants_for
 from sqsidem.stack.iam_policy import VERSION, PolicyDocument
+from sqsidem.stack.inputs import Refs
 
 if TYPE_CHECKING:
     from sqsidem.names import StackNames
@@ -26,29 +27,26 @@ class Scope:
     region: str
     partition: str
 
-    def _arn(self, service: str, resource: str, *, regional: bool = True) -> str:
-        region = self.region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{self.account}:{resource}"
-
     def values(self) -> dict[str, str]:
         """Each resource key of the grants, as this stack's ARN (or value)."""
         n = self.names
-        function = self._arn("lambda", f"function:{n.function}")
+        arn = Refs(self.account, self.region, self.partition).arn
+        function = arn("lambda", f"function:{n.function}")
         return {
             "*": "*",
             "stack": n.stack,
-            "queue": self._arn("sqs", n.queue),
-            "dlq": self._arn("sqs", n.dlq),
-            "table": self._arn("dynamodb", f"table/{n.table}"),
+            "queue": arn("sqs", n.queue),
+            "dlq": arn("sqs", n.dlq),
+            "table": arn("dynamodb", f"table/{n.table}"),
             "function": function,
-            "mappings": self._arn("lambda", "event-source-mapping:*"),
-            "role": self._arn("iam", f"role/{n.role}", regional=False),
-            "log_group": self._arn("logs", f"log-group:{n.log_group}"),
-            "log_group_streams": self._arn("logs", f"log-group:{n.log_group}:*"),
-            "topic": self._arn("sns", n.topic),
-            "alarm": self._arn("cloudwatch", f"alarm:{n.alarm}"),
-            "keys": self._arn("kms", "key/*"),
-            "alias": self._arn("kms", n.key_alias),
+            "mappings": arn("lambda", "event-source-mapping:*"),
+            "role": arn("iam", f"role/{n.role}", regional=False),
+            "log_group": arn("logs", f"log-group:{n.log_group}"),
+            "log_group_streams": arn("logs", f"log-group:{n.log_group}:*"),
+            "topic": arn("sns", n.topic),
+            "alarm": arn("cloudwatch", f"alarm:{n.alarm}"),
+            "keys": arn("kms", "key/*"),
+            "alias": arn("kms", n.key_alias),
             "lambda_service": "lambda.amazonaws.com",
         }
 

@@ -7,6 +7,7 @@ the lock table, by the consumer's own rules (DESIGN 6.3): past the cap, "at leas
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -82,38 +83,53 @@ class Contents:
         }
 
 
-def _depth(attributes: dict[str, str]) -> int:
-    total = 0
-    for name in DEPTH_ATTRIBUTES:
+def queue_counts(attributes: dict[str, str]) -> dict[str, int]:
+    """The depth attributes the observation read: visible, in flight, delayed (0: unreadable)."""
+    counts = {}
+    for part, name in zip(("visible", "in_flight", "delayed"), DEPTH_ATTRIBUTES, strict=True):
         try:
-            total += max(0, int(attributes.get(name, "0")))
+            counts[part] = max(0, int(attributes.get(name, "0")))
         except ValueError:
-            continue
-    return total
+            counts[part] = 0
+    return counts
+
+
+def _depth(attributes: dict[str, str]) -> int:
+    return sum(queue_counts(attributes).values())
+
+
+def lock_states(
+    aws: Aws, table: str, now_ms: int, *, only: str | None = None, limit: int = LOCK_SCAN_LIMIT
+) -> tuple[Counter[str], bool]:
+    """(lock records by derived state, capped): the consumer's own rules (DESIGN 6.3), at
+    most ``limit`` records scanned; ``only`` reads just the records with that status."""
+    from sqsidem.consumer.lock import derive_state, deserialize_item
+
+    request: dict[str, Any] = {
+        "TableName": table,
+        "ProjectionExpression": "#s, in_progress_expiration, expiration",
+        "ExpressionAttributeNames": {"#s": "status"},
+    }
+    if only is not None:
+        request["FilterExpression"] = "#s = :only"
+        request["ExpressionAttributeValues"] = {":only": {"S": only}}
+    states: Counter[str] = Counter()
+    scanned = 0
+    for page in aws.dynamodb.get_paginator("scan").paginate(**request):
+        items = page.get("Items", [])
+        states.update(derive_state(deserialize_item(item), now_ms) for item in items)
+        scanned += int(page.get("ScannedCount", len(items)))
+        if scanned >= limit:
+            return states, True
+    return states, False
 
 
 def count_live_locks(
     aws: Aws, table: str, now_ms: int, limit: int = LOCK_SCAN_LIMIT
 ) -> tuple[int, bool]:
     """(in-progress locks, capped): reads only IN_PROGRESS records, at most ``limit`` scanned."""
-    from sqsidem.consumer.lock import derive_state, deserialize_item
-
-    live = scanned = 0
-    pages = aws.dynamodb.get_paginator("scan").paginate(
-        TableName=table,
-        ProjectionExpression="#s, in_progress_expiration, expiration",
-        FilterExpression="#s = :ip",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":ip": {"S": IN_PROGRESS}},
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            if derive_state(deserialize_item(item), now_ms) == "in-progress":
-                live += 1
-        scanned += int(page.get("ScannedCount", 0))
-        if scanned >= limit:
-            return live, True
-    return live, False
+    states, capped = lock_states(aws, table, now_ms, only=IN_PROGRESS, limit=limit)
+    return states["in-progress"], capped
 
 
 def contents_of(

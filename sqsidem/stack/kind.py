@@ -22,6 +22,7 @@ from sqsidem.stack.options import SetupOptions
 
 if TYPE_CHECKING:
     from sqsidem.aws import Aws
+    from sqsidem.stack.kms_scan import TaggedKey
 
 W = TypeVar("W")
 S = TypeVar("S")
@@ -74,6 +75,8 @@ class Where:
     seen: ObservedStack
     partition: str  # the caller's: ARNs are never assumed to be in "aws"
     dying: bool = False  # include what a teardown marked for deletion (teardown finishes it)
+    # The stack's keys found by tag (a scan of the account's keys): read once per run.
+    keys: Callable[[], list[TaggedKey]] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqsidem.stack.calls import Call, Calls, Json, Ref
 from sqsidem.stack.iam_policy import PolicyDocument, normalize
 from sqsidem.stack.inputs import Inputs
 from sqsidem.stack.kind import TaggedKind, TeardownOptions, Where, unless_gone
-from sqsidem.stack.kms_scan import PENDING_STATES, PENDING_TAG, pending_key
+from sqsidem.stack.kms_scan import PENDING_STATES, PENDING_TAG, pending_key, stack_keys
 from sqsidem.stack.model import Change, tag_dict, tag_list
 
 if TYPE_CHECKING:
@@ -76,19 +76,22 @@ class KeyKind(TaggedKind[DesiredKey, ObservedKey]):
     def observe(self, aws: Aws, where: Where) -> ObservedKey | None:
         alias, stale = where.names.key_alias, ""
         meta = unless_gone(lambda: aws.kms.describe_key(KeyId=alias)["KeyMetadata"])
+        found: dict[str, str] | None = None
         if meta is None or meta.get("KeyState", "Enabled") not in USABLE_STATES:
             # No usable key behind the alias: an interrupted run may have made its successor.
-            pending = pending_key(aws, where.names.stack)
+            keys = where.keys() if where.keys is not None else stack_keys(aws, where.names.stack)
+            pending = pending_key(keys)
             if pending is not None:
                 stale = alias if meta is not None else ""
-                meta, alias = {"KeyId": pending.key_id, "Arn": pending.arn}, ""
+                meta, alias, found = {"KeyId": pending.key_id, "Arn": pending.arn}, "", pending.tags
         if meta is None:
             return None
         key_id = meta["KeyId"]
         policy = aws.kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
-        tags = aws.kms.list_resource_tags(KeyId=key_id).get("Tags", [])
+        if found is None:
+            tags = aws.kms.list_resource_tags(KeyId=key_id).get("Tags", [])
+            found = tag_dict(tags, "TagKey", "TagValue")
         state = meta.get("KeyState", "Enabled")
-        found = tag_dict(tags, "TagKey", "TagValue")
         return ObservedKey(key_id, meta["Arn"], state, policy, found, alias, stale)
 
     def diff(self, desired: DesiredKey, observed: ObservedKey) -> tuple[Change, ...]:

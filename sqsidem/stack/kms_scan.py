@@ -8,7 +8,8 @@ and teardown schedules every tagged key's deletion, so none is left to cost mone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,13 @@ def stack_keys(aws: Aws, stack: str, *, limit: int = KEY_SCAN_LIMIT) -> list[Tag
     return found
 
 
-def pending_key(aws: Aws, stack: str) -> TaggedKey | None:
-    """The usable key an earlier run of this stack created but did not alias, if any."""
-    usable = [k for k in stack_keys(aws, stack) if k.pending and k.state == "Enabled"]
+def stack_keys_once(aws: Aws, stack: str) -> Callable[[], list[TaggedKey]]:
+    """:func:`stack_keys`, read at the first call and remembered: one command reads the
+    account's keys once (observation, then teardown's unaliased keys)."""
+    return functools.cache(lambda: stack_keys(aws, stack))
+
+
+def pending_key(keys: list[TaggedKey]) -> TaggedKey | None:
+    """Among the stack's ``keys``, the usable one an earlier run created but did not alias."""
+    usable = [k for k in keys if k.pending and k.state == "Enabled"]
     return min(usable, key=lambda k: k.key_id) if usable else None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqsidem.names import StackNames
 from sqsidem.stack.inputs import Refs
 from sqsidem.stack.kind import ObservedStack, Where
 from sqsidem.stack.kms_key import KEY, needs_replace
+from sqsidem.stack.kms_scan import TaggedKey, stack_keys_once
 from sqsidem.stack.queues import DLQ, QUEUE
 from sqsidem.stack.registry import KINDS
 
@@ -15,16 +17,24 @@ if TYPE_CHECKING:
     from sqsidem.aws import Aws
 
 
-def observe_stack(aws: Aws, names: StackNames, *, dying: bool = False) -> ObservedStack:
+def observe_stack(
+    aws: Aws,
+    names: StackNames,
+    *,
+    dying: bool = False,
+    keys: Callable[[], list[TaggedKey]] | None = None,
+) -> ObservedStack:
     """Each kind in registry order (a kind may read what an earlier one found).
 
     ``dying``: also what an earlier teardown marked and has not yet seen go (teardown must
-    finish it; setup and status treat it as gone).
+    finish it; setup and status treat it as gone). ``keys``: the stack's tagged keys, when
+    the caller reads them too (one scan of the account's keys per run).
     """
     account, region, partition = aws.account_id(), aws.region, aws.partition()
+    keys = keys or stack_keys_once(aws, names.stack)
     seen = ObservedStack()
     for kind in KINDS:
-        where = Where(names, account, region, seen, partition, dying)
+        where = Where(names, account, region, seen, partition, dying, keys)
         seen = seen.with_(kind.key, kind.observe(aws, where))
     return seen
 

@@ -8,7 +8,6 @@ always decides (encryption, redrive target, permissions, TTL, tags, ...) is comp
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,6 +16,7 @@ from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.names import StackNames
 from sqsidem.stack import iam_policy
 from sqsidem.stack.alarm import ALARM
+from sqsidem.stack.contents import lock_states, queue_counts
 from sqsidem.stack.desired import build
 from sqsidem.stack.function import FUNCTION
 from sqsidem.stack.kind import ObservedStack
@@ -39,7 +39,6 @@ ResourceState = Literal["exists", "missing", "drifted", "not-ours", "not-wanted"
 HEALTHY: frozenset[str] = frozenset({"exists", "not-wanted"})
 NOT_WANTED_NOTE = "not wanted (--no-trigger): function tagged sqsidem:trigger=off"
 MISSING_TRIGGER_HINT = "re-run setup (or `setup --no-trigger` if `sqsidem worker` reads the queue)"
-LOCK_SCAN_LIMIT = 100_000  # stop counting there: status must stay quick on a big table
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,7 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
     return StackStatus(
         stack=names.stack,
         resources=tuple(resources),
-        queue=_queue_counts(queue.attributes) if queue else None,
+        queue=queue_counts(queue.attributes) if queue else None,
         dlq_depth=_int(dlq.attributes.get("ApproximateNumberOfMessages"), 0) if dlq else None,
         mapping_state=ours.state if ours else None,
         mapping_last_result=ours.last_result if ours else None,
@@ -244,30 +243,8 @@ def _with_trigger_row(
     return [*resources[:at], row, *resources[at:]]
 
 
-def _queue_counts(attributes: dict[str, str]) -> dict[str, int]:
-    return {
-        "visible": _int(attributes.get("ApproximateNumberOfMessages"), 0),
-        "in_flight": _int(attributes.get("ApproximateNumberOfMessagesNotVisible"), 0),
-        "delayed": _int(attributes.get("ApproximateNumberOfMessagesDelayed"), 0),
-    }
-
-
 def count_locks(aws: Aws, table_name: str, now_ms: int | None = None) -> LockCounts:
     """Lock records by derived state (DESIGN 6.3), the same rules the consumer applies."""
-    from sqsidem.consumer.lock import derive_state, deserialize_item
-
     now = now_ms if now_ms is not None else wall_clock_ms()
-    counts: Counter[str] = Counter()
-    seen = 0
-    pages = aws.dynamodb.get_paginator("scan").paginate(
-        TableName=table_name,
-        ProjectionExpression="#s, in_progress_expiration, expiration",
-        ExpressionAttributeNames={"#s": "status"},
-    )
-    for page in pages:
-        for item in page.get("Items", []):
-            counts[derive_state(deserialize_item(item), now)] += 1
-            seen += 1
-        if seen >= LOCK_SCAN_LIMIT:
-            return LockCounts(dict(counts), truncated=True)
-    return LockCounts(dict(counts))
+    states, capped = lock_states(aws, table_name, now)
+    return LockCounts(dict(states), truncated=capped)

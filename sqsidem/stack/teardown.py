@@ -23,7 +23,7 @@ from sqsidem.stack.contents import Contents, contents_of
 from sqsidem.stack.executor import interrupted, run_calls
 from sqsidem.stack.kind import ObservedStack, TeardownItem, TeardownOptions
 from sqsidem.stack.kms_key import KEY, MAX_PENDING_DAYS, MIN_PENDING_DAYS, schedule_deletion
-from sqsidem.stack.kms_scan import stack_keys
+from sqsidem.stack.kms_scan import TaggedKey, stack_keys_once
 from sqsidem.stack.observe import observe_stack
 from sqsidem.stack.registry import KINDS
 
@@ -111,16 +111,17 @@ def plan_teardown(
     """What teardown would do, read-only: the registry in reverse dependency order, then the
     stack's keys that no alias names, then what would be destroyed with it all."""
     how = TeardownOptions(keep_logs, keep_table, validate_pending_days(key_pending_days))
-    seen = observe_stack(aws, names, dying=True)  # a delete that failed after the mark
+    keys = stack_keys_once(aws, names.stack)
+    seen = observe_stack(aws, names, dying=True, keys=keys)  # dying: a delete that failed
     items = [item for kind in reversed(KINDS) for item in kind.teardown(names, seen, how)]
-    items += unaliased_keys(aws, names, seen, how)
+    items += unaliased_keys(keys(), seen, how)
     now = now_ms if now_ms is not None else wall_clock_ms()
     contents = contents_of(aws, names, seen, now, keep_table=keep_table)
     return TeardownPlan(names.stack, tuple(items), seen, contents)
 
 
 def unaliased_keys(
-    aws: Aws, names: StackNames, seen: ObservedStack, how: TeardownOptions
+    keys: list[TaggedKey], seen: ObservedStack, how: TeardownOptions
 ) -> list[TeardownItem]:
     """Keys tagged for the stack that its alias does not name (an interrupted or raced setup
     made them): each is scheduled for deletion; keys already scheduled are skipped."""
@@ -134,7 +135,7 @@ def unaliased_keys(
             "tagged for the stack, no alias: deletion scheduled",
             (schedule_deletion(key.key_id, how.key_pending_days),),
         )
-        for key in stack_keys(aws, names.stack)
+        for key in keys
         if key.key_id not in skip and not key.scheduled
     ]
 
