@@ -135,20 +135,10 @@ def recorded_in(tags: Mapping[str, str]) -> dict[str, str]:
 
 def _observed_values(observed: ObservedStack, names: StackNames) -> dict[str, Any]:
     """What AWS holds now, for a stack set up before options were recorded."""
-    from sqsidem.consumer.config import ConfigError, ConsumerConfig
-    from sqsidem.stack.function import FUNCTION
-    from sqsidem.stack.status import inferred_options
+    from sqsidem.stack.inferred import inferred_options
 
     inferred = inferred_options(names, observed)
-    values = {o.field: getattr(inferred, o.field) for o in OPTIONS}
-    function = FUNCTION.seen_in(observed)
-    if function is not None:
-        try:
-            config = ConsumerConfig.from_env({"SQSIDEM_TABLE": names.table, **function.environment})
-        except ConfigError:
-            return values
-        values.update(key_source=config.key, lock_ttl_s=config.lock_ttl_s)
-    return values
+    return {o.field: getattr(inferred, o.field) for o in OPTIONS}
 
 
 def keep_recorded(

@@ -7,28 +7,24 @@ always decides (encryption, redrive target, permissions, TTL, tags, ...) is comp
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqsidem.build.package import build_function_zip
 from sqsidem.consumer.lock import wall_clock_ms
 from sqsidem.names import StackNames
-from sqsidem.stack import iam_policy
 from sqsidem.stack.alarm import ALARM
 from sqsidem.stack.contents import lock_states, queue_counts
 from sqsidem.stack.desired import build
 from sqsidem.stack.function import FUNCTION
+from sqsidem.stack.inferred import as_int, inferred_options
 from sqsidem.stack.kind import ObservedStack
-from sqsidem.stack.log_group import LOG_GROUP
 from sqsidem.stack.mapping import MAPPING, pick
-from sqsidem.stack.model import Step, trigger_wanted
+from sqsidem.stack.model import Step
 from sqsidem.stack.observe import observe_stack, refs_of
-from sqsidem.stack.options import SetupOptions
 from sqsidem.stack.planner import plan
 from sqsidem.stack.queues import DLQ, QUEUE
 from sqsidem.stack.recorded import recorded_in, recorded_only
-from sqsidem.stack.role import ROLE
 from sqsidem.stack.table import TABLE
 
 if TYPE_CHECKING:
@@ -101,46 +97,6 @@ class StackStatus:
         }
 
 
-def _int(text: object, default: int) -> int:
-    try:
-        return int(str(text))
-    except (TypeError, ValueError):
-        return default
-
-
-def inferred_options(names: StackNames, seen: ObservedStack) -> SetupOptions:
-    """The settings the stack was set up with, read back from AWS (defaults where missing)."""
-    del names
-    defaults = SetupOptions()
-    values: dict[str, Any] = {}
-    function, queue, role = FUNCTION.seen_in(seen), QUEUE.seen_in(seen), ROLE.seen_in(seen)
-    group = LOG_GROUP.seen_in(seen)
-    if function is not None:
-        values.update(
-            timeout_s=function.timeout_s,
-            memory_mb=function.memory_mb,
-            runtime=function.runtime or defaults.runtime,
-            trigger=trigger_wanted(function.tags),
-        )
-    if queue is not None:
-        attributes = queue.attributes
-        values["visibility_timeout_s"] = _int(attributes.get("VisibilityTimeout"), 0)
-        values["content_dedup"] = attributes.get("ContentBasedDeduplication", "").lower() == "true"
-        try:
-            redrive = json.loads(attributes.get("RedrivePolicy", "{}"))
-            values["max_receive_count"] = int(redrive["maxReceiveCount"])
-        except (ValueError, KeyError, TypeError):
-            pass
-        ours = pick(queue.arn, MAPPING.seen_in(seen) or ())
-        if ours is not None:
-            values.update(batch_size=ours.batch_size, max_concurrency=ours.max_concurrency)
-    if role is not None:
-        values["effect_tables"] = iam_policy.effect_tables_of(role.policies)
-    if group is not None and group.retention_days:
-        values["log_retention_days"] = group.retention_days
-    return replace(defaults, **values)
-
-
 def _expected_environment(names: StackNames, seen: ObservedStack) -> dict[str, str] | None:
     """The deployed settings with the stack's own table; None when unreadable (= drift)."""
     from sqsidem.consumer.config import ConsumerConfig
@@ -190,7 +146,7 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
     )
     notes = []
     if function is not None and queue is not None:
-        visibility = _int(queue.attributes.get("VisibilityTimeout"), 0)
+        visibility = as_int(queue.attributes.get("VisibilityTimeout"), 0)
         if visibility < function.timeout_s:
             notes.append(
                 f"queue visibility timeout {visibility}s is below the function timeout "
@@ -213,7 +169,7 @@ def stack_status(aws: Aws, names: StackNames, *, now_ms: int | None = None) -> S
         stack=names.stack,
         resources=tuple(resources),
         queue=queue_counts(queue.attributes) if queue else None,
-        dlq_depth=_int(dlq.attributes.get("ApproximateNumberOfMessages"), 0) if dlq else None,
+        dlq_depth=as_int(dlq.attributes.get("ApproximateNumberOfMessages"), 0) if dlq else None,
         mapping_state=ours.state if ours else None,
         mapping_last_result=ours.last_result if ours else None,
         locks=count_locks(aws, names.table, now_ms) if TABLE.seen_in(seen) else None,
