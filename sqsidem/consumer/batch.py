@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ class Consumer:
         self.key_spec = key_spec
         self.dedup_scope = dedup_scope
         self._emit_line = emit
+        # Units run on parallel threads and a sink may write a line in parts (print writes
+        # the text and the newline separately): one whole line at a time, for every sink.
+        self._emit_lock = threading.Lock()
         self.failpoints = failpoints
         self.observer = observer
         self.pipeline = pipeline if pipeline is not None else Pipeline()
@@ -360,7 +364,7 @@ class Consumer:
             blocked_by=blocked_by,
         )
         # A broken log sink must not change the outcome of the record.
-        with contextlib.suppress(Exception):
+        with self._emit_lock, contextlib.suppress(Exception):
             self._emit_line(line)
 
 
