@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqsidem.errors import LocalBackendError, SqsidemError
+from sqsidem.process_group import stat_fields
 from sqsidem.retry import Pacing, poll_until
 
 PRIVATE_DIR = 0o700
@@ -48,10 +49,10 @@ class LostState:
 
 def start_ticks(pid: int) -> int | None:
     """When ``pid`` started (clock ticks since boot), or None if there is no such process."""
+    fields = stat_fields(pid)
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
-        return int(fields[19])
-    except (OSError, IndexError, ValueError):
+        return None if fields is None else int(fields[19])
+    except (IndexError, ValueError):
         return None
 
 

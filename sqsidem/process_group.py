@@ -28,6 +28,17 @@ def reap(pid: int) -> bool | None:
     return reaped == pid
 
 
+def stat_fields(process: int | Path) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (the state first, the
+    process group third, the start time 20th), or None if unreadable. A Path: that stat
+    file (a thread's, ``/proc/<pid>/task/<tid>/stat``)."""
+    path = process if isinstance(process, Path) else Path(f"/proc/{process}/stat")
+    try:
+        return path.read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def _running(pid: int) -> bool:
     """Whether any thread of ``pid`` still runs (per /proc): its leader shows as a zombie
     as soon as the main thread ends, while the others may still be closing sockets."""
@@ -39,9 +50,8 @@ def _running(pid: int) -> bool:
 
 
 def _not_zombie(stat: Path) -> bool:
-    with contextlib.suppress(OSError, IndexError):
-        return stat.read_text().rsplit(") ", 1)[1][:1] not in {"Z", "X"}
-    return False
+    fields = stat_fields(stat)
+    return fields is not None and (fields or [""])[0][:1] not in {"Z", "X"}
 
 
 def leader_alive(pid: int) -> bool:
@@ -80,8 +90,8 @@ def group_alive(pgid: int) -> bool:
 def _group_members(pgid: int) -> list[int]:
     members = []
     for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            if int(fields[2]) == pgid:
+        fields = stat_fields(entry / "stat")
+        with contextlib.suppress(IndexError, ValueError):
+            if fields is not None and int(fields[2]) == pgid:
                 members.append(int(entry.name))
     return members

@@ -26,10 +26,10 @@ import sys
 import sysconfig
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from sqsidem.build.sources import ProcessorRef
+from sqsidem.build.sources import ProcessorRef, module_file
 from sqsidem.build.vendor import RUNTIME_PROVIDED, runtime_version, target_label
 from sqsidem.consumer.processor import signature_problem
 from sqsidem.errors import UsageError
@@ -55,7 +55,7 @@ def label(ref: ProcessorRef) -> str:
     return f"{_shown(ref.path)}:{ref.module}.{ref.function}"
 
 
-def compiled(files: Mapping[str, object]) -> bool:
+def compiled(files: Iterable[str]) -> bool:
     """Whether the zip carries compiled extension modules (only vendored packages do)."""
     return any(Path(name).suffix in _COMPILED for name in files)
 
@@ -166,10 +166,7 @@ def _run_probe(ref: ProcessorRef, data: bytes, timeout_s: float) -> dict[str, ob
 
 
 def _module_file(ref: ProcessorRef) -> Path:
-    if ref.path.is_file():
-        return ref.path
-    base = ref.path.joinpath(*ref.module.split("."))
-    return base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+    return ref.path if ref.path.is_file() else module_file(ref.path, ref.module)
 
 
 def ast_signature(node: ast.FunctionDef) -> inspect.Signature:
@@ -221,11 +218,14 @@ def check_processor(
     *,
     runtime: str,
     timeout_s: float = IMPORT_TIMEOUT_S,
+    names: Iterable[str] | None = None,
 ) -> str | None:
     """Refuse (UsageError, exit 2) a processor the function could never call; else a note
-    when the import could not be checked here (None: imported and callable)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        names = {name: None for name in archive.namelist()}
+    when the import could not be checked here (None: imported and callable). ``names``: the
+    zip's file names, when the caller has them (else read from ``data``)."""
+    if names is None:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
     why = unloadable_here(ref, runtime, compiled(names))
     if why is not None:
         _check_source(ref)

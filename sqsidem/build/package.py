@@ -143,7 +143,7 @@ def build_function_zip(
     check_zipped(data, sizes, limits)
     if processor is not None:
         files = {name: path for name, path in sources.items() if isinstance(path, Path)}
-        note = check_processor(processor, data, files, runtime=runtime)
+        note = check_processor(processor, data, files, runtime=runtime, names=entries)
         notes = [*notes, note] if note else notes
     built = FunctionZip(data, tuple(sorted(entries)))
     manifest = Manifest(

@@ -72,6 +72,12 @@ def _defines(path: Path, function: str, shown: str) -> None:
         )
 
 
+def module_file(folder: Path, module: str) -> Path:
+    """The file of the dotted ``module`` under ``folder``: ``a/b.py`` or ``a/b/__init__.py``."""
+    base = folder.joinpath(*module.split("."))
+    return base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+
+
 def _holds_other_code(file: Path) -> bool:
     for sibling in file.parent.iterdir():
         if sibling == file:
@@ -105,8 +111,7 @@ def _dir_form(path_text: str, dotted: str) -> ProcessorRef:
             f"--processor {path_text}:{dotted} is not dir:module.function", "e.g. src:app.handle"
         )
     folder = Path(path_text).resolve()
-    base = folder.joinpath(*module.split("."))
-    file = base.with_suffix(".py") if base.with_suffix(".py").is_file() else base / "__init__.py"
+    file = module_file(folder, module)
     if not file.is_file():
         raise UsageError(f"--processor folder {path_text} has no module {module!r}")
     _defines(file, function, str(file.relative_to(folder)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from .records import (
     new_owner,
     record_meta,
     remaining_ms,
+    units_by_group,
 )
 
 __all__ = [
@@ -79,6 +81,10 @@ class PreparedBatch:
         answered (so the caller may acknowledge each as it resolves)."""
         return self.consumer.run_unit(self, unit)
 
+    def units(self) -> list[list[int]]:
+        """The batch's :func:`independent_units`, from the metadata read at its start."""
+        return units_by_group([item.meta.group_id for item in self.records], fifo=self.fifo)
+
     def outcomes(self) -> list[RecordOutcome]:
         """Every record's outcome, waiting for pending writes (all units must have run)."""
         return [prepared.outcome.result() for prepared in self.records]
@@ -105,6 +111,9 @@ class Consumer:
         self.key_spec = key_spec
         self.dedup_scope = dedup_scope
         self._emit_line = emit
+        # Units run on parallel threads and a sink may write a line in parts (print writes
+        # the text and the newline separately): one whole line at a time, for every sink.
+        self._emit_lock = threading.Lock()
         self.failpoints = failpoints
         self.observer = observer
         self.pipeline = pipeline if pipeline is not None else Pipeline()
@@ -129,7 +138,7 @@ class Consumer:
         returns once every COMPLETED write is answered.
         """
         batch = self.start(records, context, fifo=fifo)
-        units = independent_units(records, fifo=fifo)
+        units = batch.units()
         if len(units) == 1:
             batch.run_unit(units[0])
         else:
@@ -161,7 +170,7 @@ class Consumer:
                 key, key_error = None, str(exc)
             except Exception as exc:  # our own bug: fail this record only
                 key, key_error = None, f"internal error: {describe(exc)}"
-            item = PreparedRecord(record, key, key_error, new_owner(context))
+            item = PreparedRecord(record, record_meta(record), key, key_error, new_owner(context))
             if key is not None:
                 item.earlier = self.pipeline.claim(key, item)
                 if item.earlier is None:
@@ -170,7 +179,7 @@ class Consumer:
         return PreparedBatch(self, prepared, fifo, deadline_ms)
 
     def _acquire(self, item: PreparedRecord, deadline_ms: int) -> AcquireResult:
-        meta = record_meta(item.record)
+        meta = item.meta
         attempt = LockAttempt(item.owner, meta.message_id, meta.group_id, meta.receive_count)
         assert item.key is not None
         acquired = self.lock.acquire(item.key, attempt, deadline_ms)
@@ -192,7 +201,7 @@ class Consumer:
                 if isinstance(pending, RecordOutcome):
                     _resolve(item, pending)
                     if batch.fifo and not pending.acked:
-                        stopped_by = record_meta(item.record)
+                        stopped_by = item.meta
                 else:
                     behind.add(index)
                     pending.add_done_callback(functools.partial(_resolve_from, item))
@@ -201,14 +210,13 @@ class Consumer:
         finally:
             # Our own bug must not leave a record (or a record waiting for it) unresolved.
             for index in unit:
-                if index not in behind:
-                    item = batch.records[index]
-                    meta = record_meta(item.record)
-                    _resolve(item, RecordOutcome(meta.message_id, d.FAILED, acked=False))
+                item = batch.records[index]
+                if index not in behind and not item.outcome.done():
+                    _resolve(item, RecordOutcome(item.meta.message_id, d.FAILED, acked=False))
         return [batch.records[index].outcome for index in unit]
 
     def _turn_safely(self, item: PreparedRecord, deadline_ms: int) -> Pending:
-        meta = record_meta(item.record)
+        meta = item.meta
         try:
             return self._turn(item, meta, deadline_ms)
         except Exception as exc:  # our own code or AWS failed: fail this record only
@@ -326,7 +334,7 @@ class Consumer:
                 releases.append(None)
         for item, release in zip(blocked, releases, strict=True):
             problem = release.result()[1] if release is not None else None
-            meta = record_meta(item.record)
+            meta = item.meta
             error = (
                 f"not attempted: message {stopped_by.message_id} of group "
                 f"{stopped_by.group_id} earlier in this batch was not acknowledged, so order "
@@ -360,7 +368,7 @@ class Consumer:
             blocked_by=blocked_by,
         )
         # A broken log sink must not change the outcome of the record.
-        with contextlib.suppress(Exception):
+        with self._emit_lock, contextlib.suppress(Exception):
             self._emit_line(line)
 
 
@@ -384,8 +392,7 @@ def _resolve_from(item: PreparedRecord, done: Future[RecordOutcome]) -> None:
     try:
         outcome = done.result()
     except Exception:
-        meta = record_meta(item.record)
-        outcome = RecordOutcome(meta.message_id, d.FAILED, acked=False)
+        outcome = RecordOutcome(item.meta.message_id, d.FAILED, acked=False)
     except BaseException as exc:
         # A crash on the write's thread (a failpoint in a test, an interpreter exit) must
         # reach whoever waits for the outcome, as it would in the sequential order.

@@ -208,7 +208,7 @@ class LockTable:
         """
         update = self._complete_update(key, owner)
         if effects is None or len(effects) == 0:
-            return _unless_condition_fails(lambda: self.client.update_item(**update))
+            return unless_condition_fails(lambda: self.client.update_item(**update))
         return self._commit(key, owner, update, effects)
 
     def _complete_update(self, key: str, owner: str) -> dict[str, Any]:
@@ -256,14 +256,14 @@ class LockTable:
 
     def release(self, key: str, owner: str) -> bool:
         """Delete our own lock so a retry can run at once; False if it is no longer ours."""
-        return _unless_condition_fails(
+        return unless_condition_fails(
             lambda: self.client.delete_item(**self._while_in_progress(key, owner))
         )
 
     def extend(self, key: str, owner: str, deadline_ms: int) -> bool:
         """Move our in-progress deadline (worker heartbeat); False if it is no longer ours."""
         request = self._while_in_progress(key, owner, {":deadline": {"N": str(deadline_ms)}})
-        return _unless_condition_fails(
+        return unless_condition_fails(
             lambda: self.client.update_item(
                 UpdateExpression="SET in_progress_expiration = :deadline", **request
             )
@@ -286,8 +286,10 @@ class LockTable:
         }
 
 
-def _unless_condition_fails(call: Callable[[], object]) -> bool:
-    """``call()``; False when its condition did not hold (the lock is no longer ours)."""
+def unless_condition_fails(call: Callable[[], object]) -> bool:
+    """``call()``; False when its condition did not hold (the lock is no longer ours).
+
+    Also how ``sqsidem locks`` deletes a lock only if it is unchanged (locks/delete.py)."""
     try:
         call()
     except ClientError as exc:

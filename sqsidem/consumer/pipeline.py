@@ -80,6 +80,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .records import RecordMeta
+
 # A Lambda FIFO batch holds at most 10 records, so at most 10 units run at once.
 UNIT_THREADS = 10
 # Lock writes in flight at once: a whole batch's acquisitions plus the previous completes.
@@ -150,6 +152,7 @@ class PreparedRecord:
     """One record of a batch between its arrival and its final outcome."""
 
     record: Mapping[str, Any]
+    meta: RecordMeta  # read from the record once, when the batch starts
     key: str | None
     key_error: str | None
     owner: str

@@ -70,12 +70,16 @@ def independent_units(records: Sequence[Mapping[str, Any]], *, fifo: bool) -> li
     order and the 6.4 rule applies within the unit); a record without a group is on its
     own, as the rule never links it to another. Standard queue: every record alone.
     """
+    return units_by_group([record_meta(record).group_id for record in records], fifo=fifo)
+
+
+def units_by_group(groups: Sequence[str | None], *, fifo: bool) -> list[list[int]]:
+    """:func:`independent_units` from each record's message group (already read)."""
     if not fifo:
-        return [[i] for i in range(len(records))]
+        return [[i] for i in range(len(groups))]
     units: list[list[int]] = []
     by_group: dict[str, list[int]] = {}
-    for i, record in enumerate(records):
-        group = record_meta(record).group_id
+    for i, group in enumerate(groups):
         if group is None:
             units.append([i])
         elif group in by_group:

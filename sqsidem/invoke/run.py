@@ -10,12 +10,12 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.build.package import build_function_zip
-from sqsidem.build.sources import ProcessorRef, Target
+from sqsidem.build.sources import ProcessorRef
 from sqsidem.errors import SqsidemError
 from sqsidem.local_env import invoke_env
 
@@ -27,7 +27,7 @@ INVOKE_PREFIX = "sqsidem-invoke#"  # lock keys a trial run writes, apart from th
 
 @dataclass(frozen=True)
 class InvokeRequest:
-    processor: ProcessorRef | None
+    processor: ProcessorRef | None  # its target is this host (options.invoke_request)
     records: list[dict[str, Any]]
     key: str = "dedup"
     table: str | None = None  # --lock: the stack's lock table
@@ -69,12 +69,6 @@ class InvokeResult:
     real_key: bool = False
 
 
-def _host_ref(ref: ProcessorRef | None) -> ProcessorRef | None:
-    if ref is None:
-        return None
-    return replace(ref, target=Target(ref.target.architecture, host=True))
-
-
 def _split(stdout: str, records: list[RecordRun]) -> list[str]:
     by_id = {r.message_id: r for r in records}
     output = []
@@ -94,7 +88,7 @@ def _split(stdout: str, records: list[RecordRun]) -> list[str]:
 
 def invoke(request: InvokeRequest) -> InvokeResult:
     """Run the records through the consumer and the processor as the zip holds them."""
-    built = build_function_zip(_host_ref(request.processor), runtime=request.runtime)
+    built = build_function_zip(request.processor, runtime=request.runtime)
     prefix = "" if request.real_key else INVOKE_PREFIX
     payload = {
         "processor": request.processor.spec if request.processor else "",

@@ -60,7 +60,8 @@ def clear_locks(
     Every safety rule of :func:`.plan.plan_clear` + :func:`.delete.execute_clear` holds:
     the same :func:`.plan.clear_action` per lock, conditional deletes on what was read.
     Lock ids are read one by one (GetItem) and then deleted, as before. ``segments`` None:
-    sized from the table (:func:`.plan.auto_segments`).
+    sized from the table (:func:`.plan.auto_segments`). The selection is checked here
+    (a table-wide delete must never run on an unchecked one), not again by plan_clear.
     """
     selection.check()
     if selection.ids:
@@ -176,6 +177,7 @@ def run_clear(
     """`locks clear`: lock ids or --dry-run are read first, a table-wide clear streams.
 
     Once ``stop`` is set (Ctrl-C) no more deletes start; the report counts what was deleted.
+    ``request`` was checked by the caller (:meth:`ClearRequest.check`, before asking).
     """
     from sqsidem.resolve import require_table
 

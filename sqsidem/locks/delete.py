@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from sqsidem.consumer.lock import unless_condition_fails
 from sqsidem.errors import error_code
 from sqsidem.interrupt import never
 from sqsidem.jsondata import fields
@@ -279,8 +280,6 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
 
     Also how `dlq redrive --clear-locks` releases the locks it read.
     """
-    from botocore.exceptions import ClientError
-
     names = {"#o": "owner", "#s": "status", "#e": "expiration"}
     values: dict[str, Any] = {}
     conditions = []
@@ -300,13 +299,7 @@ def delete_if_unchanged(client: DynamoDBClient, table: str, lock: Lock) -> bool:
     }
     if values:
         args["ExpressionAttributeValues"] = values
-    try:
-        client.delete_item(**args)
-    except ClientError as exc:
-        if error_code(exc) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return unless_condition_fails(lambda: client.delete_item(**args))
 
 
 def _as_read(lock: Lock, name: str) -> dict[str, Any] | None:

@@ -127,7 +127,7 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def make_lock(item: dict[str, Any], now_ms: int) -> Lock:
+def make_lock(item: dict[str, Any], now_ms: int, raw: Mapping[str, Any] | None = None) -> Lock:
     """A deserialized item (:func:`~sqsidem.consumer.lock.deserialize_item`) as a Lock.
 
     The state is derived only from attributes of the types the consumer writes: a string
@@ -138,13 +138,12 @@ def make_lock(item: dict[str, Any], now_ms: int) -> Lock:
         for name, value in item.items()
         if not (name in NUMBER_ATTRIBUTES and not _is_number(value))
     }
-    return Lock(item, derive_state(typed, now_ms), now_ms)
+    return Lock(item, derive_state(typed, now_ms), now_ms, raw=raw)
 
 
 def read_item(raw: Mapping[str, Any], now_ms: int) -> Lock:
     """A lock from an item as DynamoDB returns it (``{"S": ...}``), keeping the raw item."""
-    lock = make_lock(deserialize_item(raw), now_ms)
-    return Lock(lock.item, lock.state, now_ms, raw=raw)
+    return make_lock(deserialize_item(raw), now_ms, raw)
 
 
 def explain(lock: Lock) -> str:

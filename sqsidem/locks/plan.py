@@ -112,8 +112,10 @@ def plan_clear(
     segments: int = 1,
     now_ms: Callable[[], int] = wall_clock_ms,
 ) -> ClearPlan:
-    """Read the selected locks (whole records: a dry run lists them) and sort them."""
-    selection.check()
+    """Read the selected locks (whole records: a dry run lists them) and sort them.
+
+    ``selection`` is checked by the caller (:meth:`ClearSelection.check`, once per command).
+    """
     plan = ClearPlan()
     if selection.ids:
         selected: list[Lock] = []
@@ -158,9 +160,8 @@ def count_clear(
 
     ``--all`` is a Select=COUNT scan (nothing but counts comes back; without --force the
     live in-progress locks that will be skipped are among them, hence ``at_most``); a
-    filter reads only the attributes that decide it.
+    filter reads only the attributes that decide it. ``selection`` is checked by the caller.
     """
-    selection.check()
     if selection.ids:
         raise ValueError("count_clear is for table-wide selections")
     if selection.all:

@@ -96,8 +96,10 @@ def build_messages(
     messages = []
     for index, draft in enumerate(drafts):
         messages.append(_finish(index, draft, spec, common_attrs, fifo=fifo, new_uuid=new_uuid))
+    checked: dict[str, Attribute] = {}  # the shared --attr attributes: validated once
     for message in messages:
-        validate_message(message, fifo=fifo, max_payload=max_payload)
+        validate_message(message, fifo=fifo, max_payload=max_payload, checked=checked)
+        checked.update(message.attributes)
     return messages
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +52,10 @@ class OutgoingMessage:
     attributes: Mapping[str, Attribute] = field(default_factory=dict)
     where: str = ""
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
-        """Bytes SQS counts against the payload limit: body plus attribute names/types/values."""
+        """Bytes SQS counts against the payload limit: body plus attribute names/types/values
+        (computed once: validating and packing batches read it several times)."""
         total = len(self.body.encode("utf-8"))
         for name, attribute in self.attributes.items():
             total += len(name.encode("utf-8")) + len(attribute.data_type.encode("utf-8"))

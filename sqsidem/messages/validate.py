@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqsidem.consumer.keys import NoKeyError, check_key
 from sqsidem.errors import UsageError
@@ -24,9 +25,14 @@ _BAD_BODY_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 
 def validate_message(
-    message: OutgoingMessage, *, fifo: bool, max_payload: int = MAX_PAYLOAD_BYTES
+    message: OutgoingMessage,
+    *,
+    fifo: bool,
+    max_payload: int = MAX_PAYLOAD_BYTES,
+    checked: Mapping[str, Attribute] | None = None,
 ) -> None:
-    """What SQS would reject, as a UsageError naming the message."""
+    """What SQS would reject, as a UsageError naming the message. An attribute found (the
+    same object) in ``checked`` passed already: the shared ``--attr`` ones, once per build."""
     where = message.where or f"message {message.index + 1}"
     if not message.body:
         raise UsageError(f"{where}: empty body", "SQS needs at least one character")
@@ -53,7 +59,8 @@ def validate_message(
             f"SQS allows {MAX_ATTRIBUTES}"
         )
     for name, attribute in message.attributes.items():
-        _validate_attribute(name, attribute, where)
+        if checked is None or checked.get(name) is not attribute:
+            _validate_attribute(name, attribute, where)
 
 
 def validate_id(value: str, what: str, where: str) -> None:

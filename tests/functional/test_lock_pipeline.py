@@ -13,6 +13,9 @@ import json
 import threading
 from typing import Any
 
+from sqsidem.consumer.batch import Consumer
+from sqsidem.consumer.keys import parse_key_spec
+from sqsidem.consumer.lock import LockTable
 from tests.functional import support_consumer as kit
 
 HOLD_S = 5.0
@@ -97,6 +100,51 @@ def test_a_batchs_groups_run_in_parallel_in_the_function(ddb: Any) -> None:
     records = [kit.sqs_record("a1", group="a"), kit.sqs_record("b1", group="b")]
     result = consumer.handle_event({"Records": records}, kit.FakeContext())
     assert result.response() == {"batchItemFailures": []}
+
+
+class PartsSink:
+    """A sink that writes a line in two parts (as ``print`` does: text, then newline). The
+    first line waits between its parts for another line to start (at most HOLD_S / 10):
+    if lines of parallel units are not serialised, they interleave."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.overlapped = threading.Event()
+        self._mutex = threading.Lock()
+        self._active = 0
+        self._first = True
+
+    def __call__(self, line: str) -> None:
+        with self._mutex:
+            self._active += 1
+            if self._active > 1:
+                self.overlapped.set()
+            first, self._first = self._first, False
+        self.parts.append(line)
+        if first:
+            self.overlapped.wait(HOLD_S / 10)
+        self.parts.append("\n")
+        with self._mutex:
+            self._active -= 1
+
+
+def test_parallel_groups_emit_whole_lines_to_a_sink_that_writes_in_parts(ddb: Any) -> None:
+    """Issue: the handler locked its own print, the invoke child's print did not, and lines
+    of parallel groups interleaved. The consumer emits one whole line at a time."""
+    sink = PartsSink()
+    consumer = Consumer(
+        LockTable(ddb, kit.TABLE, ttl_s=3600, now_ms=kit.FakeClock()),
+        kit.Recorder(),
+        key_spec=parse_key_spec("dedup"),
+        emit=sink,
+    )
+    records = [kit.sqs_record(f"{g}{i}", group=g) for g in "abcd" for i in range(3)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
+    assert result.response() == {"batchItemFailures": []}
+    assert not sink.overlapped.is_set()
+    lines = "".join(sink.parts).splitlines()
+    assert len(lines) == 2 * len(records)
+    assert {json.loads(line)["decision"] for line in lines} == {"acquired", "completed"}
 
 
 def test_locks_taken_ahead_for_records_that_never_run_are_released(ddb: Any) -> None:
