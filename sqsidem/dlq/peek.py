@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqsidem.consumer.keys import KEY_ATTRIBUTE
+from sqsidem.sqsbatch import change_visibility
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -149,15 +150,7 @@ def release(sqs: SQSClient, url: str, receipt_handles: list[str]) -> None:
     visible anyway, so a failed entry (or call) is left alone."""
     from botocore.exceptions import ClientError
 
-    for start in range(0, len(receipt_handles), 10):
-        entries = [
-            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-            for index, handle in enumerate(receipt_handles[start : start + 10])
-        ]
-        try:
-            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
-        except ClientError:
-            continue
+    change_visibility(sqs, url, receipt_handles, 0, tolerate=ClientError)
 
 
 def peek(
