@@ -20,7 +20,10 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqsidem.retry import Pacing
 
 
 def _quiet() -> None:
@@ -75,6 +78,22 @@ def until_stopped(
 def never() -> threading.Event:
     """An event nobody sets: the default ``stop`` of library callers."""
     return threading.Event()
+
+
+def stop_aware_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that wakes at once when ``stop`` is set (the first Ctrl-C)."""
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return sleep
+
+
+def interruptible(stop: threading.Event) -> Pacing:
+    """Real time, except that the first Ctrl-C ends a wait between two polls at once."""
+    from sqsidem.retry import Pacing
+
+    return Pacing(sleep=stop_aware_sleep(stop))
 
 
 def interrupted_with_calls_in_flight(code: int) -> bool:
