@@ -63,6 +63,7 @@ class Peek:
     approximate_total: int  # visible + in flight + delayed, read before the look
     not_shown: int
     fifo: bool = False
+    stopped_at: QueueMessage | None = None  # the first message ``stop_at`` accepted
 
     @property
     def held_groups(self) -> list[str]:
@@ -160,15 +161,25 @@ def peek(
     limit: int = DEFAULT_PEEK_LIMIT,
     visibility_s: int = PEEK_VISIBILITY_S,
     clock: Callable[[], float] = time.monotonic,
+    total: int | None = None,
+    peeked: bool = True,
+    stop_at: Callable[[QueueMessage], bool] | None = None,
 ) -> Peek:
-    """Up to ``limit`` messages of the queue, all left in it and visible again on return."""
-    total = approximate_total(sqs, url)
+    """Up to ``limit`` messages of the queue, all left in it and visible again on return.
+
+    ``total``: the queue's approximate count, when the caller has read it already.
+    ``peeked`` False: receive counts include this look's own receive. ``stop_at``: no
+    receive follows the batch holding a message it accepts (``Peek.stopped_at``).
+    """
+    if total is None:
+        total = approximate_total(sqs, url)
     seen: dict[str, QueueMessage] = {}
     handles: list[str] = []
+    stopped_at: QueueMessage | None = None
     started = clock()
     try:
         # Stop well before our hold expires: past it, the same messages would come back.
-        while len(seen) < limit and clock() - started < visibility_s / 2:
+        while len(seen) < limit and stopped_at is None and clock() - started < visibility_s / 2:
             if seen and len(seen) >= total:
                 break  # everything the queue counted is in hand: no need to wait for more
             batch = receive_batch(
@@ -178,9 +189,12 @@ def peek(
                 break  # an empty long poll: nothing more can be seen now
             for raw in batch:
                 handles.append(str(raw["ReceiptHandle"]))
-                message = parse_message(raw)
+                message = parse_message(raw, peeked=peeked)
                 seen.setdefault(message.message_id, message)
+                if stopped_at is None and stop_at is not None and stop_at(message):
+                    stopped_at = message
     finally:
         release(sqs, url, handles)
     messages = list(seen.values())
-    return Peek(messages, total, max(0, total - len(messages)), fifo=url.endswith(".fifo"))
+    fifo = url.endswith(".fifo")
+    return Peek(messages, total, max(0, total - len(messages)), fifo=fifo, stopped_at=stopped_at)
