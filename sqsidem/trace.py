@@ -12,7 +12,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.consumer.lock import wall_clock_ms
-from sqsidem.dlq.peek import QueueMessage, peek
+from sqsidem.dlq.peek import (
+    DEPTH_ATTRIBUTES,
+    QueueMessage,
+    depth_of,
+    peek,
+)
+from sqsidem.dlq.peek import max_receive_count as policy_max_receive_count
 from sqsidem.errors import NotFoundError, UsageError, is_gone
 from sqsidem.jsondata import fields
 from sqsidem.locks.model import Lock
@@ -210,28 +216,13 @@ def _matching(aws: Aws, url: str | None, transaction_id: str) -> tuple[list[Queu
     return [m for m in seen.messages if _matches(m, transaction_id)], seen.not_shown
 
 
-_DEPTH = {
-    "visible": "ApproximateNumberOfMessages",
-    "in_flight": "ApproximateNumberOfMessagesNotVisible",
-    "delayed": "ApproximateNumberOfMessagesDelayed",
-}
-
-
 def queue_state(aws: Aws, url: str) -> tuple[dict[str, int], int | None]:
     """The queue's depth and its maxReceiveCount (None: no redrive policy), receiving nothing."""
-    import json
-
-    answer: Any = aws.sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[*_DEPTH.values(), "RedrivePolicy"],  # type: ignore[list-item]
+    answer = aws.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=[*DEPTH_ATTRIBUTES.values(), "RedrivePolicy"]
     )
-    attributes: dict[str, str] = answer["Attributes"]
-    depth = {name: int(attributes.get(attribute, 0) or 0) for name, attribute in _DEPTH.items()}
-    try:
-        policy = json.loads(attributes.get("RedrivePolicy") or "{}")
-        return depth, int(policy["maxReceiveCount"])
-    except (ValueError, KeyError, TypeError):
-        return depth, None
+    attributes = answer["Attributes"]
+    return depth_of(attributes), policy_max_receive_count(attributes.get("RedrivePolicy"))
 
 
 @dataclass

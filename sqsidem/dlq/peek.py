@@ -26,6 +26,7 @@ from sqsidem.sqsbatch import change_visibility
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 PEEK_VISIBILITY_S = 30
 # One empty long poll of this length ends a look (it asks every server, unlike a short poll).
@@ -118,17 +119,38 @@ def parse_message(raw: Mapping[str, Any], *, peeked: bool = True) -> QueueMessag
     )
 
 
+# A queue's depth, as SQS counts it (approximately): our name -> the queue attribute.
+DEPTH_ATTRIBUTES: dict[str, QueueAttributeNameType] = {
+    "visible": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
+
+
+def depth_of(attributes: Mapping[Any, object]) -> dict[str, int]:
+    """The depth in a GetQueueAttributes answer that asked for :data:`DEPTH_ATTRIBUTES`."""
+    return {name: _int(attributes.get(key, 0)) or 0 for name, key in DEPTH_ATTRIBUTES.items()}
+
+
+def queue_depth(sqs: SQSClient, url: str) -> dict[str, int]:
+    """Visible, in flight and delayed messages (one GetQueueAttributes)."""
+    response = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[*DEPTH_ATTRIBUTES.values()])
+    return depth_of(response["Attributes"])
+
+
 def approximate_total(sqs: SQSClient, url: str) -> int:
     """Visible + in flight + delayed messages (approximate, as SQS counts them)."""
-    response = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )
-    return sum(_int(value) or 0 for value in response["Attributes"].values())
+    return sum(queue_depth(sqs, url).values())
+
+
+def max_receive_count(policy_text: str | None) -> int | None:
+    """A RedrivePolicy's maxReceiveCount; None without a policy (or one we cannot read)."""
+    import json
+
+    try:
+        return int(json.loads(policy_text or "")["maxReceiveCount"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def receive_batch(
