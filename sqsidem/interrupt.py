@@ -14,11 +14,16 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqsidem.retry import Pacing
 
 
 def _quiet() -> None:
@@ -73,3 +78,43 @@ def until_stopped(
 def never() -> threading.Event:
     """An event nobody sets: the default ``stop`` of library callers."""
     return threading.Event()
+
+
+def stop_aware_sleep(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that wakes at once when ``stop`` is set (the first Ctrl-C)."""
+
+    def sleep(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return sleep
+
+
+def interruptible(stop: threading.Event) -> Pacing:
+    """Real time, except that the first Ctrl-C ends a wait between two polls at once."""
+    from sqsidem.retry import Pacing
+
+    return Pacing(sleep=stop_aware_sleep(stop))
+
+
+def interrupted_with_calls_in_flight(code: int) -> bool:
+    """The command ends interrupted while other (non-daemon) threads still run calls."""
+    from sqsidem.errors import INTERRUPTED_EXIT
+
+    if code != INTERRUPTED_EXIT:
+        return False
+    main = threading.main_thread()
+    return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
+
+
+def leave(code: int) -> None:
+    """End the process now with ``code`` (output flushed), not joining any thread."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def late_interrupt_leaves(code: int) -> None:
+    """From here on the command is done: a Ctrl-C while the interpreter shuts down (joining
+    threads, flushing) ends it at once with the command's exit code, never a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda _signum, _frame: leave(code))

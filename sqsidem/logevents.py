@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqsidem.errors import UsageError
@@ -94,14 +95,21 @@ class EventFilter:
     fields: tuple[FieldTest, ...] = ()
 
     def terms(self) -> tuple[list[str], list[str]]:
+        """The include and exclude terms (UsageError when the pattern does not parse)."""
+        include, exclude = self._terms
+        return list(include), list(exclude)
+
+    @cached_property
+    def _terms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Parsed once per filter (``matches`` runs for every event)."""
         if not self.pattern:
-            return [], []
+            return (), ()
         try:
             words = shlex.split(self.pattern)
         except ValueError as exc:
             raise UsageError(f"invalid --filter {self.pattern!r}: {exc}") from None
-        include = [w for w in words if not (w.startswith("-") and len(w) > 1)]
-        exclude = [w[1:] for w in words if w.startswith("-") and len(w) > 1]
+        include = tuple(w for w in words if not (w.startswith("-") and len(w) > 1))
+        exclude = tuple(w[1:] for w in words if w.startswith("-") and len(w) > 1)
         return include, exclude
 
     def server_pattern(self) -> str | None:
@@ -124,7 +132,7 @@ class EventFilter:
             event.decision is None or not all(t.matches(event.decision) for t in self.fields)
         ):
             return False
-        include, exclude = self.terms()
+        include, exclude = self._terms
         return all(t in event.message for t in include) and not any(
             t in event.message for t in exclude
         )

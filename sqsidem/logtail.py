@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from sqsidem.errors import NotFoundError, UsageError, is_gone, is_throttled
+from sqsidem.interrupt import stop_aware_sleep
 from sqsidem.logevents import (
     PLATFORM_PREFIXES,
     EventFilter,
@@ -240,10 +241,7 @@ def follow_groups(
     where.terms()
     stop = stop or threading.Event()
     if sleep is None:
-        stop_event = stop
-
-        def sleep(seconds: float) -> None:
-            stop_event.wait(seconds)  # wakes at once when stopped
+        sleep = stop_aware_sleep(stop)  # wakes at once when stopped
 
     state = state or FollowState(cursor_ms=start_ms)
     cursors = {stack: EventCursor(start_ms, overlap_ms) for stack in groups}

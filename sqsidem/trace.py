@@ -12,7 +12,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqsidem.consumer.lock import wall_clock_ms
-from sqsidem.dlq.peek import QueueMessage, parse_message, peek, receive_batch, release
+from sqsidem.dlq.peek import (
+    DEPTH_ATTRIBUTES,
+    QueueMessage,
+    depth_of,
+    peek,
+)
+from sqsidem.dlq.peek import max_receive_count as policy_max_receive_count
 from sqsidem.errors import NotFoundError, UsageError, is_gone
 from sqsidem.jsondata import fields
 from sqsidem.locks.model import Lock
@@ -25,8 +31,6 @@ if TYPE_CHECKING:
     from sqsidem.names import StackNames
 
 DEFAULT_SINCE_S = 24 * 3600
-PEEK_LIMIT = 100
-PEEK_VISIBILITY_S = 30
 _RECEIPTS = {"acquired", "taken-over", "duplicate", "busy"}
 
 
@@ -212,28 +216,13 @@ def _matching(aws: Aws, url: str | None, transaction_id: str) -> tuple[list[Queu
     return [m for m in seen.messages if _matches(m, transaction_id)], seen.not_shown
 
 
-_DEPTH = {
-    "visible": "ApproximateNumberOfMessages",
-    "in_flight": "ApproximateNumberOfMessagesNotVisible",
-    "delayed": "ApproximateNumberOfMessagesDelayed",
-}
-
-
 def queue_state(aws: Aws, url: str) -> tuple[dict[str, int], int | None]:
     """The queue's depth and its maxReceiveCount (None: no redrive policy), receiving nothing."""
-    import json
-
-    answer: Any = aws.sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[*_DEPTH.values(), "RedrivePolicy"],  # type: ignore[list-item]
+    answer = aws.sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=[*DEPTH_ATTRIBUTES.values(), "RedrivePolicy"]
     )
-    attributes: dict[str, str] = answer["Attributes"]
-    depth = {name: int(attributes.get(attribute, 0) or 0) for name, attribute in _DEPTH.items()}
-    try:
-        policy = json.loads(attributes.get("RedrivePolicy") or "{}")
-        return depth, int(policy["maxReceiveCount"])
-    except (ValueError, KeyError, TypeError):
-        return depth, None
+    attributes = answer["Attributes"]
+    return depth_of(attributes), policy_max_receive_count(attributes.get("RedrivePolicy"))
 
 
 @dataclass
@@ -246,32 +235,21 @@ class QueuePeek:
 
 
 def peek_main_queue(
-    aws: Aws, url: str, transaction_id: str, max_receive_count: int | None
+    aws: Aws, url: str, transaction_id: str, max_receive_count: int | None, total: int
 ) -> QueuePeek:
-    """Receive up to :data:`PEEK_LIMIT` messages, stopping at the first whose receive count
-    reached ``max_receive_count - 1`` (one more receive of it could dead-letter it without
-    a real attempt); everything received is made visible again before returning."""
-    result = QueuePeek()
-    handles: list[str] = []
-    try:
-        while result.seen < PEEK_LIMIT and result.stopped_at is None:
-            batch = receive_batch(
-                aws.sqs, url, max_messages=PEEK_LIMIT - result.seen, visibility_s=PEEK_VISIBILITY_S
-            )
-            if not batch:
-                break
-            for raw in batch:
-                handles.append(str(raw["ReceiptHandle"]))
-                message = parse_message(raw, peeked=False)  # the count with our receive
-                result.seen += 1
-                if _matches(message, transaction_id):
-                    result.matching.append(message)
-                limit = max_receive_count
-                if result.stopped_at is None and limit and message.receive_count >= limit - 1:
-                    result.stopped_at = message
-    finally:
-        release(aws.sqs, url, handles)
-    return result
+    """:func:`~sqsidem.dlq.peek.peek` (``total``: the depth just read), stopping at the first
+    message whose receive count reached ``max_receive_count - 1`` (one more receive of it
+    could dead-letter it without a real attempt); everything received is made visible again
+    before returning."""
+    limit = max_receive_count or 0
+
+    def near_limit(message: QueueMessage) -> bool:
+        return bool(limit) and message.receive_count >= limit - 1
+
+    # peeked=False: the counts include our receive.
+    looked = peek(aws.sqs, url, total=total, peeked=False, stop_at=near_limit)
+    matching = [m for m in looked.messages if _matches(m, transaction_id)]
+    return QueuePeek(matching, len(looked.messages), looked.stopped_at)
 
 
 def _optional_queue(aws: Aws, name: str, stack: str) -> str | None:
@@ -315,7 +293,8 @@ def trace(
     if main is not None:
         depth, max_receive_count = queue_state(aws, main)
         if peek_queue:
-            looked = peek_main_queue(aws, main, transaction_id, max_receive_count)
+            total = sum(depth.values())
+            looked = peek_main_queue(aws, main, transaction_id, max_receive_count, total)
             in_queue = looked.matching
             notes.extend(_peek_notes(looked, depth, max_receive_count))
     if dlq_hidden:

@@ -2,7 +2,6 @@
 
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from sqsidem import interrupt
 from sqsidem.cli import (
     build_cmd,
     demo_cmd,
@@ -73,32 +73,8 @@ def _is_click_exception(exc: BaseException) -> bool:
     return any(kind.__name__ == "ClickException" for kind in type(exc).__mro__)
 
 
-def _interrupted_with_calls_in_flight(code: int) -> bool:
-    from sqsidem.errors import INTERRUPTED_EXIT
-
-    if code != INTERRUPTED_EXIT:
-        return False
-    main = threading.main_thread()
-    return any(t is not main and not t.daemon and t.is_alive() for t in threading.enumerate())
-
-
 def _debug_requested(args: Sequence[str]) -> bool:
     return "--debug" in args or os.environ.get("SQSIDEM_DEBUG", "").lower() in {"1", "true", "yes"}
-
-
-def _leave(code: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-def _late_interrupt_leaves(code: int) -> None:
-    """From here on the command is done: a Ctrl-C while the interpreter shuts down (joining
-    threads, flushing) ends it at once with the command's exit code, never a traceback."""
-    import signal
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda _signum, _frame: _leave(code))
 
 
 class SqsidemGroup(TyperGroup):
@@ -126,12 +102,12 @@ class SqsidemGroup(TyperGroup):
             from sqsidem.render import Renderer
 
             code = self._report(exc, Renderer(), _debug_requested(argv))
-        if args is None and _interrupted_with_calls_in_flight(code):
+        if args is None and interrupt.interrupted_with_calls_in_flight(code):
             # A second Ctrl-C: leave now, not once the worker threads' calls return.
-            _leave(code)
+            interrupt.leave(code)
         if standalone_mode:
             if args is None:
-                _late_interrupt_leaves(code)
+                interrupt.late_interrupt_leaves(code)
             sys.exit(code)
         return code
 

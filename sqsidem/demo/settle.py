@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqsidem.aws import Aws
 from sqsidem.demo.tour import TourMessages
+from sqsidem.dlq.peek import queue_depth
 from sqsidem.errors import SqsidemError, TimedOut
 from sqsidem.locks.read import read_locks
 from sqsidem.names import StackNames
@@ -35,26 +36,17 @@ class Progress:
 
 
 def dlq_depth(aws: Aws, names: StackNames) -> int:
-    attributes = aws.sqs.get_queue_attributes(
-        QueueUrl=dlq_url(aws, names), AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
-    return int(attributes.get("ApproximateNumberOfMessages", "0"))
+    return queue_depth(aws.sqs, dlq_url(aws, names))["visible"]
 
 
 def observe(aws: Aws, names: StackNames, tour: TourMessages, queue: str, dlq: str) -> Progress:
     found = read_locks(aws.dynamodb, names.table, tour.keys)
     states = {key: found.state_of(key) or "none" for key in tour.keys}
-    main = aws.sqs.get_queue_attributes(
-        QueueUrl=queue,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    dead = aws.sqs.get_queue_attributes(
-        QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
-    )["Attributes"]
+    main = queue_depth(aws.sqs, queue)
     return Progress(
         completed=sum(1 for key in tour.processed if states[key] == "completed"),
-        dead_lettered=int(dead.get("ApproximateNumberOfMessages", "0")),
-        queue_left=sum(int(v) for v in main.values()),
+        dead_lettered=queue_depth(aws.sqs, dlq)["visible"],
+        queue_left=main["visible"] + main["in_flight"],
         states=states,
     )
 

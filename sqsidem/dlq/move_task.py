@@ -156,15 +156,6 @@ _TASK_GOES_ON = (
 )
 
 
-def interruptible(stop: threading.Event) -> Pacing:
-    """Real time, except that the first Ctrl-C ends a wait between two polls at once."""
-
-    def sleep(seconds: float) -> None:
-        stop.wait(seconds)
-
-    return Pacing(sleep=sleep)
-
-
 def _cancel(sqs: SQSClient, handle: str, moved: int) -> RedriveResult | None:
     """Cancel the task the first Ctrl-C stopped; None (poll again) if it ended meanwhile."""
     from botocore.exceptions import ClientError

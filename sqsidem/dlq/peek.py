@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqsidem.consumer.keys import KEY_ATTRIBUTE
+from sqsidem.sqsbatch import change_visibility
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 PEEK_VISIBILITY_S = 30
 # One empty long poll of this length ends a look (it asks every server, unlike a short poll).
@@ -62,6 +64,7 @@ class Peek:
     approximate_total: int  # visible + in flight + delayed, read before the look
     not_shown: int
     fifo: bool = False
+    stopped_at: QueueMessage | None = None  # the first message ``stop_at`` accepted
 
     @property
     def held_groups(self) -> list[str]:
@@ -116,17 +119,38 @@ def parse_message(raw: Mapping[str, Any], *, peeked: bool = True) -> QueueMessag
     )
 
 
+# A queue's depth, as SQS counts it (approximately): our name -> the queue attribute.
+DEPTH_ATTRIBUTES: dict[str, QueueAttributeNameType] = {
+    "visible": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
+
+
+def depth_of(attributes: Mapping[Any, object]) -> dict[str, int]:
+    """The depth in a GetQueueAttributes answer that asked for :data:`DEPTH_ATTRIBUTES`."""
+    return {name: _int(attributes.get(key, 0)) or 0 for name, key in DEPTH_ATTRIBUTES.items()}
+
+
+def queue_depth(sqs: SQSClient, url: str) -> dict[str, int]:
+    """Visible, in flight and delayed messages (one GetQueueAttributes)."""
+    response = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[*DEPTH_ATTRIBUTES.values()])
+    return depth_of(response["Attributes"])
+
+
 def approximate_total(sqs: SQSClient, url: str) -> int:
     """Visible + in flight + delayed messages (approximate, as SQS counts them)."""
-    response = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=[
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-        ],
-    )
-    return sum(_int(value) or 0 for value in response["Attributes"].values())
+    return sum(queue_depth(sqs, url).values())
+
+
+def max_receive_count(policy_text: str | None) -> int | None:
+    """A RedrivePolicy's maxReceiveCount; None without a policy (or one we cannot read)."""
+    import json
+
+    try:
+        return int(json.loads(policy_text or "")["maxReceiveCount"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def receive_batch(
@@ -149,15 +173,7 @@ def release(sqs: SQSClient, url: str, receipt_handles: list[str]) -> None:
     visible anyway, so a failed entry (or call) is left alone."""
     from botocore.exceptions import ClientError
 
-    for start in range(0, len(receipt_handles), 10):
-        entries = [
-            {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-            for index, handle in enumerate(receipt_handles[start : start + 10])
-        ]
-        try:
-            sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
-        except ClientError:
-            continue
+    change_visibility(sqs, url, receipt_handles, 0, tolerate=ClientError)
 
 
 def peek(
@@ -167,15 +183,25 @@ def peek(
     limit: int = DEFAULT_PEEK_LIMIT,
     visibility_s: int = PEEK_VISIBILITY_S,
     clock: Callable[[], float] = time.monotonic,
+    total: int | None = None,
+    peeked: bool = True,
+    stop_at: Callable[[QueueMessage], bool] | None = None,
 ) -> Peek:
-    """Up to ``limit`` messages of the queue, all left in it and visible again on return."""
-    total = approximate_total(sqs, url)
+    """Up to ``limit`` messages of the queue, all left in it and visible again on return.
+
+    ``total``: the queue's approximate count, when the caller has read it already.
+    ``peeked`` False: receive counts include this look's own receive. ``stop_at``: no
+    receive follows the batch holding a message it accepts (``Peek.stopped_at``).
+    """
+    if total is None:
+        total = approximate_total(sqs, url)
     seen: dict[str, QueueMessage] = {}
     handles: list[str] = []
+    stopped_at: QueueMessage | None = None
     started = clock()
     try:
         # Stop well before our hold expires: past it, the same messages would come back.
-        while len(seen) < limit and clock() - started < visibility_s / 2:
+        while len(seen) < limit and stopped_at is None and clock() - started < visibility_s / 2:
             if seen and len(seen) >= total:
                 break  # everything the queue counted is in hand: no need to wait for more
             batch = receive_batch(
@@ -185,9 +211,12 @@ def peek(
                 break  # an empty long poll: nothing more can be seen now
             for raw in batch:
                 handles.append(str(raw["ReceiptHandle"]))
-                message = parse_message(raw)
+                message = parse_message(raw, peeked=peeked)
                 seen.setdefault(message.message_id, message)
+                if stopped_at is None and stop_at is not None and stop_at(message):
+                    stopped_at = message
     finally:
         release(sqs, url, handles)
     messages = list(seen.values())
-    return Peek(messages, total, max(0, total - len(messages)), fifo=url.endswith(".fifo"))
+    fifo = url.endswith(".fifo")
+    return Peek(messages, total, max(0, total - len(messages)), fifo=fifo, stopped_at=stopped_at)

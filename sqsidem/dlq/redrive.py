@@ -17,14 +17,13 @@ from sqsidem.dlq.listing import DlqListing, list_dlq
 from sqsidem.dlq.move_task import (
     MOVE_TASK_TIMEOUT_S,
     cancel_move_task,
-    interruptible,
     move_task_timeout_s,
     start_move_task,
     wait_for_move_task,
 )
 from sqsidem.dlq.result import ProgressFn, RedriveResult
 from sqsidem.errors import UsageError
-from sqsidem.interrupt import stop_on_interrupt
+from sqsidem.interrupt import interruptible, stop_on_interrupt
 from sqsidem.locks.delete import delete_if_unchanged
 from sqsidem.locks.model import Lock
 from sqsidem.locks.read import BLOCKING_STATES

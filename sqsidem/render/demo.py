@@ -126,7 +126,7 @@ def _summary(settled: Settled, endpoint: str) -> dict[str, object]:
 def _explain(render: Renderer, aws: Aws, settled: Settled) -> None:
     """Stages 4-7: the same views the commands named in each heading print."""
     from sqsidem.demo.tour import next_steps
-    from sqsidem.dlq import list_dlq
+    from sqsidem.dlq.listing import list_dlq
     from sqsidem.locks.scan import LockFilter, LockScan
     from sqsidem.logtail import EventFilter, log_group_for, read_events
     from sqsidem.render.dlq import show_dlq_listing

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -103,7 +103,6 @@ class ProgressHandle:
     _progress: Progress | None = None
     _task: TaskID | None = None
     done: int = 0
-    _on_advance: list[Callable[[int], None]] = field(default_factory=list)
 
     def advance(self, n: int = 1) -> None:
         self.done += n

@@ -213,9 +213,11 @@ class Watcher:
         return {str(k): str(v) for k, v in answer.get("Attributes", {}).items()}
 
     def _read_queue(self) -> tuple[int, int, int]:
+        from sqsidem.dlq.peek import max_receive_count
+
         attributes = self._attributes(self.names.queue)
         self._queue_arn = attributes.get("QueueArn") or self._queue_arn
-        self._redrive = (_max_receive(attributes.get("RedrivePolicy")), _float(attributes))
+        self._redrive = (max_receive_count(attributes.get("RedrivePolicy")), _float(attributes))
         return (
             _int(attributes.get(_COUNTS[0])),
             _int(attributes.get(_COUNTS[1])),
@@ -291,15 +293,6 @@ class Watcher:
         if not points:
             return Unavailable("no metric datapoints (ApproximateAgeOfOldestMessage)")
         return float(points[-1].get("Maximum", 0.0))
-
-
-def _max_receive(policy: str | None) -> int | None:
-    import json
-
-    try:
-        return int(json.loads(policy or "")["maxReceiveCount"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _float(attributes: dict[str, str]) -> float | None:

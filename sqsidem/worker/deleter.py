@@ -6,11 +6,10 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqsidem.worker.model import sqs_batches
+from sqsidem.sqsbatch import change_visibility, sqs_batches
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
 
     from sqsidem.worker.batch import InFlightBatch
 
@@ -20,18 +19,8 @@ _Pending = tuple["InFlightBatch", Mapping[str, Any]]
 def release_now(sqs: SQSClient, queue_url: str, messages: Sequence[Mapping[str, Any]]) -> int:
     """Make ``messages`` visible again at once (not worked on); how many stayed hidden
     (they reappear after their visibility timeout instead)."""
-    failed = 0
-    for chunk in sqs_batches(messages):
-        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
-            {"Id": str(i), "ReceiptHandle": str(m["ReceiptHandle"]), "VisibilityTimeout": 0}
-            for i, m in enumerate(chunk)
-        ]
-        try:
-            response = sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
-            failed += len(response.get("Failed", []))
-        except Exception:
-            failed += len(chunk)
-    return failed
+    handles = [str(message["ReceiptHandle"]) for message in messages]
+    return change_visibility(sqs, queue_url, handles, 0)
 
 
 class Deleter:

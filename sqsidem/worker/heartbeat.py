@@ -19,12 +19,11 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING
 
 from sqsidem.consumer.lock import LockTable
+from sqsidem.sqsbatch import change_visibility
 from sqsidem.worker.event import WorkerContext
-from sqsidem.worker.model import sqs_batches
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef
 
 MIN_INTERVAL_S = 0.05
 
@@ -71,15 +70,11 @@ class Heartbeat:
         deadline_ms = self.now_ms() + self.visibility_timeout_s * 1000
         with self._mutex:
             handles = list(self.receipt_handles)
-        entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
-            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": self.visibility_timeout_s}
-            for i, h in enumerate(handles)
-        ]
         try:
-            for chunk in sqs_batches(entries):
-                self.sqs.change_message_visibility_batch(
-                    QueueUrl=self.queue_url, Entries=list(chunk)
-                )
+            # A failed call ends the beat (the locks keep their deadline); failed entries do not.
+            change_visibility(
+                self.sqs, self.queue_url, handles, self.visibility_timeout_s, tolerate=()
+            )
             self.context.deadline_ms = deadline_ms
             with self._mutex:
                 held = sorted(self._held)

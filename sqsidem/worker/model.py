@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
+from sqsidem.sqsbatch import MAX_BATCH
 from sqsidem.validate import MAX_VISIBILITY_S, finite
 
 if TYPE_CHECKING:
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 
     from sqsidem.aws import Aws
 
-# ReceiveMessage, DeleteMessageBatch and ChangeMessageVisibilityBatch all stop at 10.
-MAX_BATCH = 10
 # ReceiveMessage's longest long poll.
 MAX_WAIT_S = 20
 # Processing threads (each with its poller and up to 10 lock writes in flight).
@@ -45,15 +43,6 @@ def pool_connections(concurrency: int) -> int:
     """HTTP connections per client so no thread queues for one: the lock writes, the
     processing threads' own commits, the pollers, heartbeats and the deleter."""
     return io_threads(concurrency) + 3 * concurrency + 4
-
-
-T = TypeVar("T")
-
-
-def sqs_batches(items: Sequence[T]) -> Iterator[Sequence[T]]:
-    """``items`` in slices an SQS batch call accepts."""
-    for start in range(0, len(items), MAX_BATCH):
-        yield items[start : start + MAX_BATCH]
 
 
 @dataclass(frozen=True)

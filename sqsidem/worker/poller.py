@@ -20,7 +20,7 @@ from typing import Any
 from sqsidem.consumer.batch import Consumer, independent_units, is_fifo
 from sqsidem.consumer.config import ConsumerConfig
 from sqsidem.consumer.failpoints import Failpoints
-from sqsidem.consumer.keys import parse_key_spec
+from sqsidem.consumer.keys import KeySpec, parse_key_spec
 from sqsidem.consumer.lock import LockTable, wall_clock_ms
 from sqsidem.consumer.pipeline import Pipeline
 from sqsidem.consumer.processor import BoundProcessor, Processor, bind_processor, load_processor
@@ -129,12 +129,14 @@ class Poller:
     work: queue.SimpleQueue[_Unit | None] = field(init=False)
     deleter: Deleter = field(init=False)
     pipeline: Pipeline = field(init=False)
+    key_spec: KeySpec = field(init=False)  # parsed once per run
     receiving: int = field(init=False, default=0)  # pollers inside a receive call
     _receiving_mutex: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def run(self) -> WorkerStats:
         now = self.pacing.clock()
         self.state = RunState(started=now, last_activity=now)
+        self.key_spec = parse_key_spec(self.config.key)
         count = self.options.concurrency
         self.slots = threading.BoundedSemaphore(batches_held(count))
         self.pipeline = Pipeline(unit_threads=1, io_threads=io_threads(count))
@@ -294,7 +296,7 @@ class Poller:
         consumer = Consumer(
             self.lock,
             self.processor,
-            key_spec=parse_key_spec(self.config.key),
+            key_spec=self.key_spec,
             dedup_scope=self.config.dedup_scope,
             emit=self.emit,
             failpoints=self.failpoints,

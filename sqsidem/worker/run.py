@@ -88,8 +88,8 @@ def run_for_stack(
     """Run until ``stop`` (or the request's limits); ``emit`` gets the decision lines."""
     request.check()
     spec = local_processor(request.processor, request.requirements)  # built if it must be
-    if spec is not None:
-        load_processor_spec(spec)
+    # Loaded once, here: a bad --processor fails before any AWS call.
+    given = load_processor_spec(spec) if spec is not None else None
     config = consumer_config(
         aws,
         names,
@@ -98,7 +98,7 @@ def run_for_stack(
         lock_ttl_s=request.lock_ttl_s,
     )
     recorded = functools.partial(recorded_processor, aws, names.function)
-    processor = resolve_processor(config, spec, recorded)
+    processor = given if given is not None else resolve_processor(config, None, recorded)
     options = request.options(_resolve_queue_url(aws, names, request.queue))
     # More threads than connections would queue on the pool.
     aws = aws.with_options(max_pool_connections=pool_connections(request.concurrency))

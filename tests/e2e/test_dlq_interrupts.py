@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sqsidem import dlq
 from sqsidem.aws import Aws
+from sqsidem.dlq.link import find_link
 from sqsidem.dlq.peek import approximate_total
+from sqsidem.dlq.redrive import redrive
 from tests.backend import Ministack
 from tests.netdelay import DelayProxy
 from tests.support_dlq import Stack, build_stack, dead_letter, drain, visible
@@ -58,19 +59,19 @@ def test_a_copy_sent_again_after_a_lost_delete_is_dropped(local_aws: Aws, stack_
     SQS drops them by their dedup id, so each message is in the source queue once."""
     stack = build_stack(local_aws, stack_name)
     bodies = _dead_letters(local_aws, stack)
-    link = dlq.find_link(local_aws, stack.names)
+    link = find_link(local_aws, stack.names)
 
     def lose(**_: object) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "DeleteMessage")
 
     local_aws.sqs.meta.events.register("before-call.sqs.DeleteMessageBatch", lose)
     with pytest.raises(ClientError):
-        dlq.redrive(local_aws, link)
+        redrive(local_aws, link)
     local_aws.sqs.meta.events.unregister("before-call.sqs.DeleteMessageBatch", lose)
     sent = _held(local_aws, stack.queue_url)
     assert sent > 0 and _held(local_aws, stack.dlq_url) == COUNT  # in both queues now
 
-    result = dlq.redrive(local_aws, link)
+    result = redrive(local_aws, link)
 
     assert result.ok and result.moved == COUNT
     assert _bodies(drain(local_aws, stack.queue_url)) == bodies

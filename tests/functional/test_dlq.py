@@ -9,9 +9,12 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from sqsidem import dlq
 from sqsidem.aws import Aws
+from sqsidem.dlq.link import find_link
+from sqsidem.dlq.listing import list_dlq
 from sqsidem.dlq.move_task import cancel_move_task, move_task_timeout_s, wait_for_move_task
+from sqsidem.dlq.purge import count_dlq, purge_dlq
+from sqsidem.dlq.redrive import plan_redrive, redrive, release_locks
 from sqsidem.errors import SqsidemError
 from sqsidem.retry import Pacing
 from tests.support_dlq import build_stack, dead_letter, drain, put_lock, visible
@@ -24,7 +27,7 @@ def test_list_shows_messages_and_leaves_them_visible(moto_aws: Aws) -> None:
     dead_letter(moto_aws, stack, "b", "g2", "d2")
     put_lock(moto_aws, stack, "k1", "COMPLETED")
 
-    listing = dlq.list_dlq(moto_aws, stack.names)
+    listing = list_dlq(moto_aws, stack.names)
 
     rows = {row["message_id"]: row for row in listing.rows(width=20)}
     assert len(rows) == 2
@@ -51,7 +54,7 @@ def test_list_reports_messages_hidden_behind_their_group(moto_aws: Aws) -> None:
         QueueUrl=stack.dlq_url, MaxNumberOfMessages=1, VisibilityTimeout=60
     )
 
-    listing = dlq.list_dlq(moto_aws, stack.names)
+    listing = list_dlq(moto_aws, stack.names)
 
     assert len(listing.peek.messages) == 1
     assert listing.peek.not_shown == 1
@@ -62,10 +65,10 @@ def test_redrive_falls_back_to_copy_and_keeps_group_and_key(moto_aws: Aws) -> No
     stack = build_stack(moto_aws)
     dead_letter(moto_aws, stack, "first", "g1", "d1", key="k1")
     dead_letter(moto_aws, stack, "second", "g1", "d2")
-    link = dlq.find_link(moto_aws, stack.names)
+    link = find_link(moto_aws, stack.names)
     progress: list[tuple[int, int | None]] = []
 
-    result = dlq.redrive(moto_aws, link, on_progress=lambda m, t: progress.append((m, t)))
+    result = redrive(moto_aws, link, on_progress=lambda m, t: progress.append((m, t)))
 
     assert result.method == "copy" and result.ok and result.moved == 2
     assert progress[-1] == (2, 2)
@@ -83,7 +86,7 @@ def test_redrive_loses_nothing_when_a_send_fails_midway(moto_aws: Aws) -> None:
     stack = build_stack(moto_aws)
     for index in range(25):
         dead_letter(moto_aws, stack, f"m{index}", f"g{index % 3}", f"d{index}", key=f"k{index}")
-    link = dlq.find_link(moto_aws, stack.names)
+    link = find_link(moto_aws, stack.names)
     calls = {"n": 0}
 
     def fail_second_batch(**_: Any) -> None:
@@ -95,7 +98,7 @@ def test_redrive_loses_nothing_when_a_send_fails_midway(moto_aws: Aws) -> None:
 
     moto_aws.sqs.meta.events.register("before-call.sqs.SendMessageBatch", fail_second_batch)
 
-    result = dlq.redrive(moto_aws, link)
+    result = redrive(moto_aws, link)
 
     assert not result.ok
     assert result.failed and all("injected" in reason for _, reason in result.failed)
@@ -121,11 +124,11 @@ def test_redrive_plan_finds_blocking_locks_and_clears_them(moto_aws: Aws) -> Non
     put_lock(moto_aws, stack, "done", "COMPLETED")
     put_lock(moto_aws, stack, "busy", "IN_PROGRESS")
 
-    plan = dlq.plan_redrive(moto_aws, stack.names)
+    plan = plan_redrive(moto_aws, stack.names)
     assert sorted(lock.transaction_id for lock in plan.blocking) == ["busy", "done"]
     put_lock(moto_aws, stack, "busy", "IN_PROGRESS", owner="someone-else")
 
-    released, changed = dlq.release_locks(moto_aws, stack.names, plan.blocking)
+    released, changed = release_locks(moto_aws, stack.names, plan.blocking)
 
     assert (released, changed) == (1, 1)
     table = stack.names.table
@@ -225,8 +228,8 @@ def test_purge_counts_and_empties(moto_aws: Aws) -> None:
     stack = build_stack(moto_aws)
     for index in range(3):
         dead_letter(moto_aws, stack, "x", "g", f"d{index}")
-    url, count = dlq.count_dlq(moto_aws, stack.names)
-    dlq.purge_dlq(moto_aws, url, stack.names)
+    url, count = count_dlq(moto_aws, stack.names)
+    purge_dlq(moto_aws, url, stack.names)
     assert count == 3
     assert visible(moto_aws, stack.dlq_url) == 0
 
@@ -234,9 +237,9 @@ def test_purge_counts_and_empties(moto_aws: Aws) -> None:
 def test_second_purge_within_60s_is_explained(moto_aws: Aws) -> None:
     """PurgeQueueInProgress becomes a clear message (moto enforces AWS's 60 s rule)."""
     stack = build_stack(moto_aws)
-    dlq.purge_dlq(moto_aws, stack.dlq_url, stack.names)
+    purge_dlq(moto_aws, stack.dlq_url, stack.names)
     with pytest.raises(SqsidemError, match="one purge per 60 s"):
-        dlq.purge_dlq(moto_aws, stack.dlq_url, stack.names)
+        purge_dlq(moto_aws, stack.dlq_url, stack.names)
 
 
 def test_find_link_rejects_a_queue_without_the_redrive_policy(moto_aws: Aws) -> None:
@@ -244,7 +247,7 @@ def test_find_link_rejects_a_queue_without_the_redrive_policy(moto_aws: Aws) -> 
     stack = build_stack(moto_aws)
     moto_aws.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": ""})
     with pytest.raises(SqsidemError, match="does not dead-letter"):
-        dlq.find_link(moto_aws, stack.names)
+        find_link(moto_aws, stack.names)
 
 
 def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None:
@@ -252,7 +255,7 @@ def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None
     stack = build_stack(moto_aws)
     for index in range(10):
         dead_letter(moto_aws, stack, f"{index}" * 100 * 1024, f"g{index}", f"d{index}")
-    link = dlq.find_link(moto_aws, stack.names)
+    link = find_link(moto_aws, stack.names)
     batches: list[int] = []
 
     def count(params: dict[str, Any], **_: Any) -> None:
@@ -260,7 +263,7 @@ def test_copy_redrive_fills_batches_up_to_the_1_mib_limit(moto_aws: Aws) -> None
 
     moto_aws.sqs.meta.events.register("provide-client-params.sqs.SendMessageBatch", count)
 
-    result = dlq.redrive(moto_aws, link)
+    result = redrive(moto_aws, link)
 
     assert result.ok and result.moved == 10
     assert batches == [10]
@@ -337,9 +340,9 @@ def test_list_and_redrive_long_poll(moto_aws: Aws) -> None:
     dead_letter(moto_aws, stack, "b", "g2", "d2")
     waits = _short_polls_come_back_empty(moto_aws)
 
-    listing = dlq.list_dlq(moto_aws, stack.names)
+    listing = list_dlq(moto_aws, stack.names)
     assert len(listing.peek.messages) == 2
-    result = dlq.redrive(moto_aws, dlq.find_link(moto_aws, stack.names))
+    result = redrive(moto_aws, find_link(moto_aws, stack.names))
 
     assert result.moved == 2 and visible(moto_aws, stack.dlq_url) == 0
     assert waits and all(1 <= wait <= 2 for wait in waits)
@@ -359,7 +362,7 @@ def test_list_names_fifo_groups_whose_later_messages_the_look_hides(moto_aws: Aw
 
     moto_aws.sqs.meta.events.register("provide-client-params.sqs.ReceiveMessage", one_at_a_time)
 
-    listing = dlq.list_dlq(moto_aws, stack.names)
+    listing = list_dlq(moto_aws, stack.names)
 
     assert [m.body for m in listing.peek.messages] == ["m0"]
     assert listing.peek.not_shown == 2 and listing.peek.held_groups == ["g1"]

@@ -7,10 +7,11 @@ import re
 
 from typer.testing import CliRunner
 
-from sqsidem import dlq
 from sqsidem.aws import Aws
 from sqsidem.cli.app import app
 from sqsidem.dlq.copy import copy_dedup_id
+from sqsidem.dlq.link import find_link
+from sqsidem.dlq.redrive import redrive
 from tests.support_dlq import build_stack, dead_letter, drain, put_lock
 
 DLQ_ARN = "arn:aws:sqs:ap-northeast-1:123456789012:t1-queue-dlq.fifo"
@@ -29,9 +30,9 @@ def test_every_copy_carries_its_dead_letters_dedup_id(moto_aws: Aws) -> None:
     """Both copies of a batch carry the id derived from the DLQ's ARN and their message id."""
     stack = build_stack(moto_aws)
     ids = [dead_letter(moto_aws, stack, f"b{n}", "g1", f"d{n}", key=f"k{n}") for n in range(2)]
-    link = dlq.find_link(moto_aws, stack.names)
+    link = find_link(moto_aws, stack.names)
 
-    assert dlq.redrive(moto_aws, link).ok
+    assert redrive(moto_aws, link).ok
 
     copies = drain(moto_aws, stack.queue_url)
     assert [m["Attributes"]["MessageDeduplicationId"] for m in copies] == [
