@@ -162,6 +162,7 @@ class Consumer:
         """Compute every key and start acquiring the locks ahead; returns at once."""
         deadline_ms = self.lock.now_ms() + remaining_ms(context)
         prepared: list[PreparedRecord] = []
+        ahead: list[PreparedRecord] = []  # acquired now, before the first record runs
         for record in records:
             try:
                 key: str | None = record_key(record, self.key_spec, self.dedup_scope)
@@ -174,17 +175,44 @@ class Consumer:
             if key is not None:
                 item.earlier = self.pipeline.claim(key, item)
                 if item.earlier is None:
-                    item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
+                    ahead.append(item)
             prepared.append(item)
+        self._acquire_ahead(ahead, deadline_ms)
         return PreparedBatch(self, prepared, fifo, deadline_ms)
 
+    def _acquire_ahead(self, items: list[PreparedRecord], deadline_ms: int) -> None:
+        """Start acquiring ``items``' locks: one INSERT batch for all (then a PutItem for
+        each key it found taken), or one PutItem each when there is a single lock or the
+        table takes no INSERTs."""
+        if len(items) < 2 or not self.lock.inserts:
+            for item in items:
+                item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
+            return
+        for item in items:
+            item.acquire = Future()
+        self.pipeline.io(self._acquire_together, items, deadline_ms)
+
+    def _acquire_together(self, items: list[PreparedRecord], deadline_ms: int) -> None:
+        try:
+            results = self.lock.acquire_new([(_key(i), _attempt(i)) for i in items], deadline_ms)
+            for item, result in zip(items, results, strict=True):
+                if result is None:  # taken, or not written: the PutItem decides
+                    _settle(item, self.pipeline.io(self._acquire, item, deadline_ms))
+                else:
+                    _settle(item, self._held(item, result))
+        except BaseException as exc:
+            # Whoever waits for an acquisition must learn of the crash (as with a PutItem).
+            for item in items:
+                if item.acquire is not None and not item.acquire.done():
+                    item.acquire.set_exception(exc)
+            raise
+
     def _acquire(self, item: PreparedRecord, deadline_ms: int) -> AcquireResult:
-        meta = item.meta
-        attempt = LockAttempt(item.owner, meta.message_id, meta.group_id, meta.receive_count)
-        assert item.key is not None
-        acquired = self.lock.acquire(item.key, attempt, deadline_ms)
+        return self._held(item, self.lock.acquire(_key(item), _attempt(item), deadline_ms))
+
+    def _held(self, item: PreparedRecord, acquired: AcquireResult) -> AcquireResult:
         if acquired.owned and self.observer is not None:
-            self.observer.lock_held(item.key, item.owner)
+            self.observer.lock_held(_key(item), item.owner)
         return acquired
 
     def run_unit(self, batch: PreparedBatch, unit: Sequence[int]) -> list[Future[RecordOutcome]]:
@@ -370,6 +398,36 @@ class Consumer:
         # A broken log sink must not change the outcome of the record.
         with self._emit_lock, contextlib.suppress(Exception):
             self._emit_line(line)
+
+
+def _key(item: PreparedRecord) -> str:
+    assert item.key is not None  # only records with a key take a lock
+    return item.key
+
+
+def _attempt(item: PreparedRecord) -> LockAttempt:
+    meta = item.meta
+    return LockAttempt(item.owner, meta.message_id, meta.group_id, meta.receive_count)
+
+
+def _settle(item: PreparedRecord, result: AcquireResult | Future[AcquireResult]) -> None:
+    """Resolve ``item``'s acquisition with ``result``, now or when that future is done."""
+    target = item.acquire
+    assert target is not None
+    if not isinstance(result, Future):
+        target.set_result(result)
+        return
+
+    def copy(done: Future[AcquireResult]) -> None:
+        if target.done():  # already failed by a crash of the batch's acquisition
+            return
+        error = done.exception()
+        if error is None:
+            target.set_result(done.result())
+        else:
+            target.set_exception(error)
+
+    result.add_done_callback(copy)
 
 
 def _acquired_ahead(item: PreparedRecord) -> AcquireResult | None:

@@ -4,20 +4,29 @@ Item: ``transaction_id`` (S, key), ``status`` IN_PROGRESS | COMPLETED,
 ``in_progress_expiration`` (N, epoch ms: the attempt's deadline), ``expiration`` (N, epoch s,
 the TTL attribute), ``owner`` (a token per attempt), ``message_id``, ``group_id``,
 ``receive_count``, ``first_seen_ms``, ``completed_ms``. A new message costs two writes:
-the acquiring PutItem and the completing UpdateItem (or, when the processor collected
+the acquiring write and the completing UpdateItem (or, when the processor collected
 transactional effects, one TransactWriteItems holding that update and the effects).
+
+The acquiring write is a conditional PutItem (:meth:`LockTable.acquire`), or, for the new
+locks of a whole batch, one ``BatchExecuteStatement`` of PartiQL INSERTs
+(:meth:`LockTable.acquire_new`). An INSERT writes its item only if no item has that key,
+the first case of the PutItem's condition, and each statement succeeds or fails on its
+own: a batch of ten costs ten item writes, as ten PutItems do, in one call. Every key the
+INSERT finds taken goes through the PutItem, which decides duplicate, busy, stale or
+expired as before.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as LinkError
 
 from .effects import (
     MAX_EFFECTS,
@@ -46,6 +55,18 @@ _ACQUIRE_CONDITION = (
     " OR expiration < :now_s"
 )
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+# BatchExecuteStatement takes at most 25 statements.
+MAX_INSERTS_PER_CALL = 25
+# Answers that say "not now" rather than "not here": the next batch tries INSERTs again.
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 # The reason code a transaction gives for an action whose condition failed.
 _CONDITION_FAILED_REASON = "ConditionalCheckFailed"
 _DESERIALIZER = TypeDeserializer()
@@ -148,28 +169,16 @@ class LockTable:
         self.table = table
         self.ttl_s = ttl_s
         self.now_ms = now_ms
+        # Whether acquire_new sends INSERTs (False once the table has refused them).
+        self.inserts = True
 
     def acquire(self, key: str, attempt: LockAttempt, deadline_ms: int) -> AcquireResult:
         """One conditional PutItem: absent, stale or expired -> ours; else say who blocks."""
         now_ms = self.now_ms()
-        item: dict[str, Any] = {
-            KEY_ATTRIBUTE: {"S": key},
-            "status": {"S": IN_PROGRESS},
-            "in_progress_expiration": {"N": str(deadline_ms)},
-            "expiration": {"N": str(now_ms // 1000 + self.ttl_s)},
-            "owner": {"S": attempt.owner},
-            "first_seen_ms": {"N": str(now_ms)},
-        }
-        if attempt.message_id:
-            item["message_id"] = {"S": attempt.message_id}
-        if attempt.group_id:
-            item["group_id"] = {"S": attempt.group_id}
-        if attempt.receive_count is not None:
-            item["receive_count"] = {"N": str(attempt.receive_count)}
         try:
             response = self.client.put_item(
                 TableName=self.table,
-                Item=item,
+                Item=self._new_item(key, attempt, deadline_ms, now_ms),
                 ConditionExpression=_ACQUIRE_CONDITION,
                 ExpressionAttributeNames={"#k": KEY_ATTRIBUTE, "#s": "status"},
                 ExpressionAttributeValues={
@@ -188,15 +197,72 @@ class LockTable:
             blocking = (
                 deserialize_item(raw) if isinstance(raw, Mapping) and raw else {KEY_ATTRIBUTE: key}
             )
+            state = derive_state(blocking, now_ms)
+            if state == "in-progress" and blocking.get("owner") == attempt.owner:
+                # Our own write of this very attempt, whose answer was lost (a retried call,
+                # or an INSERT batch that failed as a whole after writing): it is ours.
+                return AcquireResult("acquired")
             # The condition was evaluated with our now_ms, so the derived state agrees with
             # it; anything but "completed" means a live attempt: retry later.
-            if derive_state(blocking, now_ms) == "completed":
+            if state == "completed":
                 return AcquireResult("duplicate", blocking)
             return AcquireResult("busy", blocking)
         old = response.get("Attributes")
         if old:
             return AcquireResult("taken-over", deserialize_item(old))
         return AcquireResult("acquired")
+
+    def acquire_new(
+        self, requests: Sequence[tuple[str, LockAttempt]], deadline_ms: int
+    ) -> list[AcquireResult | None]:
+        """Take each lock as a new item: PartiQL INSERTs in one BatchExecuteStatement.
+
+        ``acquired`` where the INSERT wrote the item (the key was absent); None where it did
+        not (the key exists, or the statement or the whole call failed): decide those with
+        :meth:`acquire`. Never raises for an AWS error. A table that cannot take INSERTs
+        (no ``dynamodb:PartiQLInsert``, a backend without PartiQL) is not asked again:
+        :attr:`inserts` turns False and every later call answers None at once.
+        """
+        results: list[AcquireResult | None] = [None] * len(requests)
+        now_ms = self.now_ms()
+        for start in range(0, len(requests), MAX_INSERTS_PER_CALL):
+            if not self.inserts:
+                break
+            chunk = requests[start : start + MAX_INSERTS_PER_CALL]
+            statements: list[Any] = [
+                _insert(self.table, self._new_item(key, attempt, deadline_ms, now_ms))
+                for key, attempt in chunk
+            ]
+            try:
+                answers = self.client.batch_execute_statement(Statements=statements)["Responses"]
+            except Exception as exc:  # every lock is then decided by its own PutItem
+                if not _transient(exc):
+                    self.inserts = False
+                continue
+            for offset, answer in enumerate(answers[: len(chunk)]):
+                if isinstance(answer, Mapping) and "Error" not in answer:
+                    results[start + offset] = AcquireResult("acquired")
+        return results
+
+    def _new_item(
+        self, key: str, attempt: LockAttempt, deadline_ms: int, now_ms: int
+    ) -> dict[str, Any]:
+        """The IN_PROGRESS item an attempt writes (both acquiring paths write the same)."""
+        item: dict[str, Any] = {
+            KEY_ATTRIBUTE: {"S": key},
+            "status": {"S": IN_PROGRESS},
+            "in_progress_expiration": {"N": str(deadline_ms)},
+            "expiration": {"N": str(now_ms // 1000 + self.ttl_s)},
+            "owner": {"S": attempt.owner},
+            "first_seen_ms": {"N": str(now_ms)},
+        }
+        if attempt.message_id:
+            item["message_id"] = {"S": attempt.message_id}
+        if attempt.group_id:
+            item["group_id"] = {"S": attempt.group_id}
+        if attempt.receive_count is not None:
+            item["receive_count"] = {"N": str(attempt.receive_count)}
+        return item
 
     def complete(self, key: str, owner: str, effects: Effects | None = None) -> bool:
         """Mark COMPLETED if we still own the lock; False means someone took it over.
@@ -297,6 +363,25 @@ def unless_condition_fails(call: Callable[[], object]) -> bool:
             return False
         raise
     return True
+
+
+def _insert(table: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A PartiQL INSERT of ``item``; every value travels as a typed parameter."""
+    names = ", ".join(f"'{name}': ?" for name in item)
+    return {
+        "Statement": f'INSERT INTO "{table}" VALUE {{{names}}}',
+        "Parameters": list(item.values()),
+    }
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure the next call may not have: throttling, a 5xx, a dropped connection."""
+    if isinstance(exc, LinkError | HTTPClientError):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return _code(exc) in _TRANSIENT_CODES or int(status or 0) >= 500
+    return False
 
 
 def _code(exc: ClientError) -> str:

@@ -7,9 +7,13 @@ machine, the lock record and the two writes per new message of lock.py exactly a
 and changes only *when* the writes are issued and awaited:
 
 1. **Acquire ahead.** When a batch arrives, the lock of every record with a key is acquired
-   at once, each by its own conditional ``PutItem`` on the I/O threads. Each lock is its own
-   item and its own condition, so acquiring ten together decides exactly what acquiring them
-   one by one would: the outcome of one acquire never depends on another's. The result is
+   at once: one ``BatchExecuteStatement`` of PartiQL INSERTs for all of them (an INSERT
+   writes its item only where the key is absent, and each statement succeeds or fails on
+   its own), then a conditional ``PutItem`` on the I/O threads for each key the INSERT found
+   taken, which decides duplicate, busy, stale or expired (a single lock, or a table that
+   refuses INSERTs, goes straight to ``PutItem``). Each lock is its own item and its own
+   condition, so acquiring ten together decides exactly what acquiring them one by one
+   would: the outcome of one acquire never depends on another's. The result is
    only *looked at* when the record's turn comes, so the decision lines (``acquired``,
    ``taken-over``, ``duplicate``, ``busy``) appear in the order the records run, as before.
    Two records in flight with the same key (``send --repeat-key``; the :class:`Pipeline`
@@ -58,6 +62,10 @@ What a crash (SIGKILL, a timeout, an out-of-memory kill) leaves behind, at each 
   timeout; a lock whose deadline passed is taken over (``taken-over``) and the record runs.
   This is the sequential consumer's ``after-lock`` crash, for up to a batch of records at
   once; none of those processors had run, so nothing runs twice.
+- *An INSERT batch whose answer was lost* (the call failed after DynamoDB wrote some
+  items; not a crash, but the same question): each record's ``PutItem`` then finds the
+  item its own attempt wrote (the owner token is per attempt) and keeps it as
+  ``acquired``; any other holder decides as usual.
 - *After a processor returned, before its COMPLETED was answered:* the work is done but not
   recorded, exactly the sequential consumer's ``mid-process`` crash: the redelivery takes the
   lock over at its deadline and runs the work again (at least once for plain processors; a

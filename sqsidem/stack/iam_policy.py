@@ -23,6 +23,8 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
+    # A batch's new locks: PartiQL INSERTs in one BatchExecuteStatement (consumer/lock.py).
+    "dynamodb:PartiQLInsert",
 )
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # Tables the processor writes through transactional effects (setup --effects-table):

@@ -148,7 +148,16 @@ class CountingAws(Aws):
         if id(made) not in self._hooked:
             self._hooked.add(id(made))
             made.meta.events.register("before-call.*.*", self._count)
+            made.meta.events.register(
+                "provide-client-params.dynamodb.BatchExecuteStatement", self._count_statements
+            )
         return made
+
+    def _count_statements(self, params: Any = None, **_: Any) -> None:
+        # Each statement of the batch is one item write (counted like a PutItem).
+        statements = len((params or {}).get("Statements", []))
+        with self._count_lock:
+            self.calls[f"dynamodb:{STATEMENTS}"] += statements
 
     def _count(self, model: Any = None, **_: Any) -> None:
         if model is not None:
@@ -364,6 +373,11 @@ DYNAMODB_WRITES = frozenset(
 )
 
 
+# What :class:`CountingAws` counts for the statements of BatchExecuteStatement calls.
+STATEMENTS = "BatchExecuteStatement.statements"
+
+
 def writes_in(calls: dict[str, int]) -> int:
-    """How many of ``calls`` (``service:Operation`` -> count) were DynamoDB writes."""
-    return sum(n for op, n in calls.items() if op.split(":")[-1] in DYNAMODB_WRITES)
+    """How many of ``calls`` (``service:Operation`` -> count) were DynamoDB writes: a write
+    call each, and each statement of a PartiQL batch (the locks' INSERTs)."""
+    return sum(n for op, n in calls.items() if op.split(":")[-1] in DYNAMODB_WRITES | {STATEMENTS})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -146,3 +148,24 @@ def get_lock(client: DynamoDBClient, key: str, table: str = TABLE) -> dict[str, 
         TableName=table, Key={"transaction_id": {"S": key}}, ConsistentRead=True
     ).get("Item")
     return deserialize_item(item) if item else None
+
+
+class DynamoCalls:
+    """Counts a client's DynamoDB calls by operation, and the items its INSERT batches wrote
+    (statements answered without an error)."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.calls: Counter[str] = Counter()
+        self.inserted = 0
+        self._mutex = threading.Lock()
+        client.meta.events.register("provide-client-params.dynamodb", self._call)
+        client.meta.events.register("after-call.dynamodb.BatchExecuteStatement", self._answer)
+
+    def _call(self, event_name: str, **_kwargs: Any) -> None:
+        with self._mutex:
+            self.calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    def _answer(self, parsed: dict[str, Any], **_kwargs: Any) -> None:
+        answers = parsed.get("Responses", [])
+        with self._mutex:
+            self.inserted += sum(1 for answer in answers if "Error" not in answer)

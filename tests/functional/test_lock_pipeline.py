@@ -182,15 +182,15 @@ def test_a_repeated_key_in_one_group_is_a_duplicate_not_busy(ddb: Any) -> None:
 
 
 def test_two_writes_per_new_message_with_pipelining(ddb: Any) -> None:
-    """The pipeline changes when writes happen, not how many: 1 PutItem + 1 UpdateItem."""
-    writes: dict[str, int] = {}
-
-    def count(event_name: str, **_kwargs: Any) -> None:
-        operation = event_name.rsplit(".", 1)[-1]
-        writes[operation] = writes.get(operation, 0) + 1
-
-    ddb.meta.events.register("before-call.dynamodb", count)
+    """The pipeline changes when writes happen, not how many: 1 acquiring write + 1
+    UpdateItem. moto runs no PartiQL INSERT with parameters: the batch is refused once and
+    every lock is taken by its PutItem (the INSERT path: test_lock_inserts.py, ministack)."""
+    calls = kit.DynamoCalls(ddb)
     consumer = kit.make_consumer(ddb, kit.Recorder(), kit.FakeClock(), kit.Lines())
     records = [kit.sqs_record(f"m{i}", group=f"g{i % 3}") for i in range(9)]
     consumer.handle_event({"Records": records}, kit.FakeContext())
-    assert writes == {"PutItem": 9, "UpdateItem": 9}
+    assert calls.inserted == 0
+    assert calls.calls == {"BatchExecuteStatement": 1, "PutItem": 9, "UpdateItem": 9}
+    assert consumer.lock.inserts is False  # refused: not asked again
+    consumer.handle_event({"Records": [kit.sqs_record(f"n{i}") for i in range(3)]}, None)
+    assert calls.calls == {"BatchExecuteStatement": 1, "PutItem": 12, "UpdateItem": 12}

@@ -21,6 +21,7 @@ EXPECTED = {
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
+        "dynamodb:PartiQLInsert",
     },
     "sqsidem-logs": {"logs:CreateLogStream", "logs:PutLogEvents"},
 }
