@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import decisions as d
+from .completions import Completions
 from .effects import EffectsRejected
 from .failpoints import AFTER_COMPLETE, AFTER_LOCK, MID_PROCESS, NO_FAILPOINTS, Failpoints
 from .keys import KeySpec, NoKeyError, record_key
@@ -75,6 +76,7 @@ class PreparedBatch:
     records: list[PreparedRecord]
     fifo: bool
     deadline_ms: int
+    completions: Completions  # the batch's COMPLETED writes, sent together
 
     def run_unit(self, unit: Sequence[int]) -> list[Future[RecordOutcome]]:
         """Run the records at ``unit`` in order; their outcomes, final once COMPLETED is
@@ -178,7 +180,8 @@ class Consumer:
                     ahead.append(item)
             prepared.append(item)
         self._acquire_ahead(ahead, deadline_ms)
-        return PreparedBatch(self, prepared, fifo, deadline_ms)
+        completions = Completions(self.lock, self.pipeline, turns=len(prepared))
+        return PreparedBatch(self, prepared, fifo, deadline_ms, completions)
 
     def _acquire_ahead(self, items: list[PreparedRecord], deadline_ms: int) -> None:
         """Start acquiring ``items``' locks: one INSERT batch for all (then a PutItem for
@@ -219,13 +222,18 @@ class Consumer:
         stopped_by: RecordMeta | None = None
         blocked: list[PreparedRecord] = []
         behind: set[int] = set()  # records whose outcome waits for their COMPLETED write
+        ended: set[int] = set()  # records whose turn is over (told to the batch's writes)
         try:
             for index in unit:
                 item = batch.records[index]
                 if stopped_by is not None:
                     blocked.append(item)
+                    _end_turn(batch, index, ended)
                     continue
-                pending = self._turn_safely(item, batch.deadline_ms)
+                try:
+                    pending = self._turn_safely(item, batch)
+                finally:
+                    _end_turn(batch, index, ended)
                 if isinstance(pending, RecordOutcome):
                     _resolve(item, pending)
                     if batch.fifo and not pending.acked:
@@ -238,20 +246,21 @@ class Consumer:
         finally:
             # Our own bug must not leave a record (or a record waiting for it) unresolved.
             for index in unit:
+                _end_turn(batch, index, ended)
                 item = batch.records[index]
                 if index not in behind and not item.outcome.done():
                     _resolve(item, RecordOutcome(item.meta.message_id, d.FAILED, acked=False))
         return [batch.records[index].outcome for index in unit]
 
-    def _turn_safely(self, item: PreparedRecord, deadline_ms: int) -> Pending:
+    def _turn_safely(self, item: PreparedRecord, batch: PreparedBatch) -> Pending:
         meta = item.meta
         try:
-            return self._turn(item, meta, deadline_ms)
+            return self._turn(item, meta, batch)
         except Exception as exc:  # our own code or AWS failed: fail this record only
             self._emit(d.FAILED, None, meta, f"internal error: {describe(exc)}")
             return RecordOutcome(meta.message_id, d.FAILED, acked=False)
 
-    def _turn(self, item: PreparedRecord, meta: RecordMeta, deadline_ms: int) -> Pending:
+    def _turn(self, item: PreparedRecord, meta: RecordMeta, batch: PreparedBatch) -> Pending:
         if item.key is None:
             self._emit(d.FAILED, None, meta, f"no idempotency key: {item.key_error}")
             return RecordOutcome(meta.message_id, d.FAILED, acked=False)
@@ -260,7 +269,7 @@ class Consumer:
         if item.acquire is None:
             # A record with the same key was in flight when this one arrived.
             item.wait_for_earlier()
-            item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
+            item.acquire = self.pipeline.io(self._acquire, item, batch.deadline_ms)
         acquired: AcquireResult = item.acquire.result()
         if acquired.kind == "duplicate":
             self._emit(d.DUPLICATE, key, meta)
@@ -271,12 +280,19 @@ class Consumer:
             return RecordOutcome(meta.message_id, d.BUSY, acked=False, transaction_id=key)
         self._emit(d.TAKEN_OVER if acquired.kind == "taken-over" else d.ACQUIRED, key, meta)
         try:
-            return self._run(item.record, meta, key, item.owner)
+            return self._run(item.record, meta, key, item.owner, batch.completions)
         except BaseException:
             self._done(key, item.owner)
             raise
 
-    def _run(self, record: Mapping[str, Any], meta: RecordMeta, key: str, owner: str) -> Pending:
+    def _run(
+        self,
+        record: Mapping[str, Any],
+        meta: RecordMeta,
+        key: str,
+        owner: str,
+        completions: Completions,
+    ) -> Pending:
         self.failpoints.hit(AFTER_LOCK)
         try:
             # The processor gets the record exactly as Lambda delivers it (a plain dict).
@@ -290,8 +306,9 @@ class Consumer:
         self.failpoints.hit(MID_PROCESS)
         if effects is None or len(effects) == 0:
             # No decision depends on this write (the record is acknowledged whatever it
-            # answers): the next record starts while it is in flight.
-            return self.pipeline.io(self._complete_behind, meta, key, owner)
+            # answers): the next record starts while it waits or is in flight.
+            then = functools.partial(self._after_complete, meta, key, owner)
+            return completions.add(key, owner, then)
         # A transaction can be rejected, which must stop the group: wait for it.
         try:
             owned = self.lock.complete(key, owner, effects)
@@ -306,17 +323,17 @@ class Consumer:
         self._done(key, owner)
         return self._completed(meta, key, owned)
 
-    def _complete_behind(self, meta: RecordMeta, key: str, owner: str) -> RecordOutcome:
-        try:
-            owned = self.lock.complete(key, owner)
-        except Exception as exc:
+    def _after_complete(
+        self, meta: RecordMeta, key: str, owner: str, answer: bool | Exception
+    ) -> RecordOutcome:
+        self._done(key, owner)
+        if isinstance(answer, Exception):
             # The work is done; a retry would redo it after the deadline. Acknowledge and say
             # that the lock stays IN_PROGRESS until its deadline.
-            self._emit(d.LOST_OWNERSHIP, key, meta, f"could not write COMPLETED: {describe(exc)}")
+            error = f"could not write COMPLETED: {describe(answer)}"
+            self._emit(d.LOST_OWNERSHIP, key, meta, error)
             return RecordOutcome(meta.message_id, d.LOST_OWNERSHIP, acked=True, transaction_id=key)
-        finally:
-            self._done(key, owner)
-        return self._completed(meta, key, owned)
+        return self._completed(meta, key, answer)
 
     def _completed(self, meta: RecordMeta, key: str, owned: bool) -> RecordOutcome:
         if not owned:
@@ -398,6 +415,13 @@ class Consumer:
         # A broken log sink must not change the outcome of the record.
         with self._emit_lock, contextlib.suppress(Exception):
             self._emit_line(line)
+
+
+def _end_turn(batch: PreparedBatch, index: int, ended: set[int]) -> None:
+    """Tell the batch's writes that record ``index``'s turn is over, once."""
+    if index not in ended:
+        ended.add(index)
+        batch.completions.turn_ended()
 
 
 def _key(item: PreparedRecord) -> str:

@@ -18,6 +18,7 @@ expired as before.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,7 +57,9 @@ _ACQUIRE_CONDITION = (
 )
 _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 # BatchExecuteStatement takes at most 25 statements.
-MAX_INSERTS_PER_CALL = 25
+MAX_STATEMENTS_PER_CALL = 25
+# The error code of a statement whose condition failed (BatchStatementError).
+_STATEMENT_FAILED = "ConditionalCheckFailed"
 # Answers that say "not now" rather than "not here": the next batch tries INSERTs again.
 _TRANSIENT_CODES = frozenset(
     {
@@ -70,6 +73,7 @@ _TRANSIENT_CODES = frozenset(
 # The reason code a transaction gives for an action whose condition failed.
 _CONDITION_FAILED_REASON = "ConditionalCheckFailed"
 _DESERIALIZER = TypeDeserializer()
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
 def wall_clock_ms() -> int:
@@ -169,8 +173,10 @@ class LockTable:
         self.table = table
         self.ttl_s = ttl_s
         self.now_ms = now_ms
-        # Whether acquire_new sends INSERTs (False once the table has refused them).
+        # Whether acquire_new / complete_many send their PartiQL statements (each False once
+        # the table has refused them).
         self.inserts = True
+        self.updates = True
 
     def acquire(self, key: str, attempt: LockAttempt, deadline_ms: int) -> AcquireResult:
         """One conditional PutItem: absent, stale or expired -> ours; else say who blocks."""
@@ -223,26 +229,62 @@ class LockTable:
         (no ``dynamodb:PartiQLInsert``, a backend without PartiQL) is not asked again:
         :attr:`inserts` turns False and every later call answers None at once.
         """
-        results: list[AcquireResult | None] = [None] * len(requests)
         now_ms = self.now_ms()
-        for start in range(0, len(requests), MAX_INSERTS_PER_CALL):
-            if not self.inserts:
-                break
-            chunk = requests[start : start + MAX_INSERTS_PER_CALL]
-            statements: list[Any] = [
-                _insert(self.table, self._new_item(key, attempt, deadline_ms, now_ms))
-                for key, attempt in chunk
-            ]
-            try:
-                answers = self.client.batch_execute_statement(Statements=statements)["Responses"]
-            except Exception as exc:  # every lock is then decided by its own PutItem
-                if not _transient(exc):
-                    self.inserts = False
+        statements = [
+            _insert(self.table, self._new_item(key, attempt, deadline_ms, now_ms))
+            for key, attempt in requests
+        ]
+        return [
+            AcquireResult("acquired") if answer is not None and "Error" not in answer else None
+            for answer in self._run_statements("inserts", statements)
+        ]
+
+    def complete_many(self, requests: Sequence[tuple[str, str]]) -> list[bool | None]:
+        """:meth:`complete` for many ``(key, owner)`` at once: PartiQL UPDATEs, each on the
+        same owner condition as the UpdateItem, in one BatchExecuteStatement.
+
+        True: COMPLETED written; False: the lock is no longer ours (the condition failed);
+        None: not decided (the statement or the call failed): use :meth:`complete`. Never
+        raises for an AWS error; without ``dynamodb:PartiQLUpdate`` :attr:`updates` turns
+        False, as :attr:`inserts` does.
+        """
+        now = {"N": str(self.now_ms())}
+        statements = [
+            {
+                "Statement": f'UPDATE {_table_ref(self.table)} SET "status" = ?'  # noqa: S608
+                f' SET "completed_ms" = ? WHERE "{KEY_ATTRIBUTE}" = ? AND "owner" = ?',
+                "Parameters": [{"S": COMPLETED}, now, {"S": key}, {"S": owner}],
+            }
+            for key, owner in requests
+        ]
+        results: list[bool | None] = []
+        for answer in self._run_statements("updates", statements):
+            if answer is None:
+                results.append(None)
                 continue
-            for offset, answer in enumerate(answers[: len(chunk)]):
-                if isinstance(answer, Mapping) and "Error" not in answer:
-                    results[start + offset] = AcquireResult("acquired")
+            code = answer.get("Error", {}).get("Code") if "Error" in answer else None
+            results.append(True if code is None else False if code == _STATEMENT_FAILED else None)
         return results
+
+    def _run_statements(self, kind: str, statements: list[Any]) -> list[Mapping[str, Any] | None]:
+        """Each statement's answer (BatchExecuteStatement, 25 a call); None for those of a
+        call that failed. A refusal (anything but a transient failure) turns ``kind`` (the
+        attribute :attr:`inserts` or :attr:`updates`) False: the statements of later calls
+        are not sent and answer None."""
+        answers: list[Mapping[str, Any] | None] = [None] * len(statements)
+        for start in range(0, len(statements), MAX_STATEMENTS_PER_CALL):
+            if not getattr(self, kind):
+                break
+            chunk = statements[start : start + MAX_STATEMENTS_PER_CALL]
+            try:
+                got = self.client.batch_execute_statement(Statements=chunk)["Responses"]
+            except Exception as exc:  # each is then decided by its own call
+                if not _transient(exc):
+                    setattr(self, kind, False)
+                continue
+            for offset, answer in enumerate(got[: len(chunk)]):
+                answers[start + offset] = answer if isinstance(answer, Mapping) else None
+        return answers
 
     def _new_item(
         self, key: str, attempt: LockAttempt, deadline_ms: int, now_ms: int
@@ -369,9 +411,17 @@ def _insert(table: str, item: Mapping[str, Any]) -> dict[str, Any]:
     """A PartiQL INSERT of ``item``; every value travels as a typed parameter."""
     names = ", ".join(f"'{name}': ?" for name in item)
     return {
-        "Statement": f'INSERT INTO "{table}" VALUE {{{names}}}',
+        "Statement": f"INSERT INTO {_table_ref(table)} VALUE {{{names}}}",
         "Parameters": list(item.values()),
     }
+
+
+def _table_ref(table: str) -> str:
+    """The table as a PartiQL identifier. Only the name is spelled into a statement (every
+    value is a parameter), and a DynamoDB table name is [A-Za-z0-9_.-], 3 to 255 long."""
+    if not _TABLE_NAME.fullmatch(table):
+        raise ValueError(f"not a DynamoDB table name: {table!r}")
+    return f'"{table}"'
 
 
 def _transient(exc: Exception) -> bool:

@@ -31,8 +31,11 @@ and changes only *when* the writes are issued and awaited:
    of the group (DESIGN 6.4). The function runs a batch's units in parallel on bounded threads
    (:data:`UNIT_THREADS`), as the worker does with its processing threads.
 
-3. **Complete behind.** After a record's processor returns, its COMPLETED ``UpdateItem`` is
-   issued on an I/O thread and the next record starts at once. That is safe because no
+3. **Complete behind.** After a record's processor returns, its COMPLETED write is queued
+   and the next record starts at once. The batch's writes go out together once its last
+   record's turn is over, or after a few milliseconds at most (completions.py): one
+   ``BatchExecuteStatement`` of PartiQL UPDATEs on the ``UpdateItem``'s owner condition,
+   or the ``UpdateItem`` itself for a single write. That is safe because no
    decision depends on the write's outcome: the record is acknowledged whether the update
    succeeds (``completed``), finds the lock taken over (``lost-ownership``) or fails
    (``lost-ownership``, the lock stays IN_PROGRESS until its deadline): the work is done in
@@ -147,12 +150,19 @@ class Pipeline:
                 del self._in_flight[key]
 
     def shutdown(self) -> None:
-        """Finish what was submitted and stop the threads (the worker's end)."""
-        with self._mutex:
-            pools = [p for p in (self._units, self._io) if p is not None]
-            self._units = self._io = None
-        for pool in pools:
-            pool.shutdown(wait=True)
+        """Finish what was submitted and stop the threads (the worker's end).
+
+        A write may submit another (a COMPLETED batch falls back to one UpdateItem each):
+        one submitted while the pools stop starts a new pool, which is waited for in turn.
+        """
+        while True:
+            with self._mutex:
+                pools = [p for p in (self._units, self._io) if p is not None]
+                self._units = self._io = None
+            if not pools:
+                return
+            for pool in pools:
+                pool.shutdown(wait=True)
 
 
 @dataclass(eq=False)

@@ -23,8 +23,10 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
-    # A batch's new locks: PartiQL INSERTs in one BatchExecuteStatement (consumer/lock.py).
+    # A batch's new locks and its COMPLETED writes, each as PartiQL statements in one
+    # BatchExecuteStatement (consumer/lock.py, consumer/completions.py).
     "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
 )
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # Tables the processor writes through transactional effects (setup --effects-table):

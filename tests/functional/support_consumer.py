@@ -151,21 +151,38 @@ def get_lock(client: DynamoDBClient, key: str, table: str = TABLE) -> dict[str, 
 
 
 class DynamoCalls:
-    """Counts a client's DynamoDB calls by operation, and the items its INSERT batches wrote
-    (statements answered without an error)."""
+    """Counts a client's DynamoDB calls by operation; for PartiQL batches, the calls and the
+    statements by kind (``INSERT`` / ``UPDATE``) and how many each kind wrote (statements
+    answered without an error)."""
 
     def __init__(self, client: DynamoDBClient) -> None:
         self.calls: Counter[str] = Counter()
-        self.inserted = 0
+        self.batches: Counter[str] = Counter()
+        self.statements: Counter[str] = Counter()
+        self.written: Counter[str] = Counter()
         self._mutex = threading.Lock()
+        self._sent = threading.local()  # the kinds of this thread's batch call in flight
         client.meta.events.register("provide-client-params.dynamodb", self._call)
         client.meta.events.register("after-call.dynamodb.BatchExecuteStatement", self._answer)
 
-    def _call(self, event_name: str, **_kwargs: Any) -> None:
+    @property
+    def inserted(self) -> int:
+        return self.written["INSERT"]
+
+    def _call(self, event_name: str, params: dict[str, Any], **_kwargs: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        kinds = [s["Statement"].split(None, 1)[0] for s in params.get("Statements", [])]
+        self._sent.kinds = kinds
         with self._mutex:
-            self.calls[event_name.rsplit(".", 1)[-1]] += 1
+            self.calls[operation] += 1
+            for kind in set(kinds):
+                self.batches[kind] += 1
+            self.statements.update(kinds)
 
     def _answer(self, parsed: dict[str, Any], **_kwargs: Any) -> None:
         answers = parsed.get("Responses", [])
+        kinds = getattr(self._sent, "kinds", [])
         with self._mutex:
-            self.inserted += sum(1 for answer in answers if "Error" not in answer)
+            for kind, answer in zip(kinds, answers, strict=False):
+                if "Error" not in answer:
+                    self.written[kind] += 1

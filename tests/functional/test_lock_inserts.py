@@ -64,9 +64,13 @@ def test_new_keys_in_one_call_and_taken_keys_decided_by_putitem(
     }
     assert result.response() == {"batchItemFailures": [{"itemIdentifier": "live"}]}
     assert sorted(processor.calls) == sorted([f"new{i}" for i in range(6)] + ["expired", "stale"])
-    # One call for the ten locks; a PutItem for each of the four it found taken.
-    assert calls.calls == {"BatchExecuteStatement": 1, "PutItem": 4, "UpdateItem": 8}
+    # One call for the ten locks; a PutItem for each of the four it found taken; the 8
+    # COMPLETED writes as UPDATE statements (grouped as the records ended).
+    assert calls.batches["INSERT"] == 1
+    assert calls.calls["PutItem"] == 4
     assert calls.inserted == 6
+    assert calls.written["UPDATE"] == calls.statements["UPDATE"] == 8
+    assert "UpdateItem" not in calls.calls
     for i in range(6):
         lock = kit.get_lock(local_aws.dynamodb, f"new{i}", table)
         assert lock is not None
@@ -97,7 +101,9 @@ def test_a_refused_batch_falls_back_and_is_not_sent_again(
         result = consumer.handle_event({"Records": records}, kit.FakeContext())
         assert result.response() == {"batchItemFailures": []}
     assert consumer.lock.inserts is False
-    assert calls.calls == {"BatchExecuteStatement": 1, "PutItem": 10, "UpdateItem": 10}
+    assert consumer.lock.updates is False  # refused too (the same fault)
+    assert calls.calls == {"BatchExecuteStatement": 2, "PutItem": 10, "UpdateItem": 10}
+    assert calls.batches == {"INSERT": 1, "UPDATE": 1}
     assert sorted(processor.calls) == sorted(f"{b}{i}" for b in "ab" for i in range(5))
 
 
@@ -118,8 +124,10 @@ def test_throttling_falls_back_for_that_batch_only(local_aws: Aws, racing_lock_t
         records = [kit.sqs_record(f"{batch}{i}", group=f"g{i}") for i in range(4)]
         consumer.handle_event({"Records": records}, kit.FakeContext())
     assert consumer.lock.inserts is True
-    assert calls.calls == {"BatchExecuteStatement": 2, "PutItem": 4, "UpdateItem": 8}
+    assert calls.batches["INSERT"] == 2
+    assert calls.calls["PutItem"] == 4
     assert calls.inserted == 4
+    assert calls.written["UPDATE"] + calls.calls["UpdateItem"] == 8
 
 
 def test_a_lost_answer_finds_its_own_locks(local_aws: Aws, racing_lock_table: str) -> None:
@@ -151,5 +159,6 @@ def test_more_than_25_locks_take_one_call_per_25(local_aws: Aws, racing_lock_tab
     results = lock.acquire_new(requests, deadline_ms=NOW_MS + 60_000)
     assert [r.kind if r else None for r in results] == ["acquired"] * 30
     assert calls.calls == {"BatchExecuteStatement": 2}
+    assert calls.statements == {"INSERT": 30}
     again = lock.acquire_new(requests[:3], deadline_ms=NOW_MS + 60_000)
     assert again == [None, None, None]  # taken: the PutItem decides

@@ -22,6 +22,7 @@ EXPECTED = {
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
     },
     "sqsidem-logs": {"logs:CreateLogStream", "logs:PutLogEvents"},
 }
