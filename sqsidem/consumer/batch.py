@@ -160,8 +160,13 @@ class Consumer:
         context: InvocationContext | None,
         *,
         fifo: bool,
+        send_each_unit: bool = False,
     ) -> PreparedBatch:
-        """Compute every key and start acquiring the locks ahead; returns at once."""
+        """Compute every key and start acquiring the locks ahead; returns at once.
+
+        ``send_each_unit``: a unit's COMPLETED writes go out when the unit ends, for a caller
+        that uses each unit's outcomes at once (else they wait for the batch; completions.py).
+        """
         deadline_ms = self.lock.now_ms() + remaining_ms(context)
         prepared: list[PreparedRecord] = []
         ahead: list[PreparedRecord] = []  # acquired now, before the first record runs
@@ -180,7 +185,9 @@ class Consumer:
                     ahead.append(item)
             prepared.append(item)
         self._acquire_ahead(ahead, deadline_ms)
-        completions = Completions(self.lock, self.pipeline, turns=len(prepared))
+        completions = Completions(
+            self.lock, self.pipeline, turns=len(prepared), each_unit=send_each_unit
+        )
         return PreparedBatch(self, prepared, fifo, deadline_ms, completions)
 
     def _acquire_ahead(self, items: list[PreparedRecord], deadline_ms: int) -> None:
@@ -243,6 +250,7 @@ class Consumer:
                     pending.add_done_callback(functools.partial(_resolve_from, item))
             if stopped_by is not None:
                 self._block(blocked, stopped_by)
+            batch.completions.unit_ended()
         finally:
             # Our own bug must not leave a record (or a record waiting for it) unresolved.
             for index in unit:

@@ -5,10 +5,13 @@ by one, a batch of ten costs ten ``UpdateItem`` calls, and on a machine where th
 CPU is the limit those calls, not the network, set the pace. So the writes of a batch wait
 for each other a little: everything waiting goes out together as soon as no record of the
 batch can still add a write (every record has had its turn), or when the oldest has waited
-:data:`LINGER_S`, whichever comes first. Together means one ``BatchExecuteStatement`` of
-PartiQL UPDATEs, each on the same owner condition as the ``UpdateItem``
-(:meth:`~.lock.LockTable.complete_many`); a single write, a statement that fails and a table
-that refuses UPDATEs go through the ``UpdateItem``.
+:data:`LINGER_S`, whichever comes first. Where a unit's outcome is used as soon as the unit
+ends (the worker deletes each FIFO group's messages then, when it runs several batches),
+the end of each unit sends too: a group's messages never wait for another group.
+
+Together means one ``BatchExecuteStatement`` of PartiQL UPDATEs, each on the same owner
+condition as the ``UpdateItem`` (:meth:`~.lock.LockTable.complete_many`); a single write, a
+statement that fails and a table that refuses UPDATEs go through the ``UpdateItem``.
 
 Nothing decides on these writes (the record is acknowledged whatever they answer), so the
 wait changes only how long the lock stays IN_PROGRESS after the work: a crash in that time is
@@ -50,10 +53,17 @@ class Completions:
     """One batch's COMPLETED writes; thread-safe (the batch's units add from their threads)."""
 
     def __init__(
-        self, lock: LockTable, pipeline: Pipeline, turns: int, *, linger_s: float = LINGER_S
+        self,
+        lock: LockTable,
+        pipeline: Pipeline,
+        turns: int,
+        *,
+        each_unit: bool = False,
+        linger_s: float = LINGER_S,
     ) -> None:
         self.lock = lock
         self.pipeline = pipeline
+        self.each_unit = each_unit  # send at the end of every unit, not only of the batch
         self.linger_s = linger_s
         self._turns = turns  # records of the batch whose turn has not ended
         self._waiting: list[_Write] = []
@@ -77,6 +87,11 @@ class Completions:
             self._turns -= 1
             last = self._turns <= 0
         if last:
+            self._flush()
+
+    def unit_ended(self) -> None:
+        """A unit's last turn is over: with ``each_unit``, what waits goes out now."""
+        if self.each_unit:
             self._flush()
 
     def _flush(self) -> None:

@@ -59,7 +59,9 @@ class InFlightBatch:
 
     def start(self) -> None:
         """Start acquiring every record's lock ahead (returns at once)."""
-        self.prepared = self.consumer.start(self.records, self.context, fifo=self.fifo)
+        self.prepared = self.consumer.start(
+            self.records, self.context, fifo=self.fifo, send_each_unit=self.eager_delete
+        )
 
     def run_unit(self, unit: list[int]) -> None:
         """Run one unit in order; its deletes follow once its outcomes are final."""

@@ -105,3 +105,24 @@ def test_refused_updates_fall_back_to_updateitem(
         assert [o.result(timeout=10) for o in outcomes] == [True, True, True]
     assert lock.updates is False
     assert calls.calls == {"BatchExecuteStatement": 1, "UpdateItem": 6}
+
+
+def test_each_unit_sends_at_the_end_of_its_unit(
+    local_aws: Aws, racing_lock_table: str, pipeline: Pipeline
+) -> None:
+    """The worker with several batches deletes a group as its unit ends: the unit's writes
+    go out then, not when the batch's other groups are done."""
+    keys = ["a1", "a2", "b1"]
+    lock = _locks(local_aws, racing_lock_table, keys)
+    calls = kit.DynamoCalls(local_aws.dynamodb)
+    writes = Completions(lock, pipeline, turns=3, each_unit=True, linger_s=LONG_S)
+    unit_a = [writes.add(k, f"owner-{k}", _answer) for k in ("a1", "a2")]
+    writes.turn_ended()
+    writes.turn_ended()
+    assert not any(o.done() for o in unit_a)
+    writes.unit_ended()  # group a is over; b1 still runs
+    assert [o.result(timeout=10) for o in unit_a] == [True, True]
+    assert calls.statements == {"UPDATE": 2}
+    last = writes.add("b1", "owner-b1", _answer)
+    writes.turn_ended()
+    assert last.result(timeout=10) is True
