@@ -291,3 +291,24 @@ class DelayProxy:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.netdelay ENDPOINT ROUND_TRIP_S``: a proxy in a process of its own.
+
+    Prints its URL, then serves until its standard input closes (its parent ended) or an
+    hour passed. The benchmarks use it so the link's threads do not share the measured
+    process's interpreter, as a network does not.
+    """
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    endpoint, round_trip_s = args[0], float(args[1])
+    with DelayProxy.to_url(endpoint, round_trip_s=round_trip_s, max_lifetime_s=3600) as proxy:
+        print(proxy.url, flush=True)
+        sys.stdin.read()  # returns at EOF: the parent closed the pipe or ended
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -129,6 +129,44 @@ def local_backend() -> Iterator[str]:
         yield backend.endpoint
 
 
+@dataclass
+class Link:
+    """The 10 ms link, served by a process of its own (:func:`link_to`)."""
+
+    url: str
+
+
+@contextlib.contextmanager
+def link_to(endpoint: str, round_trip_s: float = ROUND_TRIP_S) -> Iterator[Link]:
+    """A :class:`~tests.netdelay.DelayProxy` in front of ``endpoint``, in a child process.
+
+    A network adds latency without taking the client's CPU: in the measured process, the
+    proxy's threads would share its interpreter with the consumer's (about 5 ms of CPU per
+    10-message worker batch), and charge the link's work to the consumer under test.
+    """
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.netdelay", endpoint, str(round_trip_s)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the link process did not start (exit {child.poll()})")
+        yield Link(url)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()  # the child's read returns: it stops serving
+        try:
+            child.wait(10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
 def make_aws(endpoint: str, *, max_attempts: int = 8, pool: int = 32) -> Aws:
     options = ClientOptions(max_attempts=max_attempts, max_pool_connections=pool)
     return Aws(Settings(local=True, region=REGION), options, endpoint_url=endpoint)

@@ -21,13 +21,13 @@ from tests.bench.core import (
     CountingAws,
     Report,
     counting_aws,
+    link_to,
     local_backend,
     median,
     unique,
     writes_in,
 )
 from tests.bench.locks_bench import create_table
-from tests.netdelay import DelayProxy
 
 RECORDS = 10
 # The processor's own work per record: a little, so parallel groups have something to overlap.
@@ -107,7 +107,7 @@ def run(report: Report) -> None:
     runs = 5 if report.quick else 15
     with (
         local_backend() as endpoint,
-        DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy,
+        link_to(endpoint) as proxy,
     ):
         table = create_table(endpoint, unique("bh"))
         seconds: dict[tuple[str, str, str], float] = {}

@@ -8,17 +8,16 @@ import time
 from typing import Any
 
 from tests.bench.core import (
-    ROUND_TRIP_S,
     Report,
     Unavailable,
     cli,
+    link_to,
     local_backend,
     make_aws,
     require_command,
     run_child,
     unique,
 )
-from tests.netdelay import DelayProxy
 
 SEED_THREADS = 8
 
@@ -182,7 +181,7 @@ def run(report: Report) -> None:
     list_count = 10_000 if report.quick else 100_000
     with (
         local_backend() as endpoint,
-        DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy,
+        link_to(endpoint) as proxy,
     ):
         bench_clear(report, endpoint, proxy.url, clear_count)
         bench_list(report, endpoint, list_count)

@@ -25,6 +25,7 @@ from tests.bench.core import (
     CountingAws,
     Report,
     counting_aws,
+    link_to,
     local_backend,
     make_aws,
     unique,
@@ -32,7 +33,6 @@ from tests.bench.core import (
 )
 from tests.bench.locks_bench import create_table
 from tests.bench.worker_bench import VISIBILITY_S, bare_drain, receive_batch, run_sqsidem_worker
-from tests.netdelay import DelayProxy
 
 GROUPS = 6
 
@@ -139,7 +139,7 @@ def run(report: Report) -> None:
     seconds: dict[tuple[str, str], float] = {}
     with (
         local_backend() as endpoint,
-        DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy,
+        link_to(endpoint) as proxy,
     ):
         for link, url in (("loopback", endpoint), ("link10ms", proxy.url)):
             prefix = f"powertools.{link}"

@@ -14,7 +14,6 @@ import uuid
 from typing import Any
 
 from tests.bench.core import (
-    ROUND_TRIP_S,
     Report,
     Unavailable,
     body_of,
@@ -22,12 +21,12 @@ from tests.bench.core import (
     fresh_fifo_queue,
     interpreter_start_s,
     json_lines,
+    link_to,
     local_backend,
     make_aws,
     require_command,
     run_child,
 )
-from tests.netdelay import DelayProxy
 
 GROUPS = 16  # enough groups that 8 parallel senders all have work in every design
 THREADS = 8
@@ -140,7 +139,7 @@ def run(report: Report) -> None:
         cli_problem = str(exc)
     with local_backend() as endpoint:
         setup_aws = make_aws(endpoint)
-        with DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy:
+        with link_to(endpoint) as proxy:
             for link, url in (("loopback", endpoint), ("link10ms", proxy.url)):
                 prefix = f"send.{link}"
                 naive_s, _ = naive_loop(url, fresh_fifo_queue(setup_aws, "naive"), count)

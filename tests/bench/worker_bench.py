@@ -21,13 +21,13 @@ from tests.bench.core import (
     Report,
     Unavailable,
     counting_aws,
+    link_to,
     local_backend,
     make_aws,
     unique,
     writes_in,
 )
 from tests.bench.locks_bench import create_table
-from tests.netdelay import DelayProxy
 
 GROUPS = 10
 VISIBILITY_S = 30
@@ -142,7 +142,7 @@ def run(report: Report) -> None:
     per_msg: dict[tuple[str, str, int], float] = {}
     with (
         local_backend() as endpoint,
-        DelayProxy.to_url(endpoint, round_trip_s=ROUND_TRIP_S, max_lifetime_s=3600) as proxy,
+        link_to(endpoint) as proxy,
     ):
         rates: dict[tuple[str, int], float] = {}
         # Loopback and link runs alternate, so a change of the machine's load between them
