@@ -15,6 +15,8 @@ from typing import Any
 class NoLock:
     """No lock table: every record is acquired and completed (a trial run writes nothing)."""
 
+    inserts = updates = False  # no batched statements: one call per record, answered here
+
     def __init__(self, lock_module: Any) -> None:
         self._acquired = lock_module.AcquireResult("acquired")
         self.now_ms = lock_module.wall_clock_ms
@@ -39,8 +41,23 @@ class PrefixedLock:
         self.table, self.prefix = table, prefix
         self.now_ms = table.now_ms
 
+    @property
+    def inserts(self) -> bool:
+        return bool(self.table.inserts)
+
+    @property
+    def updates(self) -> bool:
+        return bool(self.table.updates)
+
     def acquire(self, key: str, attempt: Any, deadline_ms: int) -> Any:
         return self.table.acquire(self.prefix + key, attempt, deadline_ms)
+
+    def acquire_new(self, requests: list[tuple[str, Any]], deadline_ms: int) -> Any:
+        prefixed = [(self.prefix + key, attempt) for key, attempt in requests]
+        return self.table.acquire_new(prefixed, deadline_ms)
+
+    def complete_many(self, requests: list[tuple[str, str]]) -> Any:
+        return self.table.complete_many([(self.prefix + key, owner) for key, owner in requests])
 
     def complete(self, key: str, owner: str, effects: Any = None) -> bool:
         return bool(self.table.complete(self.prefix + key, owner, effects))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -72,4 +73,17 @@ def test_processor_folder_with_a_dependency_completes(
     assert real.exit_code == 0 and "warning: --real-key: a COMPLETED lock" in real.stderr
     real_key = real.stdout.split("key=", 1)[1].split()[0]
     assert lock_status(local_aws, names.table, real_key) == "COMPLETED"
+    # Several records: their locks are taken and completed as batches, under the prefix too.
+    many = tmp_path / "many.jsonl"
+    entries = [
+        {"body": json.dumps({"n": n}), "key": f"many-{n}", "group_id": f"g{n}"} for n in range(3)
+    ]
+    many.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    batch = cli(
+        stack_name, "invoke", "--file", str(many), "--processor", f"{code}:app.handle", "--lock"
+    )
+    assert batch.exit_code == 0, batch.stderr
+    for n in range(3):
+        assert lock_status(local_aws, names.table, f"sqsidem-invoke#many-{n}") == "COMPLETED"
+        assert lock_status(local_aws, names.table, f"many-{n}") is None
     assert cli(stack_name, "teardown", "--yes", "--force").exit_code == 0
