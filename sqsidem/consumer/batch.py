@@ -16,7 +16,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -204,7 +204,11 @@ class Consumer:
 
     def _acquire_together(self, items: list[PreparedRecord], deadline_ms: int) -> None:
         try:
-            results = self.lock.acquire_new([(_key(i), _attempt(i)) for i in items], deadline_ms)
+            requests = [(_key(item), _attempt(item)) for item in items]
+            try:
+                results = self.lock.acquire_new(requests, deadline_ms)
+            except Exception:  # our own bug: the PutItem of each still decides
+                results = [None] * len(items)
             for item, result in zip(items, results, strict=True):
                 if result is None:  # taken, or not written: the PutItem decides
                     _settle(item, self.pipeline.io(self._acquire, item, deadline_ms))
@@ -213,8 +217,9 @@ class Consumer:
         except BaseException as exc:
             # Whoever waits for an acquisition must learn of the crash (as with a PutItem).
             for item in items:
-                if item.acquire is not None and not item.acquire.done():
-                    item.acquire.set_exception(exc)
+                if item.acquire is not None:
+                    with contextlib.suppress(InvalidStateError):  # already answered
+                        item.acquire.set_exception(exc)
             raise
 
     def _acquire(self, item: PreparedRecord, deadline_ms: int) -> AcquireResult:
@@ -451,13 +456,13 @@ def _settle(item: PreparedRecord, result: AcquireResult | Future[AcquireResult])
         return
 
     def copy(done: Future[AcquireResult]) -> None:
-        if target.done():  # already failed by a crash of the batch's acquisition
-            return
-        error = done.exception()
-        if error is None:
-            target.set_result(done.result())
-        else:
-            target.set_exception(error)
+        # The target may have failed meanwhile (a crash of the batch's acquisition).
+        with contextlib.suppress(InvalidStateError):
+            error = done.exception()
+            if error is None:
+                target.set_result(done.result())
+            else:
+                target.set_exception(error)
 
     result.add_done_callback(copy)
 

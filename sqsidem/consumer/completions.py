@@ -22,9 +22,10 @@ held: the batch's answer (the handler's return, the worker's delete) follows it 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -104,29 +105,51 @@ class Completions:
             self.pipeline.io(self._send, writes)
 
     def _send(self, writes: list[_Write]) -> None:
-        if len(writes) == 1 or not self.lock.updates:
+        try:
             answers: list[bool | None] = [None] * len(writes)
-        else:
-            answers = self.lock.complete_many([(w.key, w.owner) for w in writes])
-        for write, answer in zip(writes, answers, strict=True):
-            if answer is None:  # one UpdateItem each, in parallel
-                self.pipeline.io(self._send_one, write)
-            else:
-                _finish(write, answer)
+            if len(writes) > 1 and self.lock.updates:
+                try:
+                    answers = self.lock.complete_many([(w.key, w.owner) for w in writes])
+                except Exception:  # our own bug: the UpdateItem of each still decides
+                    answers = [None] * len(writes)
+            for write, answer in zip(writes, answers, strict=True):
+                if answer is not None:
+                    _finish(write, answer)
+                    continue
+                try:  # one UpdateItem each, in parallel
+                    self.pipeline.io(self._send_one, write)
+                except RuntimeError:  # no thread to be had (the interpreter is ending)
+                    self._send_one(write)
+        except BaseException as exc:
+            _fail(writes, exc)  # nobody may wait forever for a write of this flush
+            raise
 
     def _send_one(self, write: _Write) -> None:
         try:
             answer: Answer = self.lock.complete(write.key, write.owner)
         except Exception as exc:
             answer = exc
+        except BaseException as exc:
+            _fail([write], exc)
+            raise
         _finish(write, answer)
 
 
 def _finish(write: _Write, answer: Answer) -> None:
     try:
-        write.outcome.set_result(write.then(answer))
+        outcome = write.then(answer)
     except BaseException as exc:
         # A crash while deciding (a failpoint in a test) reaches whoever waits for it.
-        write.outcome.set_exception(exc)
+        _fail([write], exc)
         if not isinstance(exc, Exception):
             raise
+        return
+    with contextlib.suppress(InvalidStateError):
+        write.outcome.set_result(outcome)
+
+
+def _fail(writes: list[_Write], exc: BaseException) -> None:
+    """Every write of ``writes`` not answered yet fails with ``exc``."""
+    for write in writes:
+        with contextlib.suppress(InvalidStateError):
+            write.outcome.set_exception(exc)

@@ -11,9 +11,9 @@ The acquiring write is a conditional PutItem (:meth:`LockTable.acquire`), or, fo
 locks of a whole batch, one ``BatchExecuteStatement`` of PartiQL INSERTs
 (:meth:`LockTable.acquire_new`). An INSERT writes its item only if no item has that key,
 the first case of the PutItem's condition, and each statement succeeds or fails on its
-own: a batch of ten costs ten item writes, as ten PutItems do, in one call. Every key the
+own: ten new locks cost ten item writes, as ten PutItems do, in one call. Every key the
 INSERT finds taken goes through the PutItem, which decides duplicate, busy, stale or
-expired as before.
+expired as before (such a key costs the failed INSERT and the PutItem, one after the other).
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as LinkError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from .effects import (
     MAX_EFFECTS,
@@ -60,16 +59,14 @@ _CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
 MAX_STATEMENTS_PER_CALL = 25
 # The error code of a statement whose condition failed (BatchStatementError).
 _STATEMENT_FAILED = "ConditionalCheckFailed"
-# Answers that say "not now" rather than "not here": the next batch tries INSERTs again.
-_TRANSIENT_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
+# Whole-call answers that will not change: the principal may not run these statements (no
+# dynamodb:PartiQLInsert / PartiQLUpdate) or the backend cannot. Anything else (throttling,
+# a 5xx, a dropped connection, an expired token) falls back for that call only.
+_REFUSED_CODES = frozenset(
+    {"AccessDeniedException", "UnknownOperationException", "ValidationException"}
 )
+# The same, answered per statement: a refusal when every statement of a call has one.
+_REFUSED_STATEMENT_CODES = frozenset({"AccessDenied", "ValidationError"})
 # The reason code a transaction gives for an action whose condition failed.
 _CONDITION_FAILED_REASON = "ConditionalCheckFailed"
 _DESERIALIZER = TypeDeserializer()
@@ -138,7 +135,7 @@ def _plain(value: Mapping[str, Any]) -> Any:
 
 @dataclass(frozen=True)
 class AcquireResult:
-    """What the acquiring PutItem found. ``previous`` is the blocking or replaced item."""
+    """What the acquiring write found. ``previous`` is the blocking or replaced item."""
 
     kind: AcquireKind
     previous: dict[str, Any] | None = None
@@ -174,9 +171,9 @@ class LockTable:
         self.ttl_s = ttl_s
         self.now_ms = now_ms
         # Whether acquire_new / complete_many send their PartiQL statements (each False once
-        # the table has refused them).
-        self.inserts = True
-        self.updates = True
+        # the table has refused them). Only the table's name is spelled into a statement:
+        # one that is not a plain DynamoDB name never is.
+        self.inserts = self.updates = bool(_TABLE_NAME.fullmatch(table))
 
     def acquire(self, key: str, attempt: LockAttempt, deadline_ms: int) -> AcquireResult:
         """One conditional PutItem: absent, stale or expired -> ours; else say who blocks."""
@@ -234,8 +231,9 @@ class LockTable:
             _insert(self.table, self._new_item(key, attempt, deadline_ms, now_ms))
             for key, attempt in requests
         ]
+        written = AcquireResult("acquired")
         return [
-            AcquireResult("acquired") if answer is not None and "Error" not in answer else None
+            written if answer is not None and _statement_code(answer) is None else None
             for answer in self._run_statements("inserts", statements)
         ]
 
@@ -259,11 +257,11 @@ class LockTable:
         ]
         results: list[bool | None] = []
         for answer in self._run_statements("updates", statements):
-            if answer is None:
-                results.append(None)
-                continue
-            code = answer.get("Error", {}).get("Code") if "Error" in answer else None
-            results.append(True if code is None else False if code == _STATEMENT_FAILED else None)
+            code = _statement_code(answer)
+            if answer is None or (code is not None and code != _STATEMENT_FAILED):
+                results.append(None)  # not decided: the UpdateItem decides
+            else:
+                results.append(code is None)  # written, or the condition failed
         return results
 
     def _run_statements(self, kind: str, statements: list[Any]) -> list[Mapping[str, Any] | None]:
@@ -279,11 +277,15 @@ class LockTable:
             try:
                 got = self.client.batch_execute_statement(Statements=chunk)["Responses"]
             except Exception as exc:  # each is then decided by its own call
-                if not _transient(exc):
+                if _refusal(exc):
                     setattr(self, kind, False)
                 continue
+            codes = []
             for offset, answer in enumerate(got[: len(chunk)]):
                 answers[start + offset] = answer if isinstance(answer, Mapping) else None
+                codes.append(_statement_code(answers[start + offset]))
+            if codes and all(code in _REFUSED_STATEMENT_CODES for code in codes):
+                setattr(self, kind, False)
         return answers
 
     def _new_item(
@@ -417,21 +419,25 @@ def _insert(table: str, item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _table_ref(table: str) -> str:
-    """The table as a PartiQL identifier. Only the name is spelled into a statement (every
-    value is a parameter), and a DynamoDB table name is [A-Za-z0-9_.-], 3 to 255 long."""
-    if not _TABLE_NAME.fullmatch(table):
-        raise ValueError(f"not a DynamoDB table name: {table!r}")
+    """The table as a PartiQL identifier (a plain DynamoDB name: see LockTable.__init__)."""
+    assert _TABLE_NAME.fullmatch(table)
     return f'"{table}"'
 
 
-def _transient(exc: Exception) -> bool:
-    """A failure the next call may not have: throttling, a 5xx, a dropped connection."""
-    if isinstance(exc, LinkError | HTTPClientError):
-        return True
+def _refusal(exc: Exception) -> bool:
+    """Whether a failed statement batch says these statements will never run here."""
     if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return _code(exc) in _TRANSIENT_CODES or int(status or 0) >= 500
-    return False
+        return _code(exc) in _REFUSED_CODES
+    if isinstance(exc, BotoCoreError):  # on the way: only a rejected request shape is final
+        return isinstance(exc, ParamValidationError)
+    return True  # a backend that cannot run them at all (moto: no PartiQL parameters)
+
+
+def _statement_code(answer: Mapping[str, Any] | None) -> str | None:
+    if answer is None:
+        return None
+    error = answer.get("Error")
+    return str(error.get("Code")) if isinstance(error, Mapping) else None
 
 
 def _code(exc: ClientError) -> str:

@@ -116,12 +116,25 @@ class Pipeline:
         self._in_flight: dict[str, PreparedRecord] = {}
 
     def io(self, function: Callable[..., T], *args: Any) -> Future[T]:
-        """Run one lock write on an I/O thread (started on first use)."""
-        with self._mutex:
-            if self._io is None:
-                self._io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="sqsidem-io")
-            pool = self._io
-        return pool.submit(function, *args)
+        """Run one lock write on an I/O thread (started on first use).
+
+        A write submitted by another write while :meth:`shutdown` stops the pool it took
+        goes to a fresh pool, which shutdown then waits for too.
+        """
+        for attempt in range(2):
+            with self._mutex:
+                if self._io is None:
+                    self._io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="sqsidem-io")
+                pool = self._io
+            try:
+                return pool.submit(function, *args)
+            except RuntimeError:  # that pool was shut down meanwhile
+                with self._mutex:
+                    if self._io is pool:
+                        self._io = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def units(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run one unit of a batch on a unit thread (started on first use)."""

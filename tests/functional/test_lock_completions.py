@@ -126,3 +126,21 @@ def test_each_unit_sends_at_the_end_of_its_unit(
     last = writes.add("b1", "owner-b1", _answer)
     writes.turn_ended()
     assert last.result(timeout=10) is True
+
+
+def test_a_failing_batch_call_still_answers_every_write(
+    local_aws: Aws, racing_lock_table: str, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of ours in the batch (anything complete_many raises): each write still gets its
+    UpdateItem, so no record waits forever for its outcome."""
+    keys = [f"k{i}" for i in range(3)]
+    lock = _locks(local_aws, racing_lock_table, keys)
+
+    def broken(_requests: Any) -> Any:
+        raise RuntimeError("a bug in the batch")
+
+    monkeypatch.setattr(lock, "complete_many", broken)
+    writes = Completions(lock, pipeline, turns=1, linger_s=LONG_S)
+    outcomes = [writes.add(k, f"owner-{k}", _answer) for k in keys]
+    writes.turn_ended()
+    assert [o.result(timeout=10) for o in outcomes] == [True, True, True]

@@ -162,3 +162,41 @@ def test_more_than_25_locks_take_one_call_per_25(local_aws: Aws, racing_lock_tab
     assert calls.statements == {"INSERT": 30}
     again = lock.acquire_new(requests[:3], deadline_ms=NOW_MS + 60_000)
     assert again == [None, None, None]  # taken: the PutItem decides
+
+
+def test_every_statement_refused_turns_inserts_off(local_aws: Aws, racing_lock_table: str) -> None:
+    """No PartiQLInsert can also come back per statement (the call itself succeeds): when
+    every statement of a call says AccessDenied, the table is not asked again."""
+    client = local_aws.dynamodb
+
+    def deny(parsed: dict[str, Any], **_kwargs: Any) -> None:
+        error = {"Code": "AccessDenied", "Message": "no dynamodb:PartiQLInsert"}
+        parsed["Responses"] = [{"Error": error} for _ in parsed.get("Responses", [])]
+
+    client.meta.events.register("after-call.dynamodb.BatchExecuteStatement", deny)
+    processor, lines = kit.Recorder(), kit.Lines()
+    consumer = _consumer(local_aws, racing_lock_table, processor, lines)
+    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(3)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
+    assert result.response() == {"batchItemFailures": []}
+    assert consumer.lock.inserts is False
+    # The INSERTs had been written: each PutItem finds its own attempt's lock and keeps it.
+    assert all(kinds == ["acquired", "completed"] for kinds in lines.per_message().values())
+    assert sorted(processor.calls) == ["m0", "m1", "m2"]
+
+
+def test_an_expired_token_is_not_a_refusal(local_aws: Aws, racing_lock_table: str) -> None:
+    client = local_aws.dynamodb
+
+    def expire(**_kwargs: Any) -> None:
+        error = {"Code": "ExpiredTokenException", "Message": "the security token expired"}
+        raise ClientError({"Error": error}, "BatchExecuteStatement")
+
+    client.meta.events.register("before-call.dynamodb.BatchExecuteStatement", expire)
+    consumer = _consumer(local_aws, racing_lock_table, kit.Recorder(), kit.Lines())
+    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(3)]
+    assert consumer.handle_event({"Records": records}, kit.FakeContext()).response() == {
+        "batchItemFailures": []
+    }
+    assert consumer.lock.inserts is True
+    assert consumer.lock.updates is True
