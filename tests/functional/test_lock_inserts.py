@@ -28,6 +28,16 @@ def _consumer(aws: Aws, table: str, processor: kit.Recorder, lines: kit.Lines) -
     return consumer
 
 
+def _one_batch(aws: Aws, table: str, count: int) -> tuple[Consumer, kit.Recorder, kit.Lines]:
+    """``count`` records, a group each, through a fresh consumer: every one acknowledged."""
+    processor, lines = kit.Recorder(), kit.Lines()
+    consumer = _consumer(aws, table, processor, lines)
+    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(count)]
+    result = consumer.handle_event({"Records": records}, kit.FakeContext())
+    assert result.response() == {"batchItemFailures": []}
+    return consumer, processor, lines
+
+
 def _put(aws: Aws, table: str, key: str, **attributes: Any) -> None:
     item: dict[str, Any] = {"transaction_id": {"S": key}}
     for name, value in attributes.items():
@@ -142,11 +152,7 @@ def test_a_lost_answer_finds_its_own_locks(local_aws: Aws, racing_lock_table: st
             raise ConnectionClosedError(endpoint_url="http://127.0.0.1")
 
     client.meta.events.register("after-call.dynamodb.BatchExecuteStatement", lose)
-    processor, lines = kit.Recorder(), kit.Lines()
-    consumer = _consumer(local_aws, racing_lock_table, processor, lines)
-    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(4)]
-    result = consumer.handle_event({"Records": records}, kit.FakeContext())
-    assert result.response() == {"batchItemFailures": []}
+    consumer, processor, lines = _one_batch(local_aws, racing_lock_table, 4)
     assert sorted(processor.calls) == [f"m{i}" for i in range(4)]
     assert all(kinds == ["acquired", "completed"] for kinds in lines.per_message().values())
     assert consumer.lock.inserts is True
@@ -174,11 +180,7 @@ def test_every_statement_refused_turns_inserts_off(local_aws: Aws, racing_lock_t
         parsed["Responses"] = [{"Error": error} for _ in parsed.get("Responses", [])]
 
     client.meta.events.register("after-call.dynamodb.BatchExecuteStatement", deny)
-    processor, lines = kit.Recorder(), kit.Lines()
-    consumer = _consumer(local_aws, racing_lock_table, processor, lines)
-    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(3)]
-    result = consumer.handle_event({"Records": records}, kit.FakeContext())
-    assert result.response() == {"batchItemFailures": []}
+    consumer, processor, lines = _one_batch(local_aws, racing_lock_table, 3)
     assert consumer.lock.inserts is False
     # The INSERTs had been written: each PutItem finds its own attempt's lock and keeps it.
     assert all(kinds == ["acquired", "completed"] for kinds in lines.per_message().values())
@@ -193,10 +195,6 @@ def test_an_expired_token_is_not_a_refusal(local_aws: Aws, racing_lock_table: st
         raise ClientError({"Error": error}, "BatchExecuteStatement")
 
     client.meta.events.register("before-call.dynamodb.BatchExecuteStatement", expire)
-    consumer = _consumer(local_aws, racing_lock_table, kit.Recorder(), kit.Lines())
-    records = [kit.sqs_record(f"m{i}", group=f"g{i}") for i in range(3)]
-    assert consumer.handle_event({"Records": records}, kit.FakeContext()).response() == {
-        "batchItemFailures": []
-    }
+    consumer, _, _ = _one_batch(local_aws, racing_lock_table, 3)
     assert consumer.lock.inserts is True
     assert consumer.lock.updates is True
