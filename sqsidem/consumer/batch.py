@@ -306,7 +306,7 @@ class Consumer:
         owner: str,
         completions: Completions,
     ) -> Pending:
-        self.failpoints.hit(AFTER_LOCK)
+        self.failpoints.hit(AFTER_LOCK, _attempt_of(meta))
         try:
             # The processor gets the record exactly as Lambda delivers it (a plain dict).
             effects = self.processor.run(dict(record))
@@ -316,7 +316,7 @@ class Consumer:
             # The processor caught a refused effect: committing the rest would drop it.
             return self._release(meta, key, owner, f"effect refused: {effects.problem}")
         # With effects, nothing has been written yet: a crash here leaves no effect at all.
-        self.failpoints.hit(MID_PROCESS)
+        self.failpoints.hit(MID_PROCESS, _attempt_of(meta))
         if effects is None or len(effects) == 0:
             # No decision depends on this write (the record is acknowledged whatever it
             # answers): the next record starts while it waits or is in flight.
@@ -359,7 +359,7 @@ class Consumer:
             )
             return RecordOutcome(meta.message_id, d.LOST_OWNERSHIP, acked=True, transaction_id=key)
         self._emit(d.COMPLETED, key, meta)
-        self.failpoints.hit(AFTER_COMPLETE)
+        self.failpoints.hit(AFTER_COMPLETE, _attempt_of(meta))
         return RecordOutcome(meta.message_id, d.COMPLETED, acked=True, transaction_id=key)
 
     def _release(self, meta: RecordMeta, key: str, owner: str, message: str) -> RecordOutcome:
@@ -435,6 +435,11 @@ def _end_turn(batch: PreparedBatch, index: int, ended: set[int]) -> None:
     if index not in ended:
         ended.add(index)
         batch.completions.turn_ended()
+
+
+def _attempt_of(meta: RecordMeta) -> str:
+    """A record's attempt, for seeded failpoints: its message and its delivery."""
+    return f"{meta.message_id}/{meta.receive_count}"
 
 
 def _key(item: PreparedRecord) -> str:

@@ -13,12 +13,17 @@ default 1), e.g. ``after-lock`` or ``after-lock:0.5,after-complete:0.1``. Points
 
 When a point is hit the process sends itself SIGKILL, like an out-of-memory kill: no
 ``finally``, no flush. ``SQSIDEM_FAILPOINT_SEED`` (an integer) makes probabilistic points
-repeatable. Off by default; the spec is parsed once per configuration, and with no points
+repeatable: whether a point fires for a record's attempt (its message id and receive count)
+is then a function of the seed, the point and the attempt, the same in every process. (A
+seeded sequence of draws would not do: every cold start of a function has the same seed in
+its environment, so each would die at the same draw, and a run could stall on one record
+after another.) Off by default; the spec is parsed once per configuration, and with no points
 :meth:`Failpoints.hit` is a single empty-dict lookup.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import signal
@@ -71,6 +76,7 @@ class Failpoints:
         kill: Callable[[], None] = kill_self,
     ) -> None:
         self._points = dict(points or {})
+        self._seed = seed
         self._random = random.Random(seed)
         self._kill = kill
 
@@ -82,12 +88,20 @@ class Failpoints:
     def points(self) -> Mapping[str, float]:
         return dict(self._points)
 
-    def hit(self, point: str) -> None:
+    def hit(self, point: str, attempt: str = "") -> None:
+        """Kill here if ``point`` fires; ``attempt`` names the record's attempt (see above)."""
         probability = self._points.get(point)
         if probability is None:
             return
-        if probability >= 1.0 or self._random.random() < probability:
+        if probability >= 1.0 or self._draw(point, attempt) < probability:
             self._kill()
+
+    def _draw(self, point: str, attempt: str) -> float:
+        """A number in [0, 1): the attempt's own with a seed, else the next of the sequence."""
+        if self._seed is None or not attempt:
+            return self._random.random()
+        digest = hashlib.sha256(f"{self._seed}/{point}/{attempt}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
 
 
 NO_FAILPOINTS: Final = Failpoints()

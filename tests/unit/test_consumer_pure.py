@@ -215,6 +215,29 @@ def test_failpoint_probability_is_seeded_and_unset_points_do_nothing() -> None:
     assert 0 < len(hits(3)) < 40
 
 
+def test_seeded_failpoints_draw_per_attempt_not_per_process() -> None:
+    """With a seed, a record's attempt fires or not whatever the process and whatever ran
+    before it: cold starts of a function (one seed) do not all die at the same draw."""
+
+    def fired(seed: int, attempts: list[str]) -> set[str]:
+        hit: set[str] = set()
+        current = [""]
+        points = Failpoints({"after-lock": 0.3}, seed=seed, kill=lambda: hit.add(current[0]))
+        for attempt in attempts:
+            current[0] = attempt
+            points.hit("after-lock", attempt)
+        return hit
+
+    attempts = [f"m{n}/1" for n in range(200)]
+    first = fired(7, attempts)
+    assert 20 < len(first) < 100  # about 30 %
+    assert fired(7, list(reversed(attempts))) == first  # order and process do not matter
+    assert fired(7, attempts[100:]) == {a for a in first if a in attempts[100:]}
+    assert fired(8, attempts) != first  # the seed does
+    redelivered = fired(7, [a.replace("/1", "/2") for a in attempts])
+    assert redelivered != {a.replace("/1", "/2") for a in first}  # a redelivery draws anew
+
+
 def test_failpoint_really_kills_its_process() -> None:
     """In a child process, a hit failpoint ends it with SIGKILL before the next line."""
     code = textwrap.dedent(
