@@ -3,7 +3,8 @@
 Shared by the Lambda handler and the worker. Per record: key -> acquire -> process ->
 complete (or release); a processor that takes ``effects`` gets them committed with COMPLETED
 in one transaction (effects.py). The lock writes are pipelined (pipeline.py: acquired ahead
-for the whole batch, COMPLETED written behind), the records of a unit still run in order.
+for the whole batch by acquire.py, COMPLETED written behind by completions.py), the records
+of a unit still run in order.
 A record that is not acknowledged stops the rest of its message group in the batch on a
 FIFO queue (reported failed without running, order kept), while other groups go on. An
 exception in our own code fails only its record: the response always keeps the
@@ -16,16 +17,17 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from . import decisions as d
+from .acquire import Acquirer, AttemptObserver, acquired_ahead
 from .completions import Completions
 from .effects import EffectsRejected
 from .failpoints import AFTER_COMPLETE, AFTER_LOCK, MID_PROCESS, NO_FAILPOINTS, Failpoints
 from .keys import KeySpec, NoKeyError, record_key
-from .lock import AcquireResult, LockAttempt, LockTable
+from .lock import AcquireResult, LockTable
 from .pipeline import Pipeline, PreparedRecord
 from .processor import BoundProcessor, Processor, bind_processor
 from .records import (
@@ -58,14 +60,6 @@ __all__ = [
 ]
 
 Pending = RecordOutcome | Future[RecordOutcome]
-
-
-class AttemptObserver(Protocol):
-    """Told while a lock is held, so the worker's heartbeat can extend it."""
-
-    def lock_held(self, key: str, owner: str) -> None: ...
-
-    def lock_done(self, key: str, owner: str) -> None: ...
 
 
 @dataclass(eq=False)
@@ -119,6 +113,7 @@ class Consumer:
         self.failpoints = failpoints
         self.observer = observer
         self.pipeline = pipeline if pipeline is not None else Pipeline()
+        self.acquirer = Acquirer(lock, self.pipeline, observer)
 
     def handle_event(
         self, event: Mapping[str, Any], context: InvocationContext | None
@@ -184,51 +179,11 @@ class Consumer:
                 if item.earlier is None:
                     ahead.append(item)
             prepared.append(item)
-        self._acquire_ahead(ahead, deadline_ms)
+        self.acquirer.ahead(ahead, deadline_ms)
         completions = Completions(
             self.lock, self.pipeline, turns=len(prepared), each_unit=send_each_unit
         )
         return PreparedBatch(self, prepared, fifo, deadline_ms, completions)
-
-    def _acquire_ahead(self, items: list[PreparedRecord], deadline_ms: int) -> None:
-        """Start acquiring ``items``' locks: one INSERT batch for all (then a PutItem for
-        each key it found taken), or one PutItem each when there is a single lock or the
-        table takes no INSERTs."""
-        if len(items) < 2 or not self.lock.inserts:
-            for item in items:
-                item.acquire = self.pipeline.io(self._acquire, item, deadline_ms)
-            return
-        for item in items:
-            item.acquire = Future()
-        self.pipeline.io(self._acquire_together, items, deadline_ms)
-
-    def _acquire_together(self, items: list[PreparedRecord], deadline_ms: int) -> None:
-        try:
-            requests = [(_key(item), _attempt(item)) for item in items]
-            try:
-                results = self.lock.acquire_new(requests, deadline_ms)
-            except Exception:  # our own bug: the PutItem of each still decides
-                results = [None] * len(items)
-            for item, result in zip(items, results, strict=True):
-                if result is None:  # taken, or not written: the PutItem decides
-                    _settle(item, self.pipeline.io(self._acquire, item, deadline_ms))
-                else:
-                    _settle(item, self._held(item, result))
-        except BaseException as exc:
-            # Whoever waits for an acquisition must learn of the crash (as with a PutItem).
-            for item in items:
-                if item.acquire is not None:
-                    with contextlib.suppress(InvalidStateError):  # already answered
-                        item.acquire.set_exception(exc)
-            raise
-
-    def _acquire(self, item: PreparedRecord, deadline_ms: int) -> AcquireResult:
-        return self._held(item, self.lock.acquire(_key(item), _attempt(item), deadline_ms))
-
-    def _held(self, item: PreparedRecord, acquired: AcquireResult) -> AcquireResult:
-        if acquired.owned and self.observer is not None:
-            self.observer.lock_held(_key(item), item.owner)
-        return acquired
 
     def run_unit(self, batch: PreparedBatch, unit: Sequence[int]) -> list[Future[RecordOutcome]]:
         stopped_by: RecordMeta | None = None
@@ -279,11 +234,12 @@ class Consumer:
             return RecordOutcome(meta.message_id, d.FAILED, acked=False)
         key = item.key
         item.turned.set()
-        if item.acquire is None:
+        acquiring = item.acquire
+        if acquiring is None:
             # A record with the same key was in flight when this one arrived.
             item.wait_for_earlier()
-            item.acquire = self.pipeline.io(self._acquire, item, batch.deadline_ms)
-        acquired: AcquireResult = item.acquire.result()
+            acquiring = self.acquirer.now(item, batch.deadline_ms)
+        acquired: AcquireResult = acquiring.result()
         if acquired.kind == "duplicate":
             self._emit(d.DUPLICATE, key, meta)
             return RecordOutcome(meta.message_id, d.DUPLICATE, acked=True, transaction_id=key)
@@ -385,7 +341,7 @@ class Consumer:
         line of their own), then one ``failed`` line each with ``blocked_by``."""
         releases: list[Future[tuple[bool, str | None]] | None] = []
         for item in blocked:
-            acquired = _acquired_ahead(item)
+            acquired = acquired_ahead(item)
             if acquired is not None and acquired.owned and item.key is not None:
                 releases.append(self.pipeline.io(self._release_lock, item.key, item.owner))
             else:
@@ -440,47 +396,6 @@ def _end_turn(batch: PreparedBatch, index: int, ended: set[int]) -> None:
 def _attempt_of(meta: RecordMeta) -> str:
     """A record's attempt, for seeded failpoints: its message and its delivery."""
     return f"{meta.message_id}/{meta.receive_count}"
-
-
-def _key(item: PreparedRecord) -> str:
-    assert item.key is not None  # only records with a key take a lock
-    return item.key
-
-
-def _attempt(item: PreparedRecord) -> LockAttempt:
-    meta = item.meta
-    return LockAttempt(item.owner, meta.message_id, meta.group_id, meta.receive_count)
-
-
-def _settle(item: PreparedRecord, result: AcquireResult | Future[AcquireResult]) -> None:
-    """Resolve ``item``'s acquisition with ``result``, now or when that future is done."""
-    target = item.acquire
-    assert target is not None
-    if not isinstance(result, Future):
-        target.set_result(result)
-        return
-
-    def copy(done: Future[AcquireResult]) -> None:
-        # The target may have failed meanwhile (a crash of the batch's acquisition).
-        with contextlib.suppress(InvalidStateError):
-            error = done.exception()
-            if error is None:
-                target.set_result(done.result())
-            else:
-                target.set_exception(error)
-
-    result.add_done_callback(copy)
-
-
-def _acquired_ahead(item: PreparedRecord) -> AcquireResult | None:
-    """The ahead acquisition's result once it is answered; None if it failed or was none."""
-    if item.acquire is None:
-        return None
-    try:
-        result: AcquireResult = item.acquire.result()
-    except Exception:
-        return None  # nothing known to be ours: it expires at its deadline if it was
-    return result
 
 
 def _resolve(item: PreparedRecord, outcome: RecordOutcome) -> None:

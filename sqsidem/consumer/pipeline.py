@@ -121,20 +121,17 @@ class Pipeline:
         A write submitted by another write while :meth:`shutdown` stops the pool it took
         goes to a fresh pool, which shutdown then waits for too.
         """
-        for attempt in range(2):
-            with self._mutex:
-                if self._io is None:
-                    self._io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="sqsidem-io")
-                pool = self._io
-            try:
-                return pool.submit(function, *args)
-            except RuntimeError:  # that pool was shut down meanwhile
-                with self._mutex:
-                    if self._io is pool:
-                        self._io = None
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
+        pool = self._io_pool()
+        try:
+            return pool.submit(function, *args)
+        except RuntimeError:  # that pool was shut down meanwhile
+            return self._io_pool(replacing=pool).submit(function, *args)
+
+    def _io_pool(self, *, replacing: ThreadPoolExecutor | None = None) -> ThreadPoolExecutor:
+        with self._mutex:
+            if self._io is None or self._io is replacing:
+                self._io = ThreadPoolExecutor(self.io_threads, thread_name_prefix="sqsidem-io")
+            return self._io
 
     def units(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """Run one unit of a batch on a unit thread (started on first use)."""
